@@ -1,0 +1,43 @@
+# The one front door. `make help` lists what there is.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export TZ := UTC
+
+.DEFAULT_GOAL := help
+
+help: ## Show this help
+	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements-dev.txt layers/core/pyproject.toml layers/core/requirements.txt
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $(STAMP)
+
+venv: $(STAMP) ## Create the virtualenv and install everything (done by the other targets when needed)
+
+run: $(STAMP) ## Run the product locally on http://127.0.0.1:3000 (SEED=file.json to load your own data)
+	$(BIN)/python -m local.server --port $${PORT:-3000} $(if $(SEED),--seed $(SEED))
+
+demo: $(STAMP) ## Tell the whole story against a local stack (starts one if none is running) and print each step
+	$(BIN)/python -m local.demo
+
+lint: $(STAMP) ## ruff (lint + format check), mypy on the shared package, cfn-lint on the template
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy layers/core/paid_invites
+	$(BIN)/cfn-lint template.yaml
+
+fmt: $(STAMP) ## Format and auto-fix
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint ## The test command: lint, then unit, integration and e2e tests
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+clean: ## Remove the virtualenv and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts
+
+.PHONY: help venv run demo lint fmt test clean

@@ -1,0 +1,183 @@
+"""The e-mailed link: GET shows the confirm page (and changes nothing), POST accepts. HTML or JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from paid_invites import i18n, pages, service
+from paid_invites.errors import AcceptRefused, DomainError
+from paid_invites.http import error
+from paid_invites.money import Money
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = APIGatewayRestResolver()
+PATH = "/invitations/accept"
+MAX_BODY = 8192
+
+
+def _wants_json() -> bool:
+    headers = app.current_event.headers or {}
+    lowered = {k.lower(): v for k, v in headers.items()}
+    return "application/json" in lowered.get("accept", "") or "json" in lowered.get("content-type", "")
+
+
+def _form() -> dict[str, str]:
+    body = app.current_event.decoded_body or ""
+    if len(body) > MAX_BODY:
+        raise AcceptRefused("the request is too large", code="unknown_link")
+    if _wants_json():
+        try:
+            data = json.loads(body or "{}")
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise DomainError("the body must be a JSON object", code="invalid_json")
+        return {k: v for k, v in data.items() if isinstance(v, str)}
+    return {k: v[0] for k, v in parse_qs(body, max_num_fields=10).items()}
+
+
+def _language(requested: str | None, invitee: str | None = None) -> str:
+    if requested:
+        return i18n.language(requested)
+    if invitee:
+        return i18n.language(invitee)
+    accept = (app.current_event.headers or {}).get("accept-language") or ""
+    return i18n.language(accept.split(",")[0])
+
+
+def _page(template: str, status: int, lang: str, token: str | None, **context: Any) -> Response[str]:
+    switch = None
+    if token is not None:
+        switch = f"{PATH}?{urlencode({'token': token, 'lang': 'nl' if lang == 'en' else 'en'})}"
+    html = pages.render(template, lang, switch_url=switch, action=PATH, token=token or "", **context)
+    return Response(status_code=status, headers=pages.headers(), body=html)
+
+
+def _refused(refusal: AcceptRefused, lang: str, token: str | None) -> Response[str]:
+    metrics.add_metric(name=f"Refused_{refusal.code}", unit=MetricUnit.Count, value=1)
+    if _wants_json():
+        return error(refusal.status, refusal.code, refusal.message, refusal.details)
+    words = dict(refusal.words)
+    if refusal.code == "outstanding_invoices" and isinstance(refusal.details, dict):
+        words["amount"] = Money(**refusal.details).format(lang)
+    keep_token = token if refusal.code not in ("unknown_link",) else None
+    return _page("refused", refusal.status, lang, keep_token, code=refusal.code, words=words)
+
+
+def _confirm(view: service.AcceptView, lang: str, token: str, status: int = 200, problem: str = "") -> Response[str]:
+    offer = None
+    if view.offer is not None:
+        offer = {
+            "amount": view.offer.amount.format(lang),
+            "method": i18n.payment_method(view.offer.payment_method),
+            "choices": view.offer.choices,
+        }
+    return _page(
+        "confirm",
+        status,
+        lang,
+        token,
+        words=service.words(view.invitation),
+        offer=offer,
+        new_user=view.new_user,
+        has_own_account=view.own_account is not None,
+        error=problem,
+    )
+
+
+@app.get(PATH)
+def show() -> Response[str]:
+    params = app.current_event.query_string_parameters or {}
+    token = params.get("token")
+    lang = _language(params.get("lang"))
+    try:
+        view = service.view(token)
+    except AcceptRefused as refusal:
+        return _refused(refusal, lang, token)
+    lang = _language(params.get("lang"), view.invitation.language)
+    if _wants_json():
+        return Response(200, "application/json", json.dumps(_view_json(view)))
+    return _confirm(view, lang, str(token))
+
+
+def _view_json(view: service.AcceptView) -> dict[str, Any]:
+    return {
+        "invitation_id": view.invitation.id,
+        "organization": view.org.name,
+        "inviter": view.invitation.inviter_name,
+        "email": view.invitation.email,
+        "user_type": view.invitation.user_type,
+        "offer": None
+        if view.offer is None
+        else {
+            "amount": view.offer.amount.as_dict(),
+            "choices": list(view.offer.choices),
+            "payment_method": i18n.payment_method(view.offer.payment_method),
+        },
+    }
+
+
+@app.post(PATH)
+def submit() -> Response[str]:
+    try:
+        form = _form()
+    except AcceptRefused as refusal:
+        return _refused(refusal, _language(None), None)
+    token = form.get("token")
+    lang = _language(form.get("lang"))
+    try:
+        result = service.accept(token, form.get("settlement"))
+    except AcceptRefused as refusal:
+        if refusal.code == "choice_required" and not _wants_json():
+            view = service.view(token)
+            return _confirm(view, lang, str(token), 400, i18n.text(lang, "page_choice_required"))
+        return _refused(refusal, lang, token)
+    if not result.replayed:
+        metrics.add_metric(name="InvitationsAccepted", unit=MetricUnit.Count, value=1)
+    logger.info("invitation accepted", extra={"invitation_id": result.invitation.id, "replayed": result.replayed})
+    if _wants_json():
+        return Response(
+            200,
+            "application/json",
+            json.dumps(
+                {
+                    "status": "accepted",
+                    "invitation_id": result.invitation.id,
+                    "settlement": result.settlement,
+                    "amount": result.amount.as_dict() if result.amount else None,
+                }
+            ),
+        )
+    lang = _language(form.get("lang"), result.invitation.language)
+    words = service.words(result.invitation)
+    return _page(
+        "result",
+        200,
+        lang,
+        None,
+        words=words,
+        settlement=result.settlement,
+        amount=result.amount.format(lang) if result.amount else "",
+        method=i18n.payment_method(result.payment_method),
+    )
+
+
+@app.exception_handler(DomainError)
+def _domain(exc: DomainError) -> Response[str]:
+    return error(exc.status, exc.code, exc.message, exc.details)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

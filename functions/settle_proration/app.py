@@ -1,0 +1,33 @@
+"""Workflow task: settle an accepted invitation's money exactly once and publish the events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import BaseModel, event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from paid_invites import service
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+class SettleTask(BaseModel):
+    invitation_id: str
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@event_parser(model=SettleTask)
+def lambda_handler(event: SettleTask, context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(invitation_id=event.invitation_id)
+    result = service.settle(event.invitation_id)
+    if result["first_time"]:
+        metrics.add_metric(name=f"Settled_{result['settlement']}", unit=MetricUnit.Count, value=1)
+    logger.info("settled", extra=result)
+    return result

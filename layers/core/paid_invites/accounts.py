@@ -1,0 +1,136 @@
+"""Accounts, members, licenses and invoices: the rules about who may invite and who may join."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from .errors import AcceptRefused, Conflict, Forbidden, NotFound, Unauthorized
+from .money import Money
+from .proration import Subscription, unused_value
+
+ORGANIZATION = "organization"
+INDIVIDUAL = "individual"
+FREE_PLAN = "basic"
+MANAGER_ROLES = ("owner", "admin")
+
+
+@dataclass(frozen=True)
+class Account:
+    id: str
+    name: str
+    type: str
+    plan: str
+    status: str
+    currency: str
+    licenses_free: int = 0
+    licenses_used: int = 0
+    licenses_held: int = 0
+    credit_minor: int = 0
+    balance_due_minor: int = 0
+    members_count: int = 0
+    subscription: Subscription | None = None
+
+    @property
+    def is_paid(self) -> bool:
+        return self.plan != FREE_PLAN
+
+    @property
+    def licenses_total(self) -> int:
+        return self.licenses_free + self.licenses_used + self.licenses_held
+
+    @property
+    def balance_due(self) -> Money:
+        return Money(self.balance_due_minor, self.currency)
+
+    @property
+    def credit(self) -> Money:
+        return Money(self.credit_minor, self.currency)
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    email: str
+    name: str
+    account_id: str
+    role: str
+    user_type: str
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class SettlementOffer:
+    """What the invitee's own paid subscription is worth at acceptance, and what they may do with it."""
+
+    amount: Money
+    payment_method: str
+    choices: tuple[str, ...]  # ("refund", "credit") or ("refund",) across currencies; () when nothing to pay back
+
+
+def ensure_can_manage(caller: User | None, account_id: str) -> User:
+    """Owner or admin of this very account. Another tenant learns nothing: 404, not 403."""
+    if caller is None:
+        raise Unauthorized("sign in to manage invitations")
+    if caller.account_id != account_id:
+        raise NotFound("no such account")
+    if caller.role not in MANAGER_ROLES:
+        raise Forbidden("only the owner or an admin of the account can manage invitations")
+    return caller
+
+
+def ensure_can_invite(org: Account | None) -> Account:
+    if org is None:
+        raise NotFound("no such account")
+    if org.type != ORGANIZATION or org.status != "active" or not org.is_paid:
+        raise Conflict("only an active, paid organization account can invite users", code="account_not_eligible")
+    return org
+
+
+def may_grant_role(caller: User, role: str) -> bool:
+    """Only the owner can make someone an admin (as in the reference product)."""
+    return role == "member" or caller.role == "owner"
+
+
+def settlement_offer(invitee_account: Account | None, org: Account, at: datetime) -> SettlementOffer | None:
+    """None when there is nothing to settle: no own account, a free one, or no active subscription."""
+    if invitee_account is None or not invitee_account.is_paid:
+        return None
+    sub = invitee_account.subscription
+    if sub is None or sub.status != "active":
+        return None
+    amount = unused_value(sub, at)
+    if amount.amount_minor == 0:
+        choices: tuple[str, ...] = ()
+    elif amount.currency == org.currency:
+        choices = ("refund", "credit")
+    else:
+        choices = ("refund",)  # credit is not offered across currencies
+    return SettlementOffer(amount=amount, payment_method=sub.payment_method, choices=choices)
+
+
+def join_refusal(user: User | None, own_account: Account | None, org: Account, user_type: str) -> AcceptRefused | None:
+    """Why this invitee cannot join now, or None. Checked on the page and again, atomically, on accept."""
+    if user is not None and user.account_id == org.id:
+        return AcceptRefused("you are already a member of this organization", code="already_member")
+    if own_account is not None and own_account.balance_due_minor > 0:
+        due = own_account.balance_due
+        return AcceptRefused(
+            "your account has outstanding invoices; pay them first, then open this link again",
+            code="outstanding_invoices",
+            details=due.as_dict(),
+        )
+    if own_account is not None and own_account.members_count > 1:
+        return AcceptRefused(
+            "your account still has other users; remove them first, then open this link again",
+            code="account_has_other_users",
+            details={"other_users": own_account.members_count - 1},
+        )
+    # A licensed invitation holds its license from the invite on; the hold is gone only when the
+    # organization's licenses were cut back meanwhile.
+    if user_type == "licensed" and org.licenses_held < 1:
+        return AcceptRefused(
+            "the organization has no free license left; ask the admin to add one",
+            code="no_license_available",
+        )
+    return None

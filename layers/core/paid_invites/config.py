@@ -1,0 +1,50 @@
+"""Typed settings, read from the environment once, on first use (never at import time).
+
+Every variable here is set by ``template.yaml`` for the functions that need it; the tests check that.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import MISSING, dataclass, fields
+from functools import lru_cache
+
+
+@dataclass(frozen=True)
+class Settings:
+    accounts_table: str
+    users_table: str
+    invoices_table: str
+    invitations_table: str
+    ledger_table: str
+    state_machine_arn: str = ""
+    event_bus_name: str = "default"
+    sender_address: str = "invitations@example.com"
+    ses_configuration_set: str = ""
+    accept_base_url: str = "http://127.0.0.1:3000/invitations/accept"
+    invitation_lifetime_seconds: int = 30 * 24 * 3600
+    max_invitees_per_request: int = 100
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        source = os.environ if env is None else env
+        values: dict[str, object] = {}
+        for field in fields(cls):
+            raw = source.get(field.name.upper(), "")
+            if raw:
+                values[field.name] = int(raw) if field.type == "int" else raw
+        missing = [f.name.upper() for f in fields(cls) if f.default is MISSING and f.name not in values]
+        if missing:
+            raise RuntimeError(f"missing environment variables: {', '.join(missing)}")
+        return cls(**values)  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()
+
+
+def reload() -> Settings:
+    """Forget the cached settings (the local stack and tests call this after changing the environment)."""
+    get_settings.cache_clear()
+    return get_settings()

@@ -1,0 +1,74 @@
+"""Domain errors. Each has a machine-readable ``code`` and the HTTP status the API maps it to.
+
+The class names are part of the workflow contract: the state machine's Retry and Catch name them
+(``TransientError``, ``MailThrottled``, ``InvitationExpired``, ``InvitationRevoked``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    code = "domain_error"
+    status = 400
+
+    def __init__(self, message: str, *, details: Any = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+        if code:
+            self.code = code
+
+
+class ValidationFailed(DomainError):
+    code = "validation_failed"
+    status = 400
+
+
+class Unauthorized(DomainError):
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    status = 403
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status = 404
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    status = 409
+
+
+class AcceptRefused(DomainError):
+    """The invitee cannot accept (now). ``code`` names the page to show; ``words`` fill it in."""
+
+    status = 409
+    STATUS: ClassVar[dict[str, int]] = {"unknown_link": 404, "expired": 410, "revoked": 410, "choice_required": 400}
+
+    def __init__(self, message: str, *, details: Any = None, code: str | None = None) -> None:
+        super().__init__(message, details=details, code=code)
+        self.status = self.STATUS.get(self.code, 409)
+        self.words: dict[str, str] = {}
+
+
+class TransientError(Exception):
+    """Something worth retrying (throttling, a transaction conflict). Named in the ASL's Retry."""
+
+
+class MailThrottled(TransientError):
+    """SES refused for rate reasons; the state machine retries with backoff."""
+
+
+class InvitationExpired(Exception):
+    """Sent as the task failure when the scheduled job expires an invitation; the ASL catches it."""
+
+
+class InvitationRevoked(Exception):
+    """Sent as the task failure when an admin revokes an invitation; the ASL catches it."""

@@ -1,0 +1,44 @@
+"""What the API handlers share: the caller from the authorizer, and one error shape for every 4xx/5xx."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from .errors import DomainError
+
+
+def error(status: int, code: str, message: str, details: Any = None) -> Response[str]:
+    body: dict[str, Any] = {"error": {"code": code, "message": message}}
+    if details is not None:
+        body["error"]["details"] = details
+    return Response(status_code=status, content_type="application/json", body=json.dumps(body))
+
+
+def caller_id(app: APIGatewayRestResolver) -> str | None:
+    """The signed-in user: the Cognito authorizer's ``sub`` claim (the local stack fills it in)."""
+    authorizer = app.current_event.request_context.authorizer
+    claims = (authorizer.raw_event or {}).get("claims") if authorizer else None
+    sub = claims.get("sub") if isinstance(claims, dict) else None
+    return sub if isinstance(sub, str) and sub else None
+
+
+def install_error_handlers(app: APIGatewayRestResolver) -> None:
+    @app.exception_handler(DomainError)
+    def _domain(exc: DomainError) -> Response[str]:
+        return error(exc.status, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(exc: RequestValidationError) -> Response[str]:
+        details = [
+            {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "problem": e.get("msg", "")}
+            for e in exc.errors()
+        ]
+        return error(400, "validation_failed", "the request is not valid", details)
+
+    @app.not_found
+    def _not_found(_exc: Exception) -> Response[str]:
+        return error(404, "no_route", "no such route")

@@ -1,0 +1,222 @@
+"""The invitation's life: addresses, tokens, states and refusals. Pure: no AWS in here."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from .accounts import Account, User, may_grant_role
+from .clock import iso
+from .errors import AcceptRefused, ValidationFailed
+from .proration import Subscription
+
+PENDING, ACCEPTED, REVOKED, EXPIRED, FAILED = "pending", "accepted", "revoked", "expired", "failed"
+USER_TYPES = ("basic", "licensed")
+ROLES = ("member", "admin")
+SETTLEMENTS = ("refund", "credit")
+
+# RFC 5321: local part at most 64 octets, the whole path at most 254 usable characters.
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+
+
+def normalize_email(raw: str) -> str:
+    """Trimmed, lower-cased and checked; raises ``ValidationFailed`` with code ``invalid_email``."""
+    email = raw.strip().lower() if isinstance(raw, str) else ""
+    local = email.partition("@")[0]
+    if (
+        not _EMAIL.match(email)
+        or len(local) > 64
+        or len(email) > 254
+        or ".." in email
+        or local.startswith(".")
+        or local.endswith(".")
+    ):
+        raise ValidationFailed("not a valid e-mail address", code="invalid_email")
+    return email
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+# Tokens: "<invitation id>.<256 random bits>"; only the SHA-256 of the secret part is stored.
+def new_token(invitation_id: str) -> tuple[str, str]:
+    secret = secrets.token_urlsafe(32)
+    return f"{invitation_id}.{secret}", hash_secret(secret)
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+_TOKEN = re.compile(r"^([0-9a-f]{32})\.([A-Za-z0-9_-]{43})$")
+
+
+def split_token(token: object) -> tuple[str, str] | None:
+    """The invitation id and secret of a well-formed token, else None (the unknown-link page)."""
+    if not isinstance(token, str) or len(token) > 100:
+        return None
+    match = _TOKEN.match(token)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def secret_matches(secret: str, stored_hash: str | None) -> bool:
+    return stored_hash is not None and hmac.compare_digest(hash_secret(secret), stored_hash)
+
+
+@dataclass
+class Invitation:
+    id: str
+    account_id: str
+    email: str
+    user_type: str
+    role: str
+    inviter_id: str
+    inviter_name: str
+    org_name: str
+    status: str
+    created_at: datetime
+    expires_at: datetime
+    language: str = "en"
+    first_name: str = ""
+    last_name: str = ""
+    invitee_user_id: str | None = None
+    invitee_account_id: str | None = None
+    token_hash: str | None = None
+    task_token: str | None = None  # the workflow's, while it waits for acceptance
+    mailed_for: str | None = None  # the task token whose e-mail went out
+    sent_at: datetime | None = None
+    accepted_at: datetime | None = None
+    settlement: str | None = None
+    settle_due: bool = False
+    failure: str | None = None
+    subscription: Subscription | None = None  # the invitee's own, snapshot at acceptance
+    history: list[dict[str, str]] = field(default_factory=list)
+
+
+def refusal_for(invitation: Invitation | None, secret: str | None, now: datetime) -> AcceptRefused | None:
+    """Why this link cannot be used, or None when it is a live, pending invitation."""
+    # An accepted invitation keeps its last hash, so the used link says "already accepted".
+    if invitation is None or secret is None or not secret_matches(secret, invitation.token_hash):
+        return AcceptRefused("this invitation link is not valid", code="unknown_link")
+    if invitation.status == ACCEPTED:
+        return AcceptRefused("this invitation has already been accepted", code="already_accepted")
+    if invitation.status == REVOKED:
+        return AcceptRefused("this invitation was withdrawn", code="revoked")
+    if invitation.status == EXPIRED or (invitation.status == PENDING and invitation.expires_at <= now):
+        return AcceptRefused(f"this invitation has expired; ask {invitation.inviter_name} to resend it", code="expired")
+    if invitation.status != PENDING:
+        return AcceptRefused("this invitation can no longer be accepted", code="not_pending")
+    return None
+
+
+@dataclass(frozen=True)
+class KnownUser:
+    """What the e-mail index says of a platform user."""
+
+    user_id: str
+    account_id: str
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class Invitee:
+    email: str
+    user_type: str = "licensed"
+    role: str = "member"
+    first_name: str = ""
+    last_name: str = ""
+
+
+@dataclass
+class Decision:
+    """One invitee's outcome: an invitation to create, or a reason code."""
+
+    email: str
+    reason: str | None = None
+    invitation: Invitation | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def created(self) -> bool:
+        return self.reason is None
+
+
+def plan_invites(
+    caller: User,
+    org: Account,
+    invitees: list[Invitee],
+    users_by_email: dict[str, KnownUser],
+    accounts: dict[str, Account],
+    now: datetime,
+    lifetime_seconds: int,
+) -> list[Decision]:
+    """Decide each invitee. ``users_by_email`` holds the platform users among them."""
+    decisions: list[Decision] = []
+    seen: set[str] = set()
+    licenses_left = org.licenses_free
+    for invitee in invitees:
+        try:
+            email = normalize_email(invitee.email)
+        except ValidationFailed:
+            decisions.append(Decision(email=str(invitee.email)[:320], reason="invalid_email"))
+            continue
+        if email in seen:
+            decisions.append(Decision(email=email, reason="duplicate_in_request"))
+            continue
+        seen.add(email)
+        if invitee.user_type not in USER_TYPES:
+            decisions.append(Decision(email=email, reason="invalid_user_type"))
+            continue
+        if invitee.role not in ROLES:
+            decisions.append(Decision(email=email, reason="invalid_role"))
+            continue
+        if not may_grant_role(caller, invitee.role):
+            decisions.append(Decision(email=email, reason="role_not_allowed"))
+            continue
+        known = users_by_email.get(email)
+        user_id, own_account_id = (known.user_id, known.account_id) if known else (None, None)
+        if own_account_id == org.id:
+            decisions.append(Decision(email=email, reason="already_member"))
+            continue
+        if invitee.user_type == "licensed":
+            if licenses_left < 1:
+                decisions.append(Decision(email=email, reason="no_license_available"))
+                continue
+            licenses_left -= 1
+        own_account = accounts.get(own_account_id) if own_account_id else None
+        warnings = []
+        if invitee.user_type == "basic" and own_account is not None and own_account.is_paid:
+            warnings.append("downgrades_paid_plan")
+        invitation = Invitation(
+            id=new_id(),
+            account_id=org.id,
+            email=email,
+            user_type=invitee.user_type,
+            role=invitee.role,
+            inviter_id=caller.id,
+            inviter_name=caller.name,
+            org_name=org.name,
+            status=PENDING,
+            created_at=now,
+            expires_at=now + timedelta(seconds=lifetime_seconds),
+            first_name=invitee.first_name,
+            last_name=invitee.last_name,
+            invitee_user_id=user_id,
+            invitee_account_id=own_account_id,
+            language=known.language if known else "en",
+        )
+        invitation.history.append(event("created", caller.id, now))
+        decisions.append(Decision(email=email, invitation=invitation, warnings=warnings))
+    return decisions
+
+
+def event(kind: str, actor: str, at: datetime, **extra: str) -> dict[str, str]:
+    return {"event": kind, "by": actor, "at": iso(at), **extra}

@@ -1,0 +1,86 @@
+"""E-mail: rendered by us (text + HTML, autoescaped), sent through SES v2 as Simple content."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from .. import i18n
+from ..aws import client, error_code
+from ..config import get_settings
+from ..errors import MailThrottled
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+THROTTLED = {"TooManyRequestsException", "Throttling", "ThrottlingException", "LimitExceededException"}
+
+
+@dataclass(frozen=True)
+class Mail:
+    to: str
+    subject: str
+    text: str
+    html: str
+
+
+@cache
+def _env() -> Any:
+    import jinja2  # only the functions that render pay for Jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def one_line(value: str) -> str:
+    """Subjects and names never carry CR/LF or other control characters into a header."""
+    return _CONTROL.sub(" ", value).strip()
+
+
+def render(kind: str, to: str, lang: str, **context: Any) -> Mail:
+    lang = i18n.language(lang)
+    safe = {k: one_line(v) if isinstance(v, str) else v for k, v in context.items()}
+
+    def t(key: str, **values: Any) -> str:
+        return i18n.text(lang, key, **{**safe, **values})
+
+    env = _env()
+    variables = {**safe, "t": t, "lang": lang}
+    return Mail(
+        to=to,
+        subject=one_line(t(f"{kind}_subject")),
+        text=env.get_template(f"{kind}.txt").render(variables),
+        html=env.get_template(f"{kind}.html").render(variables),
+    )
+
+
+def send(mail: Mail) -> str:
+    """Send through SES v2; throttling becomes ``MailThrottled`` for the workflow to retry."""
+    settings = get_settings()
+    request: dict[str, Any] = {
+        "FromEmailAddress": settings.sender_address,
+        "Destination": {"ToAddresses": [mail.to]},
+        "Content": {
+            "Simple": {
+                "Subject": {"Data": mail.subject, "Charset": "UTF-8"},
+                "Body": {
+                    "Text": {"Data": mail.text, "Charset": "UTF-8"},
+                    "Html": {"Data": mail.html, "Charset": "UTF-8"},
+                },
+            }
+        },
+    }
+    if settings.ses_configuration_set:
+        request["ConfigurationSetName"] = settings.ses_configuration_set
+    try:
+        return str(client("sesv2").send_email(**request)["MessageId"])
+    except Exception as error:  # botocore's error classes are made at run time
+        if error_code(error) in THROTTLED:
+            raise MailThrottled("SES is throttling; the workflow retries") from error
+        raise

@@ -1,0 +1,58 @@
+"""Money: integer minor units with an explicit currency."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+# ISO 4217 exponents for the currencies we format differently from the default of 2.
+_EXPONENTS = {"JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "JOD": 3, "OMR": 3, "TND": 3}
+_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
+
+
+@dataclass(frozen=True, order=True)
+class Money:
+    amount_minor: int
+    currency: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount_minor, int) or isinstance(self.amount_minor, bool):
+            raise TypeError("amount_minor must be an int")
+        if len(self.currency) != 3 or not self.currency.isalpha() or not self.currency.isupper():
+            raise ValueError(f"not an ISO 4217 currency code: {self.currency!r}")
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(0, currency)
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount_minor + other.amount_minor, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount_minor - other.amount_minor, self.currency)
+
+    def _same_currency(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise ValueError(f"currency mismatch: {self.currency} and {other.currency}")
+
+    @property
+    def exponent(self) -> int:
+        return _EXPONENTS.get(self.currency, 2)
+
+    def decimal(self) -> Decimal:
+        return Decimal(self.amount_minor).scaleb(-self.exponent)
+
+    def format(self, language: str = "en") -> str:
+        """Human form for pages and e-mails: ``€ 12,34`` in Dutch, ``€12.34`` in English."""
+        digits = f"{abs(self.decimal()):,.{self.exponent}f}"
+        sign = "-" if self.amount_minor < 0 else ""
+        symbol = _SYMBOLS.get(self.currency)
+        if language == "nl":
+            digits = digits.replace(",", "_").replace(".", ",").replace("_", ".")
+            return f"{sign}{symbol} {digits}" if symbol else f"{sign}{digits} {self.currency}"
+        return f"{sign}{symbol}{digits}" if symbol else f"{sign}{digits} {self.currency}"
+
+    def as_dict(self) -> dict[str, int | str]:
+        return {"amount_minor": self.amount_minor, "currency": self.currency}

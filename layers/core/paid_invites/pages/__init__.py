@@ -1,0 +1,61 @@
+"""The accept pages: server-rendered, autoescaped, no JavaScript and no external assets."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from .. import i18n
+
+_HERE = Path(__file__).parent
+
+
+@cache
+def _env() -> Any:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_HERE / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@cache
+def stylesheet() -> str:
+    return (_HERE / "templates" / "page.css").read_text()
+
+
+@cache
+def headers() -> dict[str, str]:
+    """Security headers of every page: the one inline stylesheet is allowed by its hash, nothing else."""
+    digest = base64.b64encode(hashlib.sha256(stylesheet().encode()).digest()).decode()
+    return {
+        "Content-Type": "text/html; charset=utf-8",
+        "Content-Security-Policy": (
+            f"default-src 'none'; style-src 'sha256-{digest}'; img-src 'self' data:; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+        "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+    }
+
+
+def render(template: str, lang: str, **context: Any) -> str:
+    lang = i18n.language(lang)
+
+    def t(key: str, **values: Any) -> str:
+        return i18n.text(lang, key, **{**context.get("words", {}), **values})
+
+    other = "nl" if lang == "en" else "en"
+    return str(
+        _env().get_template(f"{template}.html").render(**context, t=t, lang=lang, other_lang=other, css=stylesheet())
+    )

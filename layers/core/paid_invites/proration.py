@@ -1,0 +1,43 @@
+"""Prorated value of the unused part of a subscription period. Pure arithmetic, to the second."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from .money import Money
+
+
+@dataclass(frozen=True)
+class Subscription:
+    amount_minor: int
+    currency: str
+    interval: str  # "month" | "year"
+    current_period_start: datetime
+    current_period_end: datetime
+    payment_method: str
+    status: str = "active"  # "active" | "cancelled"
+
+    def __post_init__(self) -> None:
+        if self.interval not in ("month", "year"):
+            raise ValueError(f"unknown interval {self.interval!r}")
+        if self.current_period_end <= self.current_period_start:
+            raise ValueError("a subscription period must end after it starts")
+        if self.amount_minor < 0:
+            raise ValueError("a subscription cannot cost a negative amount")
+
+    @property
+    def paid(self) -> Money:
+        return Money(self.amount_minor, self.currency)
+
+
+def unused_value(subscription: Subscription, at: datetime) -> Money:
+    """amount x (seconds from ``at`` to the period end) / (seconds in the period), rounded down.
+
+    Never negative, never more than what was paid: before the period starts the whole amount is
+    unused, after it ends nothing is.
+    """
+    period = int((subscription.current_period_end - subscription.current_period_start).total_seconds())
+    remaining = int((subscription.current_period_end - at).total_seconds())
+    remaining = max(0, min(remaining, period))
+    return Money(subscription.amount_minor * remaining // period, subscription.currency)

@@ -1,0 +1,439 @@
+"""The use cases the handlers call: each reads, decides with the rules, writes, and moves the workflow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import clock, i18n, mail, workflow
+from . import events as bus
+from .accounts import (
+    Account,
+    SettlementOffer,
+    User,
+    ensure_can_invite,
+    ensure_can_manage,
+    join_refusal,
+    settlement_offer,
+)
+from .config import get_settings
+from .errors import AcceptRefused, InvitationExpired, InvitationRevoked, NotFound, TransientError, ValidationFailed
+from .invitations import (
+    ACCEPTED,
+    EXPIRED,
+    PENDING,
+    REVOKED,
+    Invitation,
+    Invitee,
+    new_token,
+    normalize_email,
+    plan_invites,
+    refusal_for,
+    secret_matches,
+    split_token,
+)
+from .money import Money
+from .proration import unused_value
+from .store import models as m
+from .store import repository as repo
+from .store import transactions as tx
+
+# ---------------------------------------------------------------- admin: invite, list, summary
+
+
+@dataclass
+class InviteResult:
+    email: str
+    status: str  # "created" | "rejected"
+    invitation_id: str | None = None
+    reason: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v not in (None, [])}
+
+
+def invite(caller_id: str | None, account_id: str, invitees: list[Invitee]) -> list[InviteResult]:
+    settings = get_settings()
+    if caller_id is None:
+        ensure_can_manage(None, account_id)
+    if not invitees:
+        raise ValidationFailed("name at least one invitee", code="no_invitees")
+    if len(invitees) > settings.max_invitees_per_request:
+        raise ValidationFailed(
+            f"at most {settings.max_invitees_per_request} invitees per request", code="too_many_invitees"
+        )
+    emails = []
+    for invitee in invitees:
+        try:
+            emails.append(normalize_email(invitee.email))
+        except ValidationFailed:
+            continue
+    ctx = repo.load_invite_context(str(caller_id), account_id, emails)
+    caller = ensure_can_manage(ctx.caller, account_id)
+    org = ensure_can_invite(ctx.org)
+    now = clock.now()
+    decisions = plan_invites(caller, org, invitees, ctx.known, ctx.accounts, now, settings.invitation_lifetime_seconds)
+    planned = [d.invitation for d in decisions if d.invitation is not None]
+    outcome = tx.create_invitations(org.id, planned, org.licenses_free)
+    for existing in outcome.already_invited.values():
+        if existing:
+            workflow.start(existing)  # heals an invitation whose first start was lost; else a no-op
+    created = {inv.email for inv in outcome.created}
+    for inv in outcome.created:
+        workflow.start(inv.id)
+    results = []
+    for d in decisions:
+        if d.invitation is not None and d.email in created:
+            results.append(InviteResult(d.email, "created", invitation_id=d.invitation.id, warnings=d.warnings))
+        elif d.email in outcome.already_invited:
+            results.append(InviteResult(d.email, "rejected", reason="already_invited"))
+        elif d.email in outcome.no_license:
+            results.append(InviteResult(d.email, "rejected", reason="no_license_available"))
+        else:
+            results.append(InviteResult(d.email, "rejected", reason=d.reason))
+    return results
+
+
+def public_invitation(inv: Invitation) -> dict[str, Any]:
+    """An invitation as the admin API shows it: never the token hash or the task token."""
+    return {
+        "id": inv.id,
+        "account_id": inv.account_id,
+        "email": inv.email,
+        "first_name": inv.first_name,
+        "last_name": inv.last_name,
+        "user_type": inv.user_type,
+        "role": inv.role,
+        "status": inv.status,
+        "inviter_id": inv.inviter_id,
+        "created_at": clock.iso(inv.created_at),
+        "expires_at": clock.iso(inv.expires_at),
+        "sent_at": clock.iso(inv.sent_at) if inv.sent_at else None,
+        "accepted_at": clock.iso(inv.accepted_at) if inv.accepted_at else None,
+        "settlement": inv.settlement,
+        "history": inv.history,
+    }
+
+
+def _manage(caller_id: str | None, account_id: str) -> Account:
+    caller = repo.get_user(caller_id) if caller_id else None
+    ensure_can_manage(caller, account_id)
+    org = repo.get_account(account_id)
+    if org is None:
+        raise NotFound("no such account")
+    return org
+
+
+def list_invitations(
+    caller_id: str | None, account_id: str, status: str, limit: int, cursor: str | None, email_prefix: str | None
+) -> tuple[list[Invitation], str | None]:
+    _manage(caller_id, account_id)
+    return repo.list_invitations(account_id, status, limit, cursor, email_prefix)
+
+
+def account_summary(caller_id: str | None, account_id: str) -> dict[str, Any]:
+    org = _manage(caller_id, account_id)
+    ledger = repo.ledger_for(account_id)
+    return {
+        "id": org.id,
+        "name": org.name,
+        "type": org.type,
+        "plan": org.plan,
+        "status": org.status,
+        "currency": org.currency,
+        "licenses": {
+            "total": org.licenses_total,
+            "used": org.licenses_used,
+            "held_by_pending": org.licenses_held,
+            "free": org.licenses_free,
+        },
+        "balance_due": org.balance_due.as_dict(),
+        "credit": org.credit.as_dict(),
+        "ledger": [
+            {
+                "invitation_id": e.invitation_id,
+                "kind": e.kind,
+                "account_id": e.account_id,
+                "user_id": e.user_id,
+                "amount_minor": int(e.amount_minor),
+                "currency": e.currency,
+                "at": clock.iso(e.created_at),
+            }
+            for e in ledger
+        ],
+    }
+
+
+# ---------------------------------------------------------------- invitee: the accept link
+
+
+@dataclass
+class AcceptView:
+    invitation: Invitation
+    org: Account
+    offer: SettlementOffer | None
+    user: User | None
+    own_account: Account | None
+
+    @property
+    def new_user(self) -> bool:
+        return self.user is None
+
+
+def _live_invitation(token: object) -> tuple[Invitation | None, str | None]:
+    parts = split_token(token)
+    if parts is None:
+        return None, None
+    inv = repo.get_invitation(parts[0])
+    return inv, parts[1]
+
+
+def words(inv: Invitation) -> dict[str, str]:
+    """What every page about this invitation may say: who invites, to what, whom."""
+    return {"org": inv.org_name, "inviter": inv.inviter_name, "email": inv.email}
+
+
+def view(token: object) -> AcceptView:
+    """What the confirm page shows. Reads only: mail scanners prefetch links."""
+    inv, secret = _live_invitation(token)
+    refusal = refusal_for(inv, secret, clock.now())
+    if refusal:
+        raise _with_words(refusal, inv)
+    assert inv is not None
+    return _check_joinable(inv)
+
+
+def _with_words(refusal: AcceptRefused, inv: Invitation | None) -> AcceptRefused:
+    if inv is not None and refusal.code != "unknown_link":
+        refusal.words = words(inv)
+    return refusal
+
+
+def _check_joinable(inv: Invitation) -> AcceptView:
+    ctx = repo.load_accept_context(inv)
+    if ctx.org is None:
+        raise AcceptRefused("this invitation link is not valid", code="unknown_link")
+    refusal = join_refusal(ctx.user, ctx.own_account, ctx.org, inv.user_type)
+    if refusal:
+        raise _with_words(refusal, inv)
+    offer = settlement_offer(ctx.own_account, ctx.org, clock.now())
+    return AcceptView(inv, ctx.org, offer, ctx.user, ctx.own_account)
+
+
+@dataclass
+class AcceptResult:
+    invitation: Invitation
+    settlement: str
+    amount: Money | None
+    payment_method: str | None
+    replayed: bool = False
+
+
+def _result(inv: Invitation, replayed: bool) -> AcceptResult:
+    sub = inv.subscription
+    amount = unused_value(sub, inv.accepted_at) if sub and inv.accepted_at else None
+    return AcceptResult(inv, inv.settlement or "none", amount, sub.payment_method if sub else None, replayed=replayed)
+
+
+def accept(token: object, settlement: str | None) -> AcceptResult:
+    """Accept once. A repeated submit of the same link answers with the first result."""
+    inv, secret = _live_invitation(token)
+    if inv is not None and inv.status == ACCEPTED and secret and secret_matches(secret, inv.token_hash):
+        return _result(inv, replayed=True)
+    refusal = refusal_for(inv, secret, clock.now())
+    if refusal:
+        raise _with_words(refusal, inv)
+    assert inv is not None and secret is not None
+    for _attempt in range(3):
+        view_ = _check_joinable(inv)
+        offer = view_.offer
+        chosen: str | None = None
+        if offer is not None and offer.choices:
+            if settlement not in offer.choices:
+                raise _with_words(
+                    AcceptRefused(
+                        "choose a refund or a credit transfer" if "credit" in offer.choices else "choose a refund",
+                        code="choice_required",
+                        details={"choices": list(offer.choices)},
+                    ),
+                    inv,
+                )
+            chosen = settlement
+        try:
+            acceptance = tx.accept(
+                inv, view_.org, view_.user, view_.own_account, chosen, offer is not None, clock.now()
+            )
+        except repo.TxCancelled:
+            inv, _ = _live_invitation(token)
+            if inv is not None and inv.status == ACCEPTED and secret_matches(secret, inv.token_hash):
+                return _result(inv, replayed=True)
+            refusal = refusal_for(inv, secret, clock.now())
+            if refusal:
+                raise _with_words(refusal, inv) from None
+            assert inv is not None
+            continue  # the invitee or an account changed under us: decide again on fresh data
+        _resume(acceptance.invitation)
+        return _result(acceptance.invitation, replayed=False)
+    raise TransientError("the invitation changed while accepting; try again")
+
+
+def _resume(inv: Invitation) -> bool:
+    """Hand the acceptance to the workflow. A failure here is not lost: the invitation stays due
+    and the scheduled job resumes it (see ``reconcile``)."""
+    if not inv.task_token:
+        return False
+    try:
+        return workflow.resume(inv.task_token, {"invitation_id": inv.id, "settle_due": inv.settle_due})
+    except TransientError:
+        return False
+
+
+def run_due(limit: int = 500) -> dict[str, int]:
+    """The scheduled job: everything the sparse ``by_due`` index says is due now, and nothing else.
+
+    Today that is the reconciler: an accepted invitation whose workflow has not settled it within
+    the grace period (the SendTaskSuccess after the accept transaction was lost) is resumed again;
+    if the task had already been resumed, Step Functions says so and nothing happens twice.
+    """
+    report = {"resumed": 0, "seen": 0}
+    for inv in repo.due_invitations(clock.now(), limit):
+        report["seen"] += 1
+        if inv.status == ACCEPTED and _resume(inv):
+            report["resumed"] += 1
+    return report
+
+
+# ---------------------------------------------------------------- workflow tasks
+
+
+def send_invitation(invitation_id: str, task_token: str) -> dict[str, Any]:
+    """Render and send the invitation e-mail with a fresh link; store the task token beside its hash.
+
+    A retry of the same task after the e-mail went out sends nothing again.
+    """
+    now = clock.now()
+    token, token_hash = new_token(invitation_id)
+    inv = repo.update_invitation(
+        invitation_id,
+        [m.InvitationModel.token_hash.set(token_hash), m.InvitationModel.task_token.set(task_token)],
+        (m.InvitationModel.status == PENDING)
+        & (m.InvitationModel.mailed_for.does_not_exist() | (m.InvitationModel.mailed_for != task_token)),
+    )
+    if inv is None:
+        current = repo.get_invitation(invitation_id)
+        if current is None:
+            raise NotFound(f"no invitation {invitation_id}")
+        if current.mailed_for == task_token:
+            return {"status": "already_sent"}
+        if current.status == REVOKED:
+            raise InvitationRevoked(invitation_id)
+        if current.status == EXPIRED:
+            raise InvitationExpired(invitation_id)
+        return {"status": current.status}
+    settings = get_settings()
+    message = mail.render(
+        "invitation",
+        inv.email,
+        inv.language,
+        org=inv.org_name,
+        inviter=inv.inviter_name,
+        expires_on=i18n.date(inv.expires_at, inv.language),
+        accept_url=f"{settings.accept_base_url}?token={token}",
+    )
+    message_id = mail.send(message)
+    repo.update_invitation(
+        invitation_id,
+        [
+            m.InvitationModel.mailed_for.set(task_token),
+            m.InvitationModel.sent_at.set(now),
+            repo.log("emailed", "workflow", now, message_id=message_id),
+        ],
+    )
+    return {"status": "sent", "message_id": message_id}
+
+
+def settle(invitation_id: str) -> dict[str, Any]:
+    """Settle an accepted invitation exactly once: ledger, subscription, credit, then the events."""
+    inv = repo.get_invitation(invitation_id)
+    if inv is None or inv.status != ACCEPTED or inv.accepted_at is None:
+        raise NotFound(f"no accepted invitation {invitation_id}")
+    now = clock.now()
+    result = _result(inv, replayed=False)
+    refund = result.amount if result.settlement == "refund" and result.amount else None
+    credit = result.amount if result.settlement == "credit" and result.amount else None
+    sub = inv.subscription
+    first = True
+    if inv.settle_due and sub is not None and inv.invitee_account_id:
+        first = tx.book_settlement(
+            tx.Booking(
+                invitation_id=inv.id,
+                org_account_id=inv.account_id,
+                own_account_id=inv.invitee_account_id,
+                user_id=inv.invitee_user_id or "",
+                refund=refund,
+                credit=credit,
+                cancelled_amount=sub.paid,
+                payment_method=sub.payment_method,
+            ),
+            now,
+        )
+    else:
+        repo.update_invitation(inv.id, tx.settled_actions(now), m.InvitationModel.due_at.exists())
+    published: list[tuple[str, dict[str, Any]]] = [
+        (
+            "InvitationAccepted",
+            {
+                "event_id": f"{inv.id}:accepted",
+                "invitation_id": inv.id,
+                "user_id": inv.invitee_user_id,
+                "from_account_id": inv.invitee_account_id,
+                "to_account_id": inv.account_id,
+                "user_type": inv.user_type,
+                "role": inv.role,
+            },
+        )
+    ]
+    if refund is not None and refund.amount_minor > 0:
+        published.append(
+            (
+                "ProrationRefundRequested",
+                {
+                    "event_id": f"{inv.id}:refund",
+                    "invitation_id": inv.id,
+                    "account_id": inv.invitee_account_id,
+                    "user_id": inv.invitee_user_id,
+                    "amount_minor": refund.amount_minor,
+                    "currency": refund.currency,
+                    "payment_method": inv.subscription.payment_method if inv.subscription else None,
+                },
+            )
+        )
+    bus.publish(published)
+    return {
+        "invitation_id": inv.id,
+        "settlement": result.settlement,
+        "amount_minor": result.amount.amount_minor if result.amount else 0,
+        "first_time": first,
+    }
+
+
+def notify_inviter(invitation_id: str, kind: str) -> dict[str, Any]:
+    """Tell the inviter what became of the invitation (accepted)."""
+    inv = repo.get_invitation(invitation_id)
+    if inv is None:
+        raise NotFound(f"no invitation {invitation_id}")
+    inviter = repo.get_user(inv.inviter_id)
+    if inviter is None:
+        return {"status": "no_inviter"}
+    message = mail.render(kind, inviter.email, inviter.language, org=inv.org_name, email=inv.email)
+    return {"status": "sent", "message_id": mail.send(message)}
+
+
+def expire(invitation_id: str) -> dict[str, Any]:
+    """The workflow's backstop when the wait timed out: mark the invitation expired (once)."""
+    inv = repo.get_invitation(invitation_id)
+    if inv is None:
+        raise NotFound(f"no invitation {invitation_id}")
+    changed = inv.status == PENDING and tx.close_pending(inv, EXPIRED, "workflow", clock.now())
+    return {"status": EXPIRED if changed else inv.status}

@@ -1,0 +1,217 @@
+"""pynamodb models: persistence only, no rules. Table names are bound on first use from settings.
+
+Key schemas and indexes here must match ``template.yaml`` (a test compares them).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from ..config import Settings, get_settings
+
+
+class SubscriptionAttribute(MapAttribute[str, Any]):
+    amount_minor = NumberAttribute()
+    interval = UnicodeAttribute()
+    current_period_start = UTCDateTimeAttribute()
+    current_period_end = UTCDateTimeAttribute()
+    payment_method = UnicodeAttribute()
+    status = UnicodeAttribute(default="active")
+    currency = UnicodeAttribute(null=True)  # set on the snapshot an accepted invitation keeps
+
+
+class AccountModel(Model):
+    class Meta:
+        table_name = "accounts"
+
+    id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    type = UnicodeAttribute()
+    plan = UnicodeAttribute()
+    status = UnicodeAttribute(default="active")
+    currency = UnicodeAttribute()
+    licenses_free = NumberAttribute(default=0)
+    licenses_used = NumberAttribute(default=0)
+    licenses_held = NumberAttribute(default=0)
+    credit_minor = NumberAttribute(default=0)
+    balance_due_minor = NumberAttribute(default=0)
+    members_count = NumberAttribute(default=0)
+    subscription = SubscriptionAttribute(null=True)
+
+
+class UserModel(Model):
+    class Meta:
+        table_name = "users"
+
+    id = UnicodeAttribute(hash_key=True)
+    email = UnicodeAttribute()
+    name = UnicodeAttribute(default="")
+    language = UnicodeAttribute(default="en")
+    account_id = UnicodeAttribute()
+    role = UnicodeAttribute(default="member")
+    user_type = UnicodeAttribute(default="basic")
+
+
+class UserEmailModel(Model):
+    """The e-mail index of the users table: ``email#<address>`` -> user. Also makes e-mails unique."""
+
+    class Meta:
+        table_name = "users"
+
+    id = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    language = UnicodeAttribute(default="en")
+
+    @staticmethod
+    def key(email: str) -> str:
+        return f"email#{email}"
+
+
+class InvoiceModel(Model):
+    class Meta:
+        table_name = "invoices"
+
+    id = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute()
+    amount_minor = NumberAttribute()
+    currency = UnicodeAttribute()
+    status = UnicodeAttribute()  # open | paid
+
+
+class InvitationsByAccount(GlobalSecondaryIndex["InvitationModel"]):
+    class Meta:
+        index_name = "by_account_status"
+        projection = AllProjection()
+
+    account_id = UnicodeAttribute(hash_key=True)
+    status_key = UnicodeAttribute(range_key=True)  # "<status>#<created_at>#<id>"
+
+
+class InvitationsDue(GlobalSecondaryIndex["InvitationModel"]):
+    class Meta:
+        index_name = "by_due"
+        projection = AllProjection()
+
+    due_shard = UnicodeAttribute(hash_key=True)
+    due_at = UTCDateTimeAttribute(range_key=True)
+
+
+class InvitationModel(Model):
+    class Meta:
+        table_name = "invitations"
+
+    id = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute()
+    status_key = UnicodeAttribute()
+    email = UnicodeAttribute()
+    user_type = UnicodeAttribute()
+    role = UnicodeAttribute()
+    inviter_id = UnicodeAttribute()
+    inviter_name = UnicodeAttribute(default="")
+    org_name = UnicodeAttribute(default="")
+    status = UnicodeAttribute()
+    language = UnicodeAttribute(default="en")
+    first_name = UnicodeAttribute(default="")
+    last_name = UnicodeAttribute(default="")
+    invitee_user_id = UnicodeAttribute(null=True)
+    invitee_account_id = UnicodeAttribute(null=True)
+    token_hash = UnicodeAttribute(null=True)
+    task_token = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    expires_at = UTCDateTimeAttribute()
+    sent_at = UTCDateTimeAttribute(null=True)
+    accepted_at = UTCDateTimeAttribute(null=True)
+    settlement = UnicodeAttribute(null=True)
+    settle_due = BooleanAttribute(default=False)
+    subscription = SubscriptionAttribute(null=True)  # the invitee's, as it was when they accepted
+    failure = UnicodeAttribute(null=True)
+    mailed_for = UnicodeAttribute(null=True)  # the task token whose e-mail went out (retries skip it)
+    history = ListAttribute[MapAttribute[str, Any]](of=MapAttribute, default=list)
+    # The sparse "something is due" index: set while the scheduled job has work on this invitation
+    # (an accepted one whose workflow has not settled yet), removed when there is none.
+    due_shard = UnicodeAttribute(null=True)
+    due_at = UTCDateTimeAttribute(null=True)
+
+    by_account_status = InvitationsByAccount()
+    by_due = InvitationsDue()
+
+
+class PendingGuardModel(Model):
+    """``pending#<account>#<email>``: at most one pending invitation per address and organization."""
+
+    class Meta:
+        table_name = "invitations"
+
+    id = UnicodeAttribute(hash_key=True)
+    invitation_id = UnicodeAttribute()
+
+    @staticmethod
+    def key(account_id: str, email: str) -> str:
+        return f"pending#{account_id}#{email}"
+
+
+class LedgerByAccount(GlobalSecondaryIndex["LedgerModel"]):
+    class Meta:
+        index_name = "by_org_account"
+        projection = AllProjection()
+
+    org_account_id = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class LedgerModel(Model):
+    """Immutable money entries; (invitation id, kind) makes each settlement happen at most once."""
+
+    class Meta:
+        table_name = "ledger"
+
+    invitation_id = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute(range_key=True)  # subscription_cancelled | refund_requested | credit_transferred
+    org_account_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()  # whose money moves
+    user_id = UnicodeAttribute(null=True)
+    amount_minor = NumberAttribute()
+    currency = UnicodeAttribute()
+    payment_method = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+
+    by_org_account = LedgerByAccount()
+
+
+MODELS: dict[str, list[type[Model]]] = {
+    "accounts_table": [AccountModel],
+    "users_table": [UserModel, UserEmailModel],
+    "invoices_table": [InvoiceModel],
+    "invitations_table": [InvitationModel, PendingGuardModel],
+    "ledger_table": [LedgerModel],
+}
+
+_bound: Settings | None = None
+
+
+def bind(settings: Settings | None = None) -> None:
+    """Point every model at the tables the settings name (idempotent; cheap when nothing changed)."""
+    global _bound
+    settings = settings or get_settings()
+    if settings is _bound:
+        return
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    for attr, models in MODELS.items():
+        for model in models:
+            model.Meta.table_name = getattr(settings, attr)
+            model.Meta.region = region
+            model._connection = None
+    _bound = settings

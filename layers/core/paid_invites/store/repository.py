@@ -1,0 +1,417 @@
+"""The repository: every DynamoDB read and write the use cases need, each in as few requests as it can.
+
+Reads that span tables go through one BatchGetItem; every change that must hold together is one
+TransactWriteItems with conditions, so a retry or a race either changes nothing or fails cleanly.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pynamodb.attributes import MapAttribute
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from ..accounts import Account, User
+from ..errors import TransientError, ValidationFailed
+from ..invitations import ACCEPTED, PENDING, Invitation, KnownUser, event
+from ..proration import Subscription
+from . import models as m
+
+DUE_SHARD = "due"
+
+# ---------------------------------------------------------------- mapping (models <-> domain objects)
+
+
+def to_account(item: m.AccountModel) -> Account:
+    sub = item.subscription
+    return Account(
+        id=item.id,
+        name=item.name,
+        type=item.type,
+        plan=item.plan,
+        status=item.status,
+        currency=item.currency,
+        licenses_free=int(item.licenses_free),
+        licenses_used=int(item.licenses_used),
+        licenses_held=int(item.licenses_held),
+        credit_minor=int(item.credit_minor),
+        balance_due_minor=int(item.balance_due_minor),
+        members_count=int(item.members_count),
+        subscription=to_subscription(sub, item.currency) if sub else None,
+    )
+
+
+def to_user(item: m.UserModel) -> User:
+    return User(
+        id=item.id,
+        email=item.email,
+        name=item.name,
+        account_id=item.account_id,
+        role=item.role,
+        user_type=item.user_type,
+        language=item.language,
+    )
+
+
+_INVITATION_FIELDS = [name for name in Invitation.__dataclass_fields__ if name not in ("history", "subscription")]
+
+
+def to_invitation(item: m.InvitationModel) -> Invitation:
+    values = {name: getattr(item, name) for name in _INVITATION_FIELDS}
+    history = [dict(e.as_dict() if hasattr(e, "as_dict") else e) for e in (item.history or [])]
+    sub = item.subscription
+    return Invitation(**values, history=history, subscription=to_subscription(sub, sub.currency) if sub else None)
+
+
+def to_subscription(sub: m.SubscriptionAttribute, currency: str) -> Subscription:
+    return Subscription(
+        amount_minor=int(sub.amount_minor),
+        currency=currency,
+        interval=sub.interval,
+        current_period_start=sub.current_period_start,
+        current_period_end=sub.current_period_end,
+        payment_method=sub.payment_method,
+        status=sub.status,
+    )
+
+
+def status_key(status: str, created_at: datetime, invitation_id: str) -> str:
+    return f"{status}#{created_at.isoformat()}#{invitation_id}"
+
+
+def from_invitation(inv: Invitation) -> m.InvitationModel:
+    item = m.InvitationModel(**{name: getattr(inv, name) for name in _INVITATION_FIELDS})
+    item.status_key = status_key(inv.status, inv.created_at, inv.id)
+    item.history = [MapAttribute(**entry) for entry in inv.history]
+    item.subscription = subscription_attribute(inv.subscription)
+    return item
+
+
+def subscription_attribute(sub: Subscription | None) -> m.SubscriptionAttribute | None:
+    if sub is None:
+        return None
+    return m.SubscriptionAttribute(
+        amount_minor=sub.amount_minor,
+        interval=sub.interval,
+        current_period_start=sub.current_period_start,
+        current_period_end=sub.current_period_end,
+        payment_method=sub.payment_method,
+        status=sub.status,
+        currency=sub.currency,
+    )
+
+
+# ---------------------------------------------------------------- low-level helpers
+
+
+def _connection() -> Connection:
+    m.bind()
+    return m.AccountModel._get_connection().connection
+
+
+Key = tuple[type[Model], str] | tuple[type[Model], str, str]
+
+
+def read_many(keys: Sequence[Key]) -> list[Any]:
+    """Strongly consistent BatchGetItem across tables, 100 keys a request; ``None`` where missing."""
+    m.bind()
+    found: dict[tuple[str, str, str | None], Any] = {}
+    client = _connection().client
+    for start in range(0, len(keys), 100):
+        chunk = keys[start : start + 100]
+        request: dict[str, Any] = {}
+        by_table: dict[str, type[Model]] = {}
+        for key in chunk:
+            model = key[0]
+            table = model.Meta.table_name
+            by_table.setdefault(table, model)
+            request.setdefault(table, {"Keys": [], "ConsistentRead": True})
+            raw = _raw_key(model, key[1], key[2] if len(key) > 2 else None)  # type: ignore[misc]
+            if raw not in request[table]["Keys"]:
+                request[table]["Keys"].append(raw)
+        attempt = 0
+        while request:
+            response = client.batch_get_item(RequestItems=request)
+            for table, items in response.get("Responses", {}).items():
+                for raw_item in items:
+                    found[(table, *_identity(by_table[table], raw_item))] = raw_item
+            request = response.get("UnprocessedKeys") or {}
+            attempt += 1
+            if request:
+                time.sleep(min(0.05 * 2**attempt, 1.0))
+    results: list[Any] = []
+    for key in keys:
+        model = key[0]
+        raw_item = found.get((model.Meta.table_name, key[1], key[2] if len(key) > 2 else None))  # type: ignore[misc]
+        results.append(_decode(model, raw_item) if raw_item is not None else None)
+    return results
+
+
+def _key_names(model: type[Model]) -> tuple[str, str | None]:
+    hash_name: str = model._hash_keyname  # type: ignore[attr-defined,assignment]
+    range_name: str | None = model._range_keyname  # type: ignore[attr-defined]
+    return hash_name, range_name
+
+
+def _raw_key(model: type[Model], hash_value: str, range_value: str | None) -> dict[str, Any]:
+    hash_name, range_name = _key_names(model)
+    raw: dict[str, Any] = {hash_name: {"S": hash_value}}
+    if range_name:
+        raw[range_name] = {"S": range_value}
+    return raw
+
+
+def _identity(model: type[Model], raw_item: dict[str, Any]) -> tuple[str, str | None]:
+    hash_name, range_name = _key_names(model)
+    return raw_item[hash_name]["S"], (raw_item[range_name]["S"] if range_name else None)
+
+
+def _decode(model: type[Model], raw_item: dict[str, Any]) -> Any:
+    # Items of two models share a table (users + e-mail index, invitations + guards): the key's
+    # shape tells them apart, so decode with the model that was asked for.
+    return model.from_raw_data(raw_item)
+
+
+class TxCancelled(Exception):
+    """A transaction was cancelled; ``failed`` names the labels whose condition failed."""
+
+    def __init__(self, failed: dict[str, Any]) -> None:
+        super().__init__(f"conditions failed: {', '.join(failed)}")
+        self.failed = failed
+
+
+@dataclass
+class Tx:
+    """A TransactWrite that remembers which label each action has, to read cancellation reasons."""
+
+    token: str | None = None
+    _order: dict[str, list[str]] = field(default_factory=lambda: {"check": [], "delete": [], "put": [], "update": []})
+    _actions: list[tuple[str, str, tuple[Any, ...], dict[str, Any]]] = field(default_factory=list)
+
+    def put(self, label: str, item: Model, condition: Any = None, *, return_old: bool = False) -> None:
+        self._add("put", label, (item,), {"condition": condition, "return_values": "ALL_OLD" if return_old else None})
+
+    def update(self, label: str, item: Model, actions: list[Any], condition: Any = None) -> None:
+        self._add("update", label, (item, actions), {"condition": condition, "return_values": "ALL_OLD"})
+
+    def delete(self, label: str, item: Model, condition: Any = None) -> None:
+        self._add("delete", label, (item,), {"condition": condition})
+
+    def _add(self, kind: str, label: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self._order[kind].append(label)
+        self._actions.append((kind, label, args, kwargs))
+
+    def commit(self) -> None:
+        labels = self._order["check"] + self._order["delete"] + self._order["put"] + self._order["update"]
+        for attempt in range(4):
+            try:
+                with TransactWrite(connection=_connection(), client_request_token=self.token) as tx:
+                    for kind, _label, args, kwargs in self._actions:
+                        method: Any = {"put": tx.save, "update": tx.update, "delete": tx.delete}[kind]
+                        method(*args, **{k: v for k, v in kwargs.items() if v is not None})
+                return
+            except TransactWriteError as error:
+                reasons = error.cancellation_reasons or []
+                codes = [r.code if r else None for r in reasons]
+                if "ConditionalCheckFailed" in codes:
+                    failed = {
+                        labels[i]: (r.raw_item if r else None)
+                        for i, r in enumerate(reasons)
+                        if r and r.code == "ConditionalCheckFailed"
+                    }
+                    raise TxCancelled(failed) from error
+                if attempt == 3:
+                    raise TransientError(f"transaction did not commit: {error.cause_response_code}") from error
+                time.sleep(0.05 * 2**attempt)
+
+
+# ---------------------------------------------------------------- reads
+
+
+def get_user(user_id: str) -> User | None:
+    (item,) = read_many([(m.UserModel, user_id)])
+    return to_user(item) if item else None
+
+
+def get_account(account_id: str) -> Account | None:
+    (item,) = read_many([(m.AccountModel, account_id)])
+    return to_account(item) if item else None
+
+
+def get_invitation(invitation_id: str) -> Invitation | None:
+    m.bind()
+    try:
+        return to_invitation(m.InvitationModel.get(invitation_id, consistent_read=True))
+    except DoesNotExist:
+        return None
+
+
+@dataclass
+class InviteContext:
+    caller: User | None
+    org: Account | None
+    known: dict[str, KnownUser]
+    accounts: dict[str, Account]
+
+
+def load_invite_context(caller_id: str, account_id: str, emails: Iterable[str]) -> InviteContext:
+    """Caller, organization and what the e-mail index knows of the invitees: two batched reads."""
+    emails = list(dict.fromkeys(emails))
+    first = read_many(
+        [(m.UserModel, caller_id), (m.AccountModel, account_id)]
+        + [(m.UserEmailModel, m.UserEmailModel.key(e)) for e in emails]
+    )
+    caller, org, email_items = first[0], first[1], first[2:]
+    known = {
+        email: KnownUser(user_id=item.user_id, account_id=item.account_id, language=item.language)
+        for email, item in zip(emails, email_items, strict=True)
+        if item is not None
+    }
+    own_ids = sorted({k.account_id for k in known.values() if k.account_id != account_id})
+    own = read_many([(m.AccountModel, a) for a in own_ids]) if own_ids else []
+    return InviteContext(
+        caller=to_user(caller) if caller else None,
+        org=to_account(org) if org else None,
+        known=known,
+        accounts={a.id: to_account(a) for a in own if a is not None},
+    )
+
+
+@dataclass
+class AcceptContext:
+    org: Account | None
+    user: User | None
+    own_account: Account | None
+
+
+def load_accept_context(inv: Invitation) -> AcceptContext:
+    """The organization, the invitee and their own account, in one batched read (two when stale)."""
+    keys: list[Key] = [(m.AccountModel, inv.account_id), (m.UserEmailModel, m.UserEmailModel.key(inv.email))]
+    if inv.invitee_user_id:
+        keys.append((m.UserModel, inv.invitee_user_id))
+    if inv.invitee_account_id:
+        keys.append((m.AccountModel, inv.invitee_account_id))
+    items = read_many(keys)
+    org, email_item = items[0], items[1]
+    user = items[2] if inv.invitee_user_id else None
+    own = items[-1] if inv.invitee_account_id else None
+    if email_item is not None and (
+        user is None or user.id != email_item.user_id or (own is None or own.id != email_item.account_id)
+    ):
+        # the address changed hands since the invite (signed up, or moved): read the current owner
+        user, own = read_many([(m.UserModel, email_item.user_id), (m.AccountModel, email_item.account_id)])
+    elif email_item is None:
+        user, own = None, None
+    return AcceptContext(
+        org=to_account(org) if org else None,
+        user=to_user(user) if user else None,
+        own_account=to_account(own) if own else None,
+    )
+
+
+# ---------------------------------------------------------------- cursors
+
+
+def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
+    if not last_key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(last_key, separators=(",", ":")).encode()).decode()
+
+
+def decode_cursor(cursor: str | None, account_id: str) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        key: dict[str, Any] = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        valid = isinstance(key, dict) and key.get("account_id", {}).get("S") == account_id
+    except (ValueError, binascii.Error, AttributeError):
+        valid = False
+    if not valid:
+        raise ValidationFailed("the cursor is not valid for this list", code="invalid_cursor")
+    return key
+
+
+def list_invitations(
+    account_id: str, status: str, limit: int, cursor: str | None, email_prefix: str | None = None
+) -> tuple[list[Invitation], str | None]:
+    m.bind()
+    start = decode_cursor(cursor, account_id)
+    condition = None
+    if email_prefix:
+        condition = m.InvitationModel.email.startswith(email_prefix)
+    result = m.InvitationModel.by_account_status.query(
+        account_id,
+        m.InvitationsByAccount.status_key.startswith(f"{status}#"),
+        filter_condition=condition,
+        scan_index_forward=False,
+        limit=limit,
+        last_evaluated_key=start,
+        page_size=limit,
+    )
+    items = [to_invitation(item) for item in result]
+    return items, encode_cursor(result.last_evaluated_key)
+
+
+def due_invitations(now: datetime, limit: int) -> list[Invitation]:
+    """What the sparse index holds with ``due_at <= now``: reads grow with what is due, not the table."""
+    m.bind()
+    query = m.InvitationModel.by_due.query(DUE_SHARD, m.InvitationsDue.due_at <= now, limit=limit)
+    return [to_invitation(item) for item in query]
+
+
+def ledger_for(org_account_id: str, limit: int = 50) -> list[m.LedgerModel]:
+    m.bind()
+    return list(m.LedgerModel.by_org_account.query(org_account_id, scan_index_forward=False, limit=limit))
+
+
+def ledger_of_invitation(invitation_id: str) -> list[m.LedgerModel]:
+    m.bind()
+    return list(m.LedgerModel.query(invitation_id, consistent_read=True))
+
+
+# ---------------------------------------------------------------- writes
+
+
+def pending_condition(item_cls: type[m.InvitationModel] = m.InvitationModel) -> Any:
+    return item_cls.status == PENDING
+
+
+def key_item(model: type[Model], hash_value: str, range_value: str | None = None) -> Any:
+    """An item carrying only its key: what updates and deletes need."""
+    hash_name, range_name = _key_names(model)
+    values: dict[str, Any] = {hash_name: hash_value}
+    if range_name:
+        values[range_name] = range_value
+    return model(**values)  # type: ignore[arg-type]
+
+
+def log(kind: str, actor: str, at: datetime, **extra: str) -> Any:
+    """The update action that appends one event to an invitation's history."""
+    entry: MapAttribute[str, Any] = MapAttribute(**event(kind, actor, at, **extra))
+    return m.InvitationModel.history.set(m.InvitationModel.history.append([entry]))
+
+
+def update_invitation(invitation_id: str, actions: list[Any], condition: Any = None) -> Invitation | None:
+    """One conditional UpdateItem; the new invitation, or None when the condition failed."""
+    item = key_item(m.InvitationModel, invitation_id)
+    try:
+        item.update(actions=actions, condition=condition)
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return None
+        raise
+    return to_invitation(item)
+
+
+def accepted_condition() -> Any:
+    return m.InvitationModel.status == ACCEPTED

@@ -1,0 +1,99 @@
+"""Route moto's docker-less Lambda invocations to our real handlers, in this process.
+
+moto's Step Functions interpreter invokes Lambda through moto's Lambda backend; with
+``lambda.use_docker`` off that is ``LambdaSimpleBackend``, whose ``invoke`` we replace with a call
+to the handler that ``template.yaml`` names for the function. An exception becomes a function
+error with ``errorType`` = the exception's class name, as the Python runtime reports it, so the
+ASL's Retry and Catch see our domain errors by name.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import threading
+import traceback
+import uuid
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+from moto.awslambda_simple.models import LambdaSimpleBackend
+
+from .template import Function
+
+Handler = Callable[[dict[str, Any], Any], Any]
+_handlers: dict[str, Handler] = {}
+_functions: dict[str, Function] = {}
+_lock = threading.Lock()
+_original_invoke = LambdaSimpleBackend.invoke
+
+
+class Context:
+    """What the Lambda runtime hands a handler, as far as our handlers (and Powertools) read it."""
+
+    def __init__(self, fn: Function) -> None:
+        self.function_name = fn.logical_id
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = fn.arn
+        self.memory_limit_in_mb = 256
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{fn.logical_id}"
+        self.log_stream_name = "local"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 10_000
+
+
+def load_module(fn: Function) -> ModuleType:
+    module_name, _, _attr = fn.handler.rpartition(".")
+    path = fn.code_uri / f"{module_name.replace('.', '/')}.py"
+    name = f"lambda_{fn.logical_id}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader, path
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def handler_for(fn: Function) -> Handler:
+    with _lock:
+        if fn.logical_id not in _handlers:
+            _handlers[fn.logical_id] = getattr(load_module(fn), fn.handler.rpartition(".")[2])
+        return _handlers[fn.logical_id]
+
+
+def invoke(fn: Function, event: dict[str, Any]) -> Any:
+    """Call the function's handler as Lambda would (used by the HTTP front and the scheduler too)."""
+    return handler_for(fn)(event, Context(fn))
+
+
+def _bridged_invoke(
+    self: LambdaSimpleBackend, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+) -> bytes:
+    name = function_name.rsplit(":", 1)[-1] if function_name.startswith("arn:") else function_name
+    fn = _functions.get(name)
+    if fn is None:
+        return _original_invoke(self, function_name, qualifier, body, headers, response_headers)  # type: ignore[no-any-return]
+    event = json.loads(body) if body else {}
+    try:
+        result = invoke(fn, event)
+    except Exception as error:  # noqa: BLE001 - the runtime reports every escaping exception alike
+        response_headers["x-amz-function-error"] = "Unhandled"
+        payload = {
+            "errorType": type(error).__name__,
+            "errorMessage": str(error),
+            "stackTrace": traceback.format_tb(error.__traceback__)[-3:],
+        }
+        return json.dumps(payload).encode()
+    return json.dumps(result).encode()
+
+
+def install(functions: dict[str, Function]) -> None:
+    _functions.update(functions)
+    LambdaSimpleBackend.invoke = _bridged_invoke  # type: ignore[method-assign]

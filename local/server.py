@@ -1,0 +1,151 @@
+"""Run the product on one machine: moto server + the template's stack + an API-Gateway-shaped HTTP front.
+
+python -m local.server [--seed FILE] [--port 3000] [--moto-port 5000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import logging
+import os
+import socket
+import sys
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from . import apigw, bridge
+from .stack import MOTO_CONFIG, OUTBOX, Stack, deploy, seed
+
+HERE = Path(__file__).resolve().parent
+DEMO_SEED = HERE / "demo-seed.json"
+MAX_BODY = 6 * 1024 * 1024  # API Gateway's payload limit is 10 MB; Lambda's is 6 MB
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_moto(port: int) -> None:
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's own access log
+    os.environ.update(
+        {
+            "MOTO_PORT": str(port),  # moto's Step Functions interpreter calls Lambda here
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+        }
+    )
+    ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False).start()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/moto-api/config", data=json.dumps(MOTO_CONFIG).encode(), method="POST"
+    )
+    urllib.request.urlopen(request, timeout=10).read()
+
+
+class Front(BaseHTTPRequestHandler):
+    stack: Stack
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if os.environ.get("LOCAL_ACCESS_LOG"):
+            super().log_message(format, *args)
+
+    def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, status: int, value: Any) -> None:
+        self._send(status, json.dumps(value, indent=1).encode(), {"Content-Type": "application/json"})
+
+    def _handle(self) -> None:
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            self._json(413, {"message": "Request Too Long"})
+            return
+        body = self.rfile.read(length) if length else b""
+        if url.path.startswith("/_local/"):
+            self._local(url.path, body)
+            return
+        route, params, known = apigw.match(self.stack.routes, self.command, url.path)
+        if route is None:
+            self._json(
+                405 if known else 404,
+                {"message": "Missing Authentication Token" if not known else "Method Not Allowed"},
+            )
+            return
+        headers = {k: v for k, v in self.headers.items()}
+        auth = headers.get("Authorization", "")
+        if not route.public and not (auth.startswith("Bearer ") and auth[7:].strip()):
+            response = apigw.unauthorized()
+        else:
+            event = apigw.event(route, self.command, url.path, params, url.query, headers, body)
+            response = bridge.invoke(self.stack.functions[route.function], event)
+        out = response.get("body") or ""
+        raw = out.encode() if not response.get("isBase64Encoded") else base64.b64decode(out)
+        resp_headers = dict(response.get("headers") or {})
+        for key, values in (response.get("multiValueHeaders") or {}).items():
+            resp_headers[key] = ", ".join(values)
+        self._send(int(response.get("statusCode", 502)), raw, resp_headers)
+
+    def _local(self, path: str, body: bytes) -> None:
+        if path == "/_local/outbox" and self.command == "GET":
+            self._json(200, OUTBOX.messages)
+        elif path == "/_local/events" and self.command == "GET":
+            self._json(200, self.stack.settlement_events())
+        elif path == "/_local/health":
+            self._json(200, {"ok": True})
+        else:
+            self._json(404, {"message": "no such local endpoint"})
+
+    do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _handle  # noqa: N815
+
+
+def serve(port: int, moto_port: int, seed_file: Path, parameters: dict[str, str]) -> ThreadingHTTPServer:
+    start_moto(moto_port)
+    stack = deploy({"AcceptBaseUrl": f"http://127.0.0.1:{port}/invitations/accept", **parameters})
+    seed(json.loads(seed_file.read_text()))
+    Front.stack = stack
+    server = ThreadingHTTPServer(("127.0.0.1", port), Front)
+    server.daemon_threads = True
+    return server
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seed", type=Path, default=DEMO_SEED, help="seed data (accounts, users, invoices) as JSON")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    parser.add_argument("--moto-port", type=int, default=0, help="port of the embedded moto server (0: any free one)")
+    parser.add_argument(
+        "--parameter", action="append", default=[], metavar="NAME=VALUE", help="override a template.yaml parameter"
+    )
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TZ", "UTC")
+    parameters = dict(p.split("=", 1) for p in args.parameter)
+    server = serve(args.port, args.moto_port or free_port(), args.seed, parameters)
+    print(f"paid-account-invites local stack ready on http://127.0.0.1:{args.port}", flush=True)
+    print(f"  seed: {args.seed}", flush=True)
+    print(f"  outbox: http://127.0.0.1:{args.port}/_local/outbox", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,250 @@
+"""Create the stack of ``template.yaml`` in whatever AWS boto3 talks to now (moto, in process or server)."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import boto3
+
+from paid_invites import aws, clock, config
+from paid_invites.store import models
+
+from . import bridge
+from .template import ACCOUNT, REGION, Function, Route, Template
+
+MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+
+
+@dataclass
+class Outbox:
+    """Every e-mail handed to SES v2, with both parts (moto keeps only one of them)."""
+
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, params: dict[str, Any]) -> None:
+        simple = params.get("Content", {}).get("Simple", {})
+        body = simple.get("Body", {})
+        with self.lock:
+            for to in params.get("Destination", {}).get("ToAddresses", []):
+                self.messages.append(
+                    {
+                        "to": to,
+                        "from": params.get("FromEmailAddress"),
+                        "subject": simple.get("Subject", {}).get("Data", ""),
+                        "text": body.get("Text", {}).get("Data", ""),
+                        "html": body.get("Html", {}).get("Data", ""),
+                    }
+                )
+
+    def to(self, address: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [m for m in self.messages if m["to"] == address]
+
+
+OUTBOX = Outbox()
+_outbox_installed = False
+
+
+def _install_outbox() -> None:
+    """Wrap moto's SES v2 SendEmail so that the local outbox sees what was sent, text part included."""
+    global _outbox_installed
+    if _outbox_installed:
+        return
+    from moto.sesv2.responses import SESV2Response
+
+    original = SESV2Response.send_email
+
+    def send_email(self: SESV2Response) -> str:
+        result = original(self)
+        OUTBOX.record(json.loads(self.body))
+        return result
+
+    SESV2Response.send_email = send_email  # type: ignore[method-assign]
+    _outbox_installed = True
+
+
+@dataclass
+class Stack:
+    template: Template
+    functions: dict[str, Function]
+    routes: list[Route]
+    state_machine_arn: str
+    events_queue_url: str
+    clock: clock.MovableClock
+
+    def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
+        return bridge.invoke(self.functions[logical_id], event)
+
+    def settlement_events(self) -> list[dict[str, Any]]:
+        """What reached the settlement bus so far (through a local rule into an SQS queue)."""
+        sqs = boto3.client("sqs", region_name=REGION)
+        found = []
+        while True:
+            got = sqs.receive_message(QueueUrl=self.events_queue_url, MaxNumberOfMessages=10)
+            messages = got.get("Messages", [])
+            if not messages:
+                return found
+            for message in messages:
+                found.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=self.events_queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def environment(template: Template) -> dict[str, str]:
+    """One process runs every function, so it gets the union of their environments (they agree)."""
+    env: dict[str, str] = {}
+    for fn in template.functions().values():
+        for key, value in fn.environment.items():
+            if env.get(key, value) != value:
+                raise ValueError(f"functions disagree on {key}")
+            env[key] = value
+    return env
+
+
+def deploy(parameters: dict[str, str] | None = None) -> Stack:
+    """Create tables, functions, the state machine, the bus and the SES identity; point our code at them."""
+    template = Template(parameters)
+    _install_outbox()
+    os.environ.update(environment(template))
+    os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    config.reload()
+    aws.reset()
+    models.bind()
+
+    ddb = boto3.client("dynamodb", region_name=REGION)
+    for name, props in template.tables().items():
+        spec = {
+            k: v
+            for k, v in props.items()
+            if k in ("AttributeDefinitions", "KeySchema", "BillingMode", "GlobalSecondaryIndexes")
+        }
+        ddb.create_table(TableName=name, **spec)
+
+    ses = boto3.client("sesv2", region_name=REGION)
+    ses.create_email_identity(EmailIdentity=template.parameters["SenderAddress"])
+
+    iam = boto3.client("iam", region_name=REGION)
+    trust = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
+                "Action": "sts:AssumeRole",
+            }
+        ]
+    }
+    role = iam.create_role(RoleName="local-stack", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    functions = template.functions()
+    lam = boto3.client("lambda", region_name=REGION)
+    for fn in functions.values():
+        lam.create_function(
+            FunctionName=fn.logical_id,
+            Runtime="python3.12",
+            Role=role,
+            Handler=fn.handler,
+            Code={"ZipFile": b"bridged to the real handler in this process"},
+        )
+    bridge.install(functions)
+
+    sm_id, definition = template.state_machine()
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    sm_arn = sfn.create_state_machine(name=sm_id, definition=definition, roleArn=role, type="STANDARD")[
+        "stateMachineArn"
+    ]
+
+    events = boto3.client("events", region_name=REGION)
+    queue_url = ""
+    for logical_id, res in template.resources("AWS::Events::EventBus").items():
+        bus = template._ref(logical_id)
+        events.create_event_bus(Name=bus)
+        sqs = boto3.client("sqs", region_name=REGION)
+        queue_url = sqs.create_queue(QueueName="local-settlement-events")["QueueUrl"]
+        queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:local-settlement-events"
+        events.put_rule(
+            Name="local-all", EventBusName=bus, EventPattern=json.dumps({"source": ["paid-account-invites"]})
+        )
+        events.put_targets(Rule="local-all", EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue_arn}])
+        _ = res
+
+    movable = clock.MovableClock()
+    clock.use(movable)
+    return Stack(template, functions, template.routes(), sm_arn, queue_url, movable)
+
+
+# ---------------------------------------------------------------- seed data
+
+
+def seed(data: dict[str, Any]) -> None:
+    """Load ``{"accounts": [...], "users": [...], "invoices": [...]}``; counters follow from the data:
+    licenses in use from the licensed members, members per account, the balance due from open invoices."""
+    models.bind()
+    users = data.get("users", [])
+    invoices = data.get("invoices", [])
+    for acc in data.get("accounts", []):
+        members = [u for u in users if u["account_id"] == acc["id"]]
+        used = sum(1 for u in members if u.get("user_type", "basic") == "licensed")
+        due = sum(int(i["amount_minor"]) for i in invoices if i["account_id"] == acc["id"] and i["status"] == "open")
+        total = int(acc.get("licenses", 0))
+        if used > total and acc.get("type") == "organization":
+            raise ValueError(f"account {acc['id']} has {used} licensed members but {total} licenses")
+        sub = acc.get("subscription")
+        models.AccountModel(
+            id=acc["id"],
+            name=acc["name"],
+            type=acc["type"],
+            plan=acc["plan"],
+            status=acc.get("status", "active"),
+            currency=acc["currency"],
+            licenses_free=max(total - used, 0),
+            licenses_used=used,
+            licenses_held=0,
+            credit_minor=int(acc.get("credit_minor", 0)),
+            balance_due_minor=due,
+            members_count=len(members),
+            subscription=None
+            if not sub
+            else models.SubscriptionAttribute(
+                amount_minor=int(sub["amount_minor"]),
+                interval=sub["interval"],
+                current_period_start=_when(sub["current_period_start"]),
+                current_period_end=_when(sub["current_period_end"]),
+                payment_method=sub["payment_method"],
+                status=sub.get("status", "active"),
+            ),
+        ).save()
+    for u in users:
+        email = u["email"].strip().lower()
+        models.UserModel(
+            id=u["id"],
+            email=email,
+            name=u.get("name", ""),
+            language=u.get("language", "en"),
+            account_id=u["account_id"],
+            role=u.get("role", "member"),
+            user_type=u.get("user_type", "basic"),
+        ).save()
+        models.UserEmailModel(
+            id=models.UserEmailModel.key(email),
+            user_id=u["id"],
+            account_id=u["account_id"],
+            language=u.get("language", "en"),
+        ).save(models.UserEmailModel.id.does_not_exist())
+    for i in invoices:
+        models.InvoiceModel(
+            id=i["id"],
+            account_id=i["account_id"],
+            amount_minor=int(i["amount_minor"]),
+            currency=i.get("currency", "EUR"),
+            status=i["status"],
+        ).save()
+
+
+def _when(value: str) -> datetime:
+    return clock.parse(value)
