@@ -104,8 +104,11 @@ def accept(
     and their own account still has no open invoices and no other users.
     """
     tx = Tx()
+    user_id = user.id if user is not None else new_id()
     snapshot = own_account.subscription if own_account and settle_due else None
-    extra = [m.InvitationModel.invitee_account_id.set(own_account.id)] if own_account else []
+    extra = [m.InvitationModel.invitee_user_id.set(user_id)]
+    if own_account is not None:
+        extra.append(m.InvitationModel.invitee_account_id.set(own_account.id))
     if snapshot is not None:
         extra.append(m.InvitationModel.subscription.set(subscription_attribute(snapshot)))  # type: ignore[arg-type]
     tx.update(
@@ -135,7 +138,6 @@ def accept(
         org_condition = org_condition & (m.AccountModel.licenses_held >= 1)
     tx.update("org", key_item(m.AccountModel, org.id), org_actions, org_condition)
     if user is not None:
-        user_id = user.id
         tx.update(
             "user",
             key_item(m.UserModel, user.id),
@@ -153,7 +155,6 @@ def accept(
             m.UserEmailModel.user_id == user.id,
         )
     else:
-        user_id = new_id()
         name = f"{inv.first_name} {inv.last_name}".strip() or inv.email
         tx.put(
             "user",

@@ -1,0 +1,63 @@
+"""Fixtures: each test gets a fresh moto AWS with the template's stack deployed and the seed loaded.
+
+The real ASL runs on moto's Step Functions interpreter; the Lambda tasks it invokes are routed to the
+real handlers in this process (local/bridge.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from local.stack import MOTO_CONFIG, OUTBOX, Stack, deploy, seed
+from paid_invites import clock
+
+from .support import Api
+
+SEED = Path(__file__).parent / "seed.json"
+# The seed's subscriptions are written around this moment; tests start the clock here.
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+os.environ["TZ"] = "UTC"
+for key, value in {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+}.items():
+    os.environ[key] = value
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+
+def seed_data() -> dict[str, Any]:
+    return json.loads(SEED.read_text())
+
+
+@pytest.fixture
+def parameters() -> dict[str, str]:
+    """Template parameters for this test; override the fixture to change one."""
+    return {}
+
+
+@pytest.fixture
+def stack(parameters: dict[str, str]) -> Iterator[Stack]:
+    with mock_aws(config=MOTO_CONFIG):
+        deployed = deploy({"AcceptBaseUrl": "http://127.0.0.1:3000/invitations/accept", **parameters})
+        deployed.clock.set(NOW)
+        OUTBOX.messages.clear()
+        seed(seed_data())
+        yield deployed
+        OUTBOX.messages.clear()
+    clock.reset()
+
+
+@pytest.fixture
+def api(stack: Stack) -> Api:
+    return Api(stack)

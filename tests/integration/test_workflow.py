@@ -1,0 +1,130 @@
+"""The whole story on the real state machine: invite -> e-mail -> accept -> settle -> member."""
+
+from __future__ import annotations
+
+import pytest
+
+from local.stack import Stack
+from paid_invites.store import repository as repo
+
+from ..support import Api, finished, invitation_token, mail_to, states_entered, wait_for
+
+HAPPY_PATH = ["SendInvitation", "Settle", "NotifyInviter"]
+
+
+def invite_one(api: Api, email: str, **fields: str) -> str:
+    reply = api.invite("u-arno", "acme", {"email": email, **fields})
+    assert reply.status == 200, reply.body
+    (result,) = reply.json["results"]
+    assert result["status"] == "created", result
+    return str(result["invitation_id"])
+
+
+def test_paid_invitee_transfers_credit_to_the_organization(api: Api, stack: Stack) -> None:
+    # Given Jan pays EUR 149.90 a year for his own plan, half a year left
+    invitation_id = invite_one(api, "jan@devries.example")
+    # When the invitation e-mail arrives and he accepts with a credit transfer
+    token = invitation_token("jan@devries.example")
+    page = api.open_link(token)
+    assert page.status == 200
+    assert "€ 74,53" in page.body  # Dutch page: Jan's language
+    reply = api.accept(token, "credit")
+    assert reply.status == 200, reply.body
+    # Then the workflow settles and ends, through exactly these states
+    assert finished(stack, invitation_id)["status"] == "SUCCEEDED"
+    assert states_entered(stack, invitation_id) == HAPPY_PATH
+    # and Jan is a licensed member of Acme; his own account is closed, his subscription cancelled
+    jan = repo.get_user("u-jan")
+    assert jan is not None and (jan.account_id, jan.role, jan.user_type) == ("acme", "member", "licensed")
+    own = repo.get_account("acc-jan")
+    assert own is not None and own.status == "closed" and own.subscription is not None
+    assert own.subscription.status == "cancelled"
+    # and the organization's credit rose by the prorated amount, its balance due did not
+    summary = api.summary("u-olga", "acme").json
+    assert summary["credit"] == {"amount_minor": 7453, "currency": "EUR"}
+    assert summary["balance_due"] == {"amount_minor": 0, "currency": "EUR"}
+    assert summary["licenses"] == {"total": 10, "used": 3, "held_by_pending": 0, "free": 7}
+    kinds = sorted(e["kind"] for e in summary["ledger"])
+    assert kinds == ["credit_transferred", "subscription_cancelled"]
+    # and the services that own meetings and recordings hear of the move; billing hears of no refund
+    events = stack.settlement_events()
+    assert [e["detail-type"] for e in events] == ["InvitationAccepted"]
+    assert events[0]["detail"]["from_account_id"] == "acc-jan"
+    assert events[0]["detail"]["to_account_id"] == "acme"
+    # and the inviter is told
+    assert "accepted" in mail_to("arno@acme.example")[-1]["subject"] or mail_to("arno@acme.example")
+
+
+def test_paid_invitee_asks_for_a_refund(api: Api, stack: Stack) -> None:
+    invitation_id = invite_one(api, "jan@devries.example")
+    token = invitation_token("jan@devries.example")
+    reply = api.accept(token, "refund", as_json=True)
+    assert reply.status == 200
+    assert reply.json == {
+        "status": "accepted",
+        "invitation_id": invitation_id,
+        "settlement": "refund",
+        "amount": {"amount_minor": 7453, "currency": "EUR"},
+    }
+    assert finished(stack, invitation_id)["status"] == "SUCCEEDED"
+    events = wait_for(lambda: stack.settlement_events() or None, what="events")
+    refund = next(e for e in events if e["detail-type"] == "ProrationRefundRequested")
+    assert refund["detail"] == {
+        "event_id": f"{invitation_id}:refund",
+        "invitation_id": invitation_id,
+        "account_id": "acc-jan",
+        "user_id": "u-jan",
+        "amount_minor": 7453,
+        "currency": "EUR",
+        "payment_method": "visa-4242",
+    }
+    summary = api.summary("u-olga", "acme").json
+    assert summary["credit"]["amount_minor"] == 0  # a refund is not the organization's credit
+    ledger = {e["kind"]: e for e in summary["ledger"]}
+    assert ledger["refund_requested"]["amount_minor"] == 7453
+    assert ledger["refund_requested"]["account_id"] == "acc-jan"
+
+
+def test_free_invitee_joins_with_nothing_to_settle(api: Api, stack: Stack) -> None:
+    invitation_id = invite_one(api, "fleur@bakker.example", user_type="basic")
+    token = invitation_token("fleur@bakker.example")
+    page = api.open_link(token)
+    assert 'type="radio"' not in page.body  # no money to choose about
+    assert api.accept(token).status == 200
+    assert finished(stack, invitation_id)["status"] == "SUCCEEDED"
+    assert states_entered(stack, invitation_id) == HAPPY_PATH
+    fleur = repo.get_user("u-fleur")
+    assert fleur is not None and (fleur.account_id, fleur.user_type) == ("acme", "basic")
+    summary = api.summary("u-olga", "acme").json
+    assert summary["ledger"] == []
+    assert summary["licenses"]["used"] == 2  # basic users take no license
+
+
+def test_someone_new_to_the_platform_gets_a_user_in_the_organization(api: Api, stack: Stack) -> None:
+    invitation_id = invite_one(api, "nieuw@example.org", first_name="Nina", last_name="Nieuw")
+    token = invitation_token("nieuw@example.org")
+    assert "nieuw@example.org" in api.open_link(token).body
+    assert api.accept(token).status == 200
+    assert finished(stack, invitation_id)["status"] == "SUCCEEDED"
+    inv = repo.get_invitation(invitation_id)
+    assert inv is not None and inv.invitee_user_id
+    user = repo.get_user(inv.invitee_user_id)
+    assert user is not None and (user.email, user.name, user.account_id) == ("nieuw@example.org", "Nina Nieuw", "acme")
+
+
+@pytest.mark.parametrize("parameters", [{"InvitationLifetimeSeconds": "3"}])
+def test_an_invitation_nobody_accepts_expires_and_releases_its_license(
+    api: Api, stack: Stack, parameters: dict[str, str]
+) -> None:
+    # Given an invitation whose lifetime is 3 seconds here (30 days by default), on the real timer
+    invitation_id = invite_one(api, "jan@devries.example")
+    token = invitation_token("jan@devries.example")
+    assert api.summary("u-olga", "acme").json["licenses"]["held_by_pending"] == 1
+    # When nobody accepts it, the wait for the task token times out (States.Timeout)
+    assert finished(stack, invitation_id, timeout=15)["status"] == "SUCCEEDED"
+    # Then the invitation is expired, its license hold released, and its link says so
+    assert states_entered(stack, invitation_id) == ["SendInvitation", "Expire", "Expired"]
+    after = repo.get_invitation(invitation_id)
+    assert after is not None and after.status == "expired"
+    assert api.summary("u-olga", "acme").json["licenses"] == {"total": 10, "used": 2, "held_by_pending": 0, "free": 8}
+    assert api.open_link(token).status == 410

@@ -1,0 +1,141 @@
+"""Helpers the tests share: calling handlers as API Gateway would, waiting on the real workflow."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import boto3
+
+from local import apigw
+from local.stack import OUTBOX, Stack
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: str
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class Api:
+    """Calls the functions through API-Gateway-shaped events built from the template's routes."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        caller: str | None = None,
+        query: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        route, params, known = apigw.match(self.stack.routes, method, path)
+        assert route is not None, f"no route {method} {path} in template.yaml (path known: {known})"
+        hdrs = dict(headers or {})
+        if caller:
+            hdrs["Authorization"] = f"Bearer {caller}"
+        if isinstance(body, dict | list):
+            raw = json.dumps(body).encode()
+            hdrs.setdefault("Content-Type", "application/json")
+        elif isinstance(body, str):
+            raw = body.encode()
+        else:
+            raw = body or b""
+        if not route.public and not caller:
+            response = apigw.unauthorized()
+        else:
+            event = apigw.event(route, method, path, params, urlencode(query or {}), hdrs, raw)
+            response = self.stack.invoke(route.function, event)
+        headers = dict(response.get("headers") or {})
+        headers.update({k: ", ".join(v) for k, v in (response.get("multiValueHeaders") or {}).items()})
+        return Reply(int(response["statusCode"]), headers, response.get("body") or "")
+
+    # the routes by name -------------------------------------------------------------------
+
+    def invite(self, caller: str, account: str, *invitees: dict[str, Any] | str) -> Reply:
+        people = [{"email": i} if isinstance(i, str) else i for i in invitees]
+        return self.call("POST", f"/accounts/{account}/invitations", {"invitees": people}, caller=caller)
+
+    def open_link(self, token: str, **query: str) -> Reply:
+        return self.call("GET", "/invitations/accept", query={"token": token, **query})
+
+    def accept(self, token: str, settlement: str | None = None, as_json: bool = False) -> Reply:
+        fields = {"token": token, **({"settlement": settlement} if settlement else {})}
+        if as_json:
+            return self.call("POST", "/invitations/accept", fields, headers={"Accept": "application/json"})
+        form = urlencode(fields)
+        return self.call(
+            "POST", "/invitations/accept", form, headers={"Content-Type": "application/x-www-form-urlencoded"}
+        )
+
+    def summary(self, caller: str, account: str) -> Reply:
+        return self.call("GET", f"/accounts/{account}", caller=caller)
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+TOKEN = re.compile(r"token=([0-9a-f]{32}\.[A-Za-z0-9_-]{43})")
+
+
+def link_token(mail: dict[str, Any]) -> str:
+    found = TOKEN.search(mail["text"])
+    assert found, mail["text"]
+    return found.group(1)
+
+
+def mail_to(address: str, count: int = 1, timeout: float = 15.0) -> list[dict[str, Any]]:
+    return wait_for(lambda: (m := OUTBOX.to(address)) and len(m) >= count and m, timeout, f"mail to {address}")
+
+
+def invitation_token(address: str) -> str:
+    """The accept token in the latest invitation e-mail to ``address`` (waits for the workflow to send it)."""
+    return link_token(mail_to(address)[-1])
+
+
+def execution(stack: Stack, invitation_id: str) -> dict[str, Any]:
+    arn = stack.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{invitation_id}"
+    return boto3.client("stepfunctions").describe_execution(executionArn=arn)
+
+
+def finished(stack: Stack, invitation_id: str, timeout: float = 20.0) -> dict[str, Any]:
+    return wait_for(
+        lambda: (e := execution(stack, invitation_id))["status"] != "RUNNING" and e, timeout, "the execution to end"
+    )
+
+
+def states_entered(stack: Stack, invitation_id: str) -> list[str]:
+    arn = stack.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{invitation_id}"
+    events = boto3.client("stepfunctions").get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+
+
+def dump_tables(stack: Stack) -> dict[str, list[dict[str, Any]]]:
+    """Every item of every table of the template: for "nothing changed" assertions."""
+    ddb = boto3.client("dynamodb")
+    return {
+        name: sorted(
+            (ddb.scan(TableName=name, ConsistentRead=True)["Items"]), key=lambda i: json.dumps(i, sort_keys=True)
+        )
+        for name in stack.template.tables()
+    }
