@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import logging
 import os
 import socket
+import subprocess
 import sys
+import threading
+import time
 import urllib.request
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -124,6 +129,36 @@ def serve(port: int, moto_port: int, seed_file: Path, parameters: dict[str, str]
     server = ThreadingHTTPServer(("127.0.0.1", port), Front)
     server.daemon_threads = True
     return server
+
+
+@contextlib.contextmanager
+def launched(seed_file: Path = DEMO_SEED, port: int = 0, timeout: float = 60.0) -> Iterator[str]:
+    """Start the local stack in a child process (exactly as `make run` does) and yield its base URL."""
+    port = port or free_port()
+    command = [sys.executable, "-m", "local.server", "--port", str(port), "--seed", str(seed_file)]
+    env = {**os.environ, "TZ": "UTC", "PYTHONUNBUFFERED": "1"}
+    child = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        command, cwd=HERE.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        assert child.stdout is not None
+        for line in child.stdout:
+            if "local stack ready" in line:
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError("the local stack did not start in time")
+        else:
+            raise RuntimeError(f"the local stack exited with {child.wait()}")
+        # keep draining its output so that it never blocks on a full pipe
+        threading.Thread(target=lambda: [None for _ in child.stdout or []], daemon=True).start()
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        child.terminate()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
 
 
 def main(argv: list[str] | None = None) -> None:

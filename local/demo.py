@@ -1,0 +1,166 @@
+"""The story of the product, told step by step against a local stack over HTTP.
+
+    python -m local.demo [--url http://127.0.0.1:3000]
+
+When nothing answers at --url, a local stack with the demo seed is started for the demo and stopped after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import nullcontext
+from typing import Any
+
+from paid_invites.money import Money
+
+from .server import launched
+
+ADMIN = "u-arno"  # Arno Admin of Acme B.V. (see local/demo-seed.json)
+PAID = "jan@devries.example"  # pays EUR 149.90 a year for his own plan
+FREE = "fleur@bakker.example"  # has a free account
+
+
+class Client:
+    def __init__(self, base: str) -> None:
+        self.base = base.rstrip("/")
+
+    def request(
+        self, method: str, path: str, body: Any = None, caller: str | None = None, form: bool = False
+    ) -> tuple[int, str]:
+        headers = {"Accept": "application/json"}
+        data = None
+        if body is not None:
+            if form:
+                data = "&".join(f"{k}={v}" for k, v in body.items()).encode()
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
+                headers["Accept"] = "text/html"
+            else:
+                data = json.dumps(body).encode()
+                headers["Content-Type"] = "application/json"
+        if caller:
+            headers["Authorization"] = f"Bearer {caller}"
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def json(self, method: str, path: str, body: Any = None, caller: str | None = None) -> Any:
+        status, text = self.request(method, path, body, caller)
+        if status >= 400:
+            raise RuntimeError(f"{method} {path} -> {status}: {text}")
+        return json.loads(text)
+
+
+def up(base: str) -> bool:
+    try:
+        with urllib.request.urlopen(base.rstrip("/") + "/_local/health", timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def step(number: int, title: str) -> None:
+    print(f"\n== {number}. {title}")
+
+
+def wait_for_mail(api: Client, to: str, timeout: float = 20.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        mails = [m for m in api.json("GET", "/_local/outbox") if m["to"] == to]
+        if mails:
+            return dict(mails[-1])
+        time.sleep(0.2)
+    raise RuntimeError(f"no e-mail reached {to}")
+
+
+def link_of(mail: dict[str, Any]) -> tuple[str, str]:
+    found = re.search(r"(https?://\S+/invitations/accept\?token=(\S+))", mail["text"])
+    if not found:
+        raise RuntimeError("the e-mail has no accept link")
+    return found.group(1), found.group(2)
+
+
+def tell(base: str) -> dict[str, Any]:
+    """Run the story; returns what the last steps showed (the e2e test checks it)."""
+    api = Client(base)
+    step(1, f"Arno, admin of Acme B.V., invites {PAID} (pays for a plan of his own) and {FREE} (free)")
+    invited = api.json(
+        "POST",
+        "/accounts/acme/invitations",
+        {"invitees": [{"email": PAID, "user_type": "licensed"}, {"email": FREE, "user_type": "basic"}]},
+        caller=ADMIN,
+    )
+    for result in invited["results"]:
+        print(f"   {result['email']}: {result['status']} {result.get('invitation_id') or result.get('reason')}")
+
+    step(2, "The pending list")
+    for inv in api.json("GET", "/accounts/acme/invitations?status=pending", caller=ADMIN)["invitations"]:
+        print(f"   {inv['email']:<24} {inv['status']:<8} {inv['user_type']:<9} expires {inv['expires_at']}")
+
+    step(3, "The links in the e-mails (the local outbox)")
+    links = {}
+    for to in (PAID, FREE):
+        mail = wait_for_mail(api, to)
+        url, token = link_of(mail)
+        links[to] = token
+        print(f"   to {to}: “{mail['subject']}”\n     {url[:80]}…")
+
+    step(4, f"{PAID} opens the link: the prorated value of his unused subscription, and his two choices")
+    page = api.json("GET", f"/invitations/accept?token={links[PAID]}")
+    offer = page["offer"]
+    print(f"   {page['inviter']} invites him to {page['organization']}")
+    print(f"   unused part worth {Money(**offer['amount']).format()};")
+    print(f"   choices: {', '.join(offer['choices'])} (refund to {offer['payment_method']})")
+
+    step(5, f"{PAID} accepts, transferring the credit to Acme")
+    status, _html = api.request(
+        "POST", "/invitations/accept", {"token": links[PAID], "settlement": "credit"}, form=True
+    )
+    print(f"   result page: HTTP {status}")
+
+    step(6, f"{FREE} accepts: nothing to settle")
+    status, _html = api.request("POST", "/invitations/accept", {"token": links[FREE]}, form=True)
+    print(f"   result page: HTTP {status}")
+
+    step(7, "The account summary and the ledger, once the workflows have settled")
+    deadline = time.monotonic() + 20
+    summary = api.json("GET", "/accounts/acme", caller=ADMIN)
+    while len(summary["ledger"]) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        summary = api.json("GET", "/accounts/acme", caller=ADMIN)
+    lic = summary["licenses"]
+    print(f"   licenses: {lic['total']} total, {lic['used']} used, {lic['held_by_pending']} held by pending")
+    print(f"   balance due: {Money(**summary['balance_due']).format()} (what Acme owes)")
+    print(f"   credit:      {Money(**summary['credit']).format()} (kept apart from the balance)")
+    for entry in summary["ledger"]:
+        amount = Money(entry["amount_minor"], entry["currency"]).format()
+        print(f"   ledger: {entry['kind']:<24} {amount:>10}  ({entry['account_id']})")
+    events = api.json("GET", "/_local/events")
+    for event in events:
+        print(f"   event:  {event['detail-type']} {json.dumps(event['detail'], sort_keys=True)[:90]}")
+    return {"invited": invited, "summary": summary, "events": events}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", default="http://127.0.0.1:3000")
+    args = parser.parse_args(argv)
+    running = up(args.url)
+    if not running:
+        print(f"(no local stack at {args.url}: starting one with the demo seed for this demo)")
+    with nullcontext(args.url) if running else launched() as base:
+        print(f"local stack: {base}")
+        tell(base)
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
