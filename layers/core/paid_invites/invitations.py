@@ -16,6 +16,8 @@ from .errors import AcceptRefused, ValidationFailed
 from .proration import Subscription
 
 PENDING, ACCEPTED, REVOKED, EXPIRED, FAILED = "pending", "accepted", "revoked", "expired", "failed"
+BOUNCED = "bounced"  # the address could not receive the e-mail; resend (after fixing) or revoke
+OPEN = (PENDING, BOUNCED)  # still waiting for the invitee: may be resent or revoked
 USER_TYPES = ("basic", "licensed")
 ROLES = ("member", "admin")
 SETTLEMENTS = ("refund", "credit")
