@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from .money import Money
 
@@ -21,8 +21,9 @@ class Subscription:
     def __post_init__(self) -> None:
         if self.interval not in ("month", "year"):
             raise ValueError(f"unknown interval {self.interval!r}")
-        if self.current_period_end <= self.current_period_start:
-            raise ValueError("a subscription period must end after it starts")
+        # Proration counts whole seconds: a shorter period would have none to divide by.
+        if self.current_period_end - self.current_period_start < timedelta(seconds=1):
+            raise ValueError("a subscription period must end at least a second after it starts")
         if self.amount_minor < 0:
             raise ValueError("a subscription cannot cost a negative amount")
 
