@@ -65,7 +65,7 @@ def split_token(token: object) -> tuple[str, str] | None:
     """The invitation id and secret of a well-formed token, else None (the unknown-link page)."""
     if not isinstance(token, str) or len(token) > 100:
         return None
-    match = _TOKEN.match(token)
+    match = _TOKEN.fullmatch(token)  # not .match: "$" would also let a trailing line break through
     return (match.group(1), match.group(2)) if match else None
 
 
