@@ -17,6 +17,7 @@ class Settings:
     invoices_table: str
     invitations_table: str
     ledger_table: str
+    idempotency_table: str = ""
     state_machine_arn: str = ""
     event_bus_name: str = "default"
     sender_address: str = "invitations@example.com"
@@ -24,6 +25,7 @@ class Settings:
     accept_base_url: str = "http://127.0.0.1:3000/invitations/accept"
     invitation_lifetime_seconds: int = 30 * 24 * 3600
     max_invitees_per_request: int = 100
+    resend_cooldown_seconds: int = 600
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:

@@ -46,6 +46,11 @@ class Conflict(DomainError):
     status = 409
 
 
+class TooManyRequests(DomainError):
+    code = "too_many_requests"
+    status = 429
+
+
 class AcceptRefused(DomainError):
     """The invitee cannot accept (now). ``code`` names the page to show; ``words`` fill it in."""
 

@@ -11,11 +11,15 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from .errors import DomainError
 
 
+def json_response(status: int, body: Any) -> Response[str]:
+    return Response(status_code=status, content_type="application/json", body=json.dumps(body))
+
+
 def error(status: int, code: str, message: str, details: Any = None) -> Response[str]:
     body: dict[str, Any] = {"error": {"code": code, "message": message}}
     if details is not None:
         body["error"]["details"] = details
-    return Response(status_code=status, content_type="application/json", body=json.dumps(body))
+    return json_response(status, body)
 
 
 def caller_id(app: APIGatewayRestResolver) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from . import clock, i18n, mail, workflow
@@ -17,10 +18,20 @@ from .accounts import (
     settlement_offer,
 )
 from .config import get_settings
-from .errors import AcceptRefused, InvitationExpired, InvitationRevoked, NotFound, TransientError, ValidationFailed
+from .errors import (
+    AcceptRefused,
+    Conflict,
+    InvitationExpired,
+    InvitationRevoked,
+    NotFound,
+    TooManyRequests,
+    TransientError,
+    ValidationFailed,
+)
 from .invitations import (
     ACCEPTED,
     EXPIRED,
+    OPEN,
     PENDING,
     REVOKED,
     Invitation,
@@ -331,17 +342,7 @@ def send_invitation(invitation_id: str, task_token: str) -> dict[str, Any]:
         if current.status == EXPIRED:
             raise InvitationExpired(invitation_id)
         return {"status": current.status}
-    settings = get_settings()
-    message = mail.render(
-        "invitation",
-        inv.email,
-        inv.language,
-        org=inv.org_name,
-        inviter=inv.inviter_name,
-        expires_on=i18n.date(inv.expires_at, inv.language),
-        accept_url=f"{settings.accept_base_url}?token={token}",
-    )
-    message_id = mail.send(message)
+    message_id = mail.send(invitation_mail(inv, token))
     repo.update_invitation(
         invitation_id,
         [
@@ -351,6 +352,19 @@ def send_invitation(invitation_id: str, task_token: str) -> dict[str, Any]:
         ],
     )
     return {"status": "sent", "message_id": message_id}
+
+
+def invitation_mail(inv: Invitation, token: str) -> mail.Mail:
+    """The invitation e-mail with its accept link (first send and resend alike)."""
+    return mail.render(
+        "invitation",
+        inv.email,
+        inv.language,
+        org=inv.org_name,
+        inviter=inv.inviter_name,
+        expires_on=i18n.date(inv.expires_at, inv.language),
+        accept_url=f"{get_settings().accept_base_url}?token={token}",
+    )
 
 
 def settle(invitation_id: str) -> dict[str, Any]:
@@ -437,3 +451,76 @@ def expire(invitation_id: str) -> dict[str, Any]:
         raise NotFound(f"no invitation {invitation_id}")
     changed = inv.status == PENDING and tx.close_pending(inv, EXPIRED, "workflow", clock.now())
     return {"status": EXPIRED if changed else inv.status}
+
+
+# ---------------------------------------------------------------- admin: one invitation, resend, revoke
+
+
+def _own_invitation(caller_id: str | None, account_id: str, invitation_id: str) -> tuple[User, Invitation]:
+    """The caller may manage the account, and the invitation is the account's (else 404, like another tenant)."""
+    caller_item, inv = repo.get_user(caller_id) if caller_id else None, None
+    caller = ensure_can_manage(caller_item, account_id)
+    inv = repo.get_invitation(invitation_id) if len(invitation_id) <= 64 else None
+    if inv is None or inv.account_id != account_id:
+        raise NotFound("no such invitation")
+    return caller, inv
+
+
+def get_invitation(caller_id: str | None, account_id: str, invitation_id: str) -> Invitation:
+    return _own_invitation(caller_id, account_id, invitation_id)[1]
+
+
+def resend(caller_id: str | None, account_id: str, invitation_id: str) -> Invitation:
+    """A fresh link and a fresh e-mail: the previous link stops working at once, the lifetime restarts."""
+    caller, inv = _own_invitation(caller_id, account_id, invitation_id)
+    settings = get_settings()
+    now = clock.now()
+    if inv.status not in OPEN:
+        raise Conflict(f"only a pending invitation can be resent (this one is {inv.status})", code="not_pending")
+    if inv.sent_at is not None and (wait := resend_wait(inv.sent_at, now, settings.resend_cooldown_seconds)) > 0:
+        raise TooManyRequests(
+            "this invitation was sent a moment ago; wait before sending it again",
+            code="resend_cooldown",
+            details={"retry_after_seconds": wait},
+        )
+    token, token_hash = new_token(inv.id)
+    expires_at = now + timedelta(seconds=settings.invitation_lifetime_seconds)
+    sent_before = (
+        m.InvitationModel.sent_at == inv.sent_at if inv.sent_at else m.InvitationModel.sent_at.does_not_exist()
+    )
+    updated = repo.update_invitation(
+        inv.id,
+        [
+            m.InvitationModel.token_hash.set(token_hash),
+            m.InvitationModel.expires_at.set(expires_at),
+            m.InvitationModel.sent_at.set(now),
+            m.InvitationModel.status.set(PENDING),
+            m.InvitationModel.status_key.set(repo.status_key(PENDING, inv.created_at, inv.id)),
+            repo.log("resent", caller.id, now),
+        ],
+        m.InvitationModel.status.is_in(*OPEN) & sent_before,
+    )
+    if updated is None:  # a concurrent resend, revoke or accept won
+        raise Conflict("the invitation changed meanwhile; reload it", code="invitation_changed")
+    if updated.task_token:
+        workflow.heartbeat(updated.task_token)  # restarts the workflow's expiry backstop
+    message_id = mail.send(invitation_mail(updated, token))
+    return repo.update_invitation(inv.id, [repo.log("emailed", caller.id, now, message_id=message_id)]) or updated
+
+
+def resend_wait(sent_at: datetime, now: datetime, cooldown_seconds: int) -> int:
+    """Seconds until a resend is allowed again (0: now)."""
+    return max(0, int(cooldown_seconds - (now - sent_at).total_seconds()))
+
+
+def revoke(caller_id: str | None, account_id: str, invitation_id: str) -> Invitation:
+    """Withdraw an open invitation: its license hold is released and its workflow ends now."""
+    caller, inv = _own_invitation(caller_id, account_id, invitation_id)
+    if inv.status not in OPEN or not tx.close_pending(inv, REVOKED, caller.id, clock.now()):
+        current = repo.get_invitation(inv.id) or inv
+        raise Conflict(f"only a pending invitation can be revoked (this one is {current.status})", code="not_pending")
+    if inv.task_token:
+        workflow.fail(inv.task_token, "InvitationRevoked", f"revoked by {caller.id}")
+    revoked = repo.get_invitation(inv.id)
+    assert revoked is not None
+    return revoked

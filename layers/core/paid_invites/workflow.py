@@ -51,5 +51,10 @@ def resume(task_token: str, output: dict[str, Any]) -> bool:
     return _call(client("stepfunctions").send_task_success, taskToken=task_token, output=json.dumps(output))
 
 
+def heartbeat(task_token: str) -> bool:
+    """Restart the waiting task's heartbeat timer (the lifetime backstop); False if it already ended."""
+    return _call(client("stepfunctions").send_task_heartbeat, taskToken=task_token)
+
+
 def fail(task_token: str, error: str, cause: str) -> bool:
     return _call(client("stepfunctions").send_task_failure, taskToken=task_token, error=error, cause=cause)

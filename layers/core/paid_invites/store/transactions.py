@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..accounts import Account, User
-from ..invitations import ACCEPTED, PENDING, Invitation, new_id
+from ..invitations import ACCEPTED, OPEN, PENDING, Invitation, new_id
 from ..money import Money
 from . import models as m
 from .repository import DUE_SHARD, Tx, TxCancelled, from_invitation, key_item, log, status_key, subscription_attribute
@@ -273,7 +273,7 @@ def close_pending(inv: Invitation, new_status: str, actor: str, at: datetime) ->
             m.InvitationModel.due_shard.remove(),
             log(new_status, actor, at),
         ],
-        m.InvitationModel.status == PENDING,
+        m.InvitationModel.status.is_in(*OPEN),
     )
     tx.delete("guard", key_item(m.PendingGuardModel, m.PendingGuardModel.key(inv.account_id, inv.email)))
     if inv.user_type == "licensed":
