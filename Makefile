@@ -24,11 +24,11 @@ run: $(STAMP) ## Run the product locally on http://127.0.0.1:3000 (SEED=file.jso
 demo: $(STAMP) ## Tell the whole story against a local stack (starts one if none is running) and print each step
 	$(BIN)/python -m local.demo
 
-lint: $(STAMP) ## ruff (lint + format check), mypy on the shared package, cfn-lint on the template
+lint: $(STAMP) ## ruff (lint + format check), mypy on the shared package, cfn-lint (+ serverless rules) on the template
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy layers/core/paid_invites
-	$(BIN)/cfn-lint template.yaml
+	$(BIN)/cfn-lint template.yaml --append-rules cfn_lint_serverless.rules
 
 fmt: $(STAMP) ## Format and auto-fix
 	$(BIN)/ruff format .
