@@ -14,6 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
+STACK_NAME = "paid-account-invites"
+NO_VALUE = "\0no-value"  # what Ref AWS::NoValue resolves to: the property is left out
 
 
 class _Loader(yaml.SafeLoader):
@@ -90,7 +92,7 @@ class Template:
                 logical_id=logical_id,
                 code_uri=ROOT / props["CodeUri"],
                 handler=props.get("Handler", glob.get("Handler", "")),
-                environment={k: str(self.resolve(v)) for k, v in env.items()},
+                environment={k: str(r) for k, v in env.items() if (r := self.resolve(v)) != NO_VALUE},
             )
         return found
 
@@ -127,7 +129,29 @@ class Template:
             if name == "Fn::Sub":
                 text, extra = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
                 return re.sub(r"\$\{([^}]+)\}", lambda m: str(self._sub_name(m.group(1), extra)), text)
+            if name == "Fn::If":
+                condition, if_true, if_false = arg
+                return self.resolve(if_true if self.condition(condition) else if_false)
         return value
+
+    def condition(self, name: str) -> bool:
+        """A condition of the template's ``Conditions``, evaluated with the parameters in force."""
+        return self._truth(self.doc.get("Conditions", {})[name])
+
+    def _truth(self, value: Any) -> bool:
+        ((name, arg),) = value.items()
+        if name == "Fn::Equals":
+            left, right = (str(self.resolve(v)) for v in arg)
+            return left == right
+        if name == "Fn::Not":
+            return not self._truth(arg[0])
+        if name == "Fn::And":
+            return all(self._truth(v) for v in arg)
+        if name == "Fn::Or":
+            return any(self._truth(v) for v in arg)
+        if name == "Condition":
+            return self.condition(arg)
+        raise KeyError(f"condition function {name} is not known to the local stack")
 
     def _sub_name(self, name: str, extra: dict[str, Any]) -> Any:
         if name in extra:
@@ -142,6 +166,8 @@ class Template:
             "AWS::AccountId": ACCOUNT,
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
+            "AWS::StackName": STACK_NAME,
+            "AWS::NoValue": NO_VALUE,
         }
         if name in pseudo:
             return pseudo[name]
