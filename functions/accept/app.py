@@ -13,13 +13,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paid_invites import i18n, pages, service
 from paid_invites.errors import AcceptRefused, DomainError
-from paid_invites.http import error
+from paid_invites.http import FrontendCors, error
 from paid_invites.money import Money
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-app = APIGatewayRestResolver()
+app = APIGatewayRestResolver(cors=FrontendCors())
 PATH = "/invitations/accept"
 MAX_BODY = 8192
 

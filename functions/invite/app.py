@@ -18,14 +18,14 @@ from paid_invites.contract import (
     InviteResponse,
     Status,
 )
-from paid_invites.http import caller_id, install_error_handlers, json_response
+from paid_invites.http import FrontendCors, caller_id, install_error_handlers, json_response
 from paid_invites.idempotency import run_once
 from paid_invites.invitations import Invitee
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayRestResolver(enable_validation=True, cors=FrontendCors())
 install_error_handlers(app)
 
 ERRORS: dict[int | str, Any] = {

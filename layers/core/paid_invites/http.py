@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
+from .config import get_settings
 from .errors import DomainError
 
 
@@ -46,3 +47,27 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.not_found
     def _not_found(_exc: Exception) -> Response[str]:
         return error(404, "no_route", "no such route")
+
+
+class FrontendCors(CORSConfig):
+    """CORS for the one frontend origin (FRONTEND_ORIGIN), on every answer of the function, errors too.
+
+    API Gateway answers the preflight itself (template.yaml); the browser then needs the same origin on
+    the actual response. The origin is read from the settings when a request comes, not at import.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(allow_origin="", allow_headers=["Idempotency-Key"], max_age=600)
+
+    def allowed_origin(self, extracted_origin: str) -> str | None:
+        origin = get_settings().frontend_origin
+        return origin if origin and extracted_origin == origin else None
+
+    def to_dict(self, origin: str | None) -> dict[str, str]:
+        if not origin:
+            return {}
+        return {
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Allow-Headers": CORSConfig.build_allow_methods(self.allow_headers),
+            "Vary": "Origin",
+        }
