@@ -31,6 +31,13 @@ def caller_id(app: APIGatewayRestResolver) -> str | None:
     return sub if isinstance(sub, str) and sub else None
 
 
+def _field(problem: dict[str, Any]) -> str:
+    """The dotted path of the field a validation problem is about; "" for the body as a whole."""
+    if problem.get("type") == "json_invalid":
+        return ""  # its location is the character where the JSON broke off, not a field
+    return ".".join(str(p) for p in problem.get("loc", ()) if p != "body")
+
+
 def install_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(DomainError)
     def _domain(exc: DomainError) -> Response[str]:
@@ -38,10 +45,7 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response[str]:
-        details = [
-            {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "problem": e.get("msg", "")}
-            for e in exc.errors()
-        ]
+        details = [{"field": _field(e), "problem": e.get("msg", "")} for e in exc.errors()]
         return error(400, "validation_failed", "the request is not valid", details)
 
     @app.not_found

@@ -328,12 +328,24 @@ def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(last_key, separators=(",", ":")).encode()).decode()
 
 
-def decode_cursor(cursor: str | None, account_id: str) -> dict[str, Any] | None:
+# What a page of the by_account_status query ends on: the table key and the index key, all strings.
+_CURSOR_KEYS = {"id", "account_id", "status_key"}
+
+
+def decode_cursor(cursor: str | None, account_id: str, status: str) -> dict[str, Any] | None:
+    """The start key a cursor stands for; anything but one of this list's own is refused (400, not a
+    failed query): DynamoDB rejects a start key of another shape or outside the key condition."""
     if not cursor:
         return None
     try:
         key: dict[str, Any] = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        valid = isinstance(key, dict) and key.get("account_id", {}).get("S") == account_id
+        valid = (
+            isinstance(key, dict)
+            and set(key) == _CURSOR_KEYS
+            and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values())
+            and key["account_id"]["S"] == account_id
+            and key["status_key"]["S"].startswith(f"{status}#")
+        )
     except (ValueError, binascii.Error, AttributeError):
         valid = False
     if not valid:
@@ -345,7 +357,7 @@ def list_invitations(
     account_id: str, status: str, limit: int, cursor: str | None, email_prefix: str | None = None
 ) -> tuple[list[Invitation], str | None]:
     m.bind()
-    start = decode_cursor(cursor, account_id)
+    start = decode_cursor(cursor, account_id, status)
     condition = None
     if email_prefix:
         condition = m.InvitationModel.email.startswith(email_prefix)
