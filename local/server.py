@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import apigw, bridge
+from . import apigw, bridge, jobs
 from .stack import MOTO_CONFIG, OUTBOX, Stack, deploy, seed
 
 HERE = Path(__file__).resolve().parent
@@ -109,6 +109,10 @@ class Front(BaseHTTPRequestHandler):
         self._send(int(response.get("statusCode", 502)), raw, resp_headers)
 
     def _local(self, path: str, body: bytes) -> None:
+        answer = jobs.handle(self.stack, self.command, path, body)  # the clock, the scheduled job, SES events
+        if answer is not None:
+            self._json(*answer)
+            return
         if path == "/_local/outbox" and self.command == "GET":
             self._json(200, OUTBOX.messages)
         elif path == "/_local/events" and self.command == "GET":

@@ -27,7 +27,7 @@ class Outbox:
     messages: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def record(self, params: dict[str, Any]) -> None:
+    def record(self, params: dict[str, Any], message_id: str = "") -> None:
         simple = params.get("Content", {}).get("Simple", {})
         body = simple.get("Body", {})
         with self.lock:
@@ -39,6 +39,11 @@ class Outbox:
                         "subject": simple.get("Subject", {}).get("Data", ""),
                         "text": body.get("Text", {}).get("Data", ""),
                         "html": body.get("Html", {}).get("Data", ""),
+                        # what SES would put in the events of this message (local/jobs.py builds them)
+                        "message_id": message_id,
+                        "at": clock.iso(clock.now()),
+                        "configuration_set": params.get("ConfigurationSetName"),
+                        "tags": {t["Name"]: t["Value"] for t in params.get("EmailTags", [])},
                     }
                 )
 
@@ -62,7 +67,7 @@ def _install_outbox() -> None:
 
     def send_email(self: SESV2Response) -> str:
         result = original(self)
-        OUTBOX.record(json.loads(self.body))
+        OUTBOX.record(json.loads(self.body), json.loads(result).get("MessageId", ""))
         return result
 
     SESV2Response.send_email = send_email  # type: ignore[method-assign]
@@ -129,6 +134,8 @@ def deploy(parameters: dict[str, str] | None = None) -> Stack:
 
     ses = boto3.client("sesv2", region_name=REGION)
     ses.create_email_identity(EmailIdentity=template.parameters["SenderAddress"])
+    for logical_id in template.resources("AWS::SES::ConfigurationSet"):  # the sends name it
+        ses.create_configuration_set(ConfigurationSetName=template._ref(logical_id))
 
     iam = boto3.client("iam", region_name=REGION)
     trust = {

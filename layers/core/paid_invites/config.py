@@ -25,6 +25,8 @@ class Settings:
     accept_base_url: str = "http://127.0.0.1:3000/invitations/accept"
     invitation_lifetime_seconds: int = 30 * 24 * 3600
     max_invitees_per_request: int = 100
+    reminder_offsets_days: str = "3,7"  # reminders this many days after the (last) send (reminders.py)
+    max_reminders: int = 2
     frontend_origin: str = ""  # the admin console's origin: CORS on the API functions' answers (http.py)
     resend_cooldown_seconds: int = 600
 

@@ -50,6 +50,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "invite_ignore": "If you did not expect this invitation, you can ignore this e-mail.",
         "accepted_subject": "{email} accepted your invitation to {org}",
         "accepted_body": "{email} accepted your invitation and is now a member of {org}.",
+        "reminder_subject": "Reminder: {inviter} invites you to join {org}",
+        "reminder_body": "{inviter} invited you to join the {org} account and is still waiting for your answer.",
+        "reminder_days_left_one": "This invitation expires in 1 day, on {date}.",
+        "reminder_days_left_other": "This invitation expires in {days} days, on {date}.",
+        "reminder_last": "This is the last reminder.",
+        "reminder_ignore": "If you do not want to join, you can ignore this e-mail: the invitation then expires "
+        "by itself.",
+        "expired_inviter_subject": "Your invitation to {email} has expired",
+        "expired_inviter_body": "{email} did not accept your invitation to join {org} in time, so it has expired.",
+        "expired_inviter_license": "The license it held is free again.",
+        "expired_inviter_next": "To try again, invite {email} again from the list of invitations.",
         "page_title_confirm": "Join {org}",
         "page_lead": "{inviter} invites you ({email}) to join the {org} account.",
         "page_changes": "What changes",
@@ -97,6 +108,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "invite_ignore": "Verwachtte je deze uitnodiging niet, dan kun je deze e-mail negeren.",
         "accepted_subject": "{email} heeft je uitnodiging voor {org} geaccepteerd",
         "accepted_body": "{email} heeft je uitnodiging geaccepteerd en is nu lid van {org}.",
+        "reminder_subject": "Herinnering: {inviter} nodigt je uit voor {org}",
+        "reminder_body": "{inviter} heeft je uitgenodigd om lid te worden van het account {org} en wacht nog op "
+        "je antwoord.",
+        "reminder_days_left_one": "Deze uitnodiging verloopt over 1 dag, op {date}.",
+        "reminder_days_left_other": "Deze uitnodiging verloopt over {days} dagen, op {date}.",
+        "reminder_last": "Dit is de laatste herinnering.",
+        "reminder_ignore": "Wil je geen lid worden, dan kun je deze e-mail negeren: de uitnodiging verloopt dan "
+        "vanzelf.",
+        "expired_inviter_subject": "Je uitnodiging voor {email} is verlopen",
+        "expired_inviter_body": "{email} heeft je uitnodiging voor {org} niet op tijd geaccepteerd, dus ze is "
+        "verlopen.",
+        "expired_inviter_license": "De licentie die ze vasthield is weer vrij.",
+        "expired_inviter_next": "Wil je het opnieuw proberen, nodig {email} dan opnieuw uit vanuit de lijst met "
+        "uitnodigingen.",
         "page_title_confirm": "Lid worden van {org}",
         "page_lead": "{inviter} nodigt je ({email}) uit om lid te worden van het account {org}.",
         "page_changes": "Wat er verandert",

@@ -73,6 +73,13 @@ def secret_matches(secret: str, stored_hash: str | None) -> bool:
     return stored_hash is not None and hmac.compare_digest(hash_secret(secret), stored_hash)
 
 
+def link_matches(secret: str, invitation: Invitation) -> bool:
+    """The secret of the last send's link, or of a reminder sent since (a resend clears those)."""
+    return secret_matches(secret, invitation.token_hash) or any(
+        secret_matches(secret, h) for h in invitation.reminder_hashes
+    )
+
+
 @dataclass
 class Invitation:
     id: str
@@ -101,18 +108,24 @@ class Invitation:
     failure: str | None = None
     subscription: Subscription | None = None  # the invitee's own, snapshot at acceptance
     history: list[dict[str, str]] = field(default_factory=list)
+    # the reminder cadence (see reminders.py); restarted by every send
+    reminders_sent: int = 0
+    last_reminded_at: datetime | None = None
+    reminder_hashes: list[str] = field(default_factory=list)  # the links of the reminders since the last send
+    reminders_stopped: str | None = None  # why no more reminders go out (complaint, suppressed address)
+    expiry_notified_at: datetime | None = None  # when the inviter was told it expired (at most once)
 
 
 def refusal_for(invitation: Invitation | None, secret: str | None, now: datetime) -> AcceptRefused | None:
     """Why this link cannot be used, or None when it is a live, pending invitation."""
     # An accepted invitation keeps its last hash, so the used link says "already accepted".
-    if invitation is None or secret is None or not secret_matches(secret, invitation.token_hash):
+    if invitation is None or secret is None or not link_matches(secret, invitation):
         return AcceptRefused("this invitation link is not valid", code="unknown_link")
     if invitation.status == ACCEPTED:
         return AcceptRefused("this invitation has already been accepted", code="already_accepted")
     if invitation.status == REVOKED:
         return AcceptRefused("this invitation was withdrawn", code="revoked")
-    if invitation.status == EXPIRED or (invitation.status == PENDING and invitation.expires_at <= now):
+    if invitation.status == EXPIRED or (invitation.status in OPEN and invitation.expires_at <= now):
         return AcceptRefused(f"this invitation has expired; ask {invitation.inviter_name} to resend it", code="expired")
     if invitation.status != PENDING:
         return AcceptRefused("this invitation can no longer be accepted", code="not_pending")

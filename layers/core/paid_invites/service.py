@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from . import clock, i18n, mail, workflow
+from . import clock, i18n, lifecycle, mail, workflow
 from . import events as bus
 from .accounts import (
     Account,
@@ -30,17 +30,18 @@ from .errors import (
 )
 from .invitations import (
     ACCEPTED,
+    BOUNCED,
     EXPIRED,
     OPEN,
     PENDING,
     REVOKED,
     Invitation,
     Invitee,
+    link_matches,
     new_token,
     normalize_email,
     plan_invites,
     refusal_for,
-    secret_matches,
     split_token,
 )
 from .money import Money
@@ -83,6 +84,9 @@ def invite(caller_id: str | None, account_id: str, invitees: list[Invitee]) -> l
     ctx = repo.load_invite_context(str(caller_id), account_id, emails)
     caller = ensure_can_manage(ctx.caller, account_id)
     org = ensure_can_invite(ctx.org)
+    if lifecycle.release_expired(org.id, emails, clock.now()):  # past their expiry: re-inviting them works
+        ctx = repo.load_invite_context(str(caller_id), account_id, emails)
+        org = ensure_can_invite(ctx.org)
     now = clock.now()
     decisions = plan_invites(caller, org, invitees, ctx.known, ctx.accounts, now, settings.invitation_lifetime_seconds)
     planned = [d.invitation for d in decisions if d.invitation is not None]
@@ -250,7 +254,7 @@ def _result(inv: Invitation, replayed: bool) -> AcceptResult:
 def accept(token: object, settlement: str | None) -> AcceptResult:
     """Accept once. A repeated submit of the same link answers with the first result."""
     inv, secret = _live_invitation(token)
-    if inv is not None and inv.status == ACCEPTED and secret and secret_matches(secret, inv.token_hash):
+    if inv is not None and inv.status == ACCEPTED and secret and link_matches(secret, inv):
         return _result(inv, replayed=True)
     refusal = refusal_for(inv, secret, clock.now())
     if refusal:
@@ -277,7 +281,7 @@ def accept(token: object, settlement: str | None) -> AcceptResult:
             )
         except repo.TxCancelled:
             inv, _ = _live_invitation(token)
-            if inv is not None and inv.status == ACCEPTED and secret_matches(secret, inv.token_hash):
+            if inv is not None and inv.status == ACCEPTED and link_matches(secret, inv):
                 return _result(inv, replayed=True)
             refusal = refusal_for(inv, secret, clock.now())
             if refusal:
@@ -300,19 +304,15 @@ def _resume(inv: Invitation) -> bool:
         return False
 
 
-def run_due(limit: int = 500) -> dict[str, int]:
+def run_due(limit: int = 500, deadline: float | None = None) -> lifecycle.RunReport:
     """The scheduled job: everything the sparse ``by_due`` index says is due now, and nothing else.
 
-    Today that is the reconciler: an accepted invitation whose workflow has not settled it within
-    the grace period (the SendTaskSuccess after the accept transaction was lost) is resumed again;
-    if the task had already been resumed, Step Functions says so and nothing happens twice.
+    Open invitations get their next reminder or expire (lifecycle.py). An accepted invitation whose
+    workflow has not settled it within the grace period (the SendTaskSuccess after the accept
+    transaction was lost) is resumed again; if the task had already been resumed, Step Functions
+    says so and nothing happens twice.
     """
-    report = {"resumed": 0, "seen": 0}
-    for inv in repo.due_invitations(clock.now(), limit):
-        report["seen"] += 1
-        if inv.status == ACCEPTED and _resume(inv):
-            report["resumed"] += 1
-    return report
+    return lifecycle.run_due(limit, resume=_resume, deadline=deadline)
 
 
 # ---------------------------------------------------------------- workflow tasks
@@ -325,9 +325,14 @@ def send_invitation(invitation_id: str, task_token: str) -> dict[str, Any]:
     """
     now = clock.now()
     token, token_hash = new_token(invitation_id)
+    expires_at = lifecycle.expires_after_send(now)
     inv = repo.update_invitation(
         invitation_id,
-        [m.InvitationModel.token_hash.set(token_hash), m.InvitationModel.task_token.set(task_token)],
+        [
+            m.InvitationModel.token_hash.set(token_hash),
+            m.InvitationModel.task_token.set(task_token),
+            m.InvitationModel.expires_at.set(expires_at),  # the lifetime counts from the send
+        ],
         (m.InvitationModel.status == PENDING)
         & (m.InvitationModel.mailed_for.does_not_exist() | (m.InvitationModel.mailed_for != task_token)),
     )
@@ -342,12 +347,29 @@ def send_invitation(invitation_id: str, task_token: str) -> dict[str, Any]:
         if current.status == EXPIRED:
             raise InvitationExpired(invitation_id)
         return {"status": current.status}
-    message_id = mail.send(invitation_mail(inv, token))
+    try:
+        message_id = mail.send(invitation_mail(inv, token), tags={"invitation_id": invitation_id})
+    except mail.MailSuppressed as suppressed:
+        # the address complained before: nothing is sent; the admin sees it as bounced, and it expires
+        repo.update_invitation(
+            invitation_id,
+            [
+                m.InvitationModel.mailed_for.set(task_token),
+                m.InvitationModel.status.set(BOUNCED),
+                m.InvitationModel.status_key.set(repo.status_key(BOUNCED, inv.created_at, inv.id)),
+                m.InvitationModel.due_shard.set(repo.DUE_SHARD),
+                m.InvitationModel.due_at.set(expires_at),
+                repo.log("bounced", "workflow", now, reason=suppressed.message),
+            ],
+            m.InvitationModel.status == PENDING,
+        )
+        return {"status": "suppressed"}
     repo.update_invitation(
         invitation_id,
         [
             m.InvitationModel.mailed_for.set(task_token),
             m.InvitationModel.sent_at.set(now),
+            *lifecycle.schedule_after_send(now, expires_at),
             repo.log("emailed", "workflow", now, message_id=message_id),
         ],
     )
@@ -445,12 +467,8 @@ def notify_inviter(invitation_id: str, kind: str) -> dict[str, Any]:
 
 
 def expire(invitation_id: str) -> dict[str, Any]:
-    """The workflow's backstop when the wait timed out: mark the invitation expired (once)."""
-    inv = repo.get_invitation(invitation_id)
-    if inv is None:
-        raise NotFound(f"no invitation {invitation_id}")
-    changed = inv.status == PENDING and tx.close_pending(inv, EXPIRED, "workflow", clock.now())
-    return {"status": EXPIRED if changed else inv.status}
+    """The workflow's Expire step: mark the invitation expired (once) and tell the inviter (once)."""
+    return lifecycle.expire(invitation_id)
 
 
 # ---------------------------------------------------------------- admin: one invitation, resend, revoke

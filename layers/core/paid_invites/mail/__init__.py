@@ -11,10 +11,18 @@ from typing import Any
 from .. import i18n
 from ..aws import client, error_code
 from ..config import get_settings
-from ..errors import MailThrottled
+from ..errors import DomainError, MailThrottled
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_TAG_VALUE = re.compile(r"[^A-Za-z0-9_-]")
 THROTTLED = {"TooManyRequestsException", "Throttling", "ThrottlingException", "LimitExceededException"}
+
+
+class MailSuppressed(DomainError):
+    """The address is on our suppression list (it complained): nothing is sent to it any more."""
+
+    code = "address_suppressed"
+    status = 409
 
 
 @dataclass(frozen=True)
@@ -23,6 +31,7 @@ class Mail:
     subject: str
     text: str
     html: str
+    kind: str = ""  # the template; sent along as the SES message tag ``kind``
 
 
 @cache
@@ -57,11 +66,22 @@ def render(kind: str, to: str, lang: str, **context: Any) -> Mail:
         subject=one_line(t(f"{kind}_subject")),
         text=env.get_template(f"{kind}.txt").render(variables),
         html=env.get_template(f"{kind}.html").render(variables),
+        kind=kind,
     )
 
 
-def send(mail: Mail) -> str:
-    """Send through SES v2; throttling becomes ``MailThrottled`` for the workflow to retry."""
+def send(mail: Mail, tags: dict[str, str] | None = None) -> str:
+    """Send through SES v2; throttling becomes ``MailThrottled`` for the workflow to retry.
+
+    Nothing goes to an address on our suppression list (``MailSuppressed``). ``tags`` (and the
+    template's ``kind``) travel as SES message tags and come back in the bounce, complaint and
+    delivery events of the configuration set: ``invitation_id`` links an event to its invitation.
+    """
+    from ..store.lifecycle import suppression
+
+    reason = suppression(mail.to)
+    if reason is not None:
+        raise MailSuppressed(f"no mail goes to this address any more ({reason})", details={"reason": reason})
     settings = get_settings()
     request: dict[str, Any] = {
         "FromEmailAddress": settings.sender_address,
@@ -78,6 +98,9 @@ def send(mail: Mail) -> str:
     }
     if settings.ses_configuration_set:
         request["ConfigurationSetName"] = settings.ses_configuration_set
+    named = {"kind": mail.kind, **(tags or {})}
+    if any(named.values()):
+        request["EmailTags"] = [{"Name": k, "Value": _TAG_VALUE.sub("_", v)[:256]} for k, v in named.items() if v]
     try:
         return str(client("sesv2").send_email(**request)["MessageId"])
     except Exception as error:  # botocore's error classes are made at run time

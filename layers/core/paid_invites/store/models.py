@@ -14,6 +14,7 @@ from pynamodb.attributes import (
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -141,9 +142,17 @@ class InvitationModel(Model):
     mailed_for = UnicodeAttribute(null=True)  # the task token whose e-mail went out (retries skip it)
     history = ListAttribute[MapAttribute[str, Any]](of=MapAttribute, default=list)
     # The sparse "something is due" index: set while the scheduled job has work on this invitation
-    # (an accepted one whose workflow has not settled yet), removed when there is none.
+    # (an open one: its next reminder or its expiry; an accepted one whose workflow has not settled
+    # yet), removed when there is none.
     due_shard = UnicodeAttribute(null=True)
     due_at = UTCDateTimeAttribute(null=True)
+    # the reminder cadence (reminders.py, lifecycle.py)
+    reminders_sent = NumberAttribute(default=0)
+    last_reminded_at = UTCDateTimeAttribute(null=True)
+    reminder_hashes = ListAttribute[Any](of=UnicodeAttribute, default=list)  # the strings of the hashes
+    reminders_stopped = UnicodeAttribute(null=True)
+    expiry_notified_at = UTCDateTimeAttribute(null=True)
+    mail_events = UnicodeSetAttribute(null=True)  # SES events already recorded (SNS delivers at least once)
 
     by_account_status = InvitationsByAccount()
     by_due = InvitationsDue()
@@ -161,6 +170,22 @@ class PendingGuardModel(Model):
     @staticmethod
     def key(account_id: str, email: str) -> str:
         return f"pending#{account_id}#{email}"
+
+
+class SuppressionModel(Model):
+    """``suppressed#<address>``: no more mail of ours goes to this address (it complained)."""
+
+    class Meta:
+        table_name = "invitations"
+
+    id = UnicodeAttribute(hash_key=True)
+    reason = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    message_id = UnicodeAttribute(null=True)
+
+    @staticmethod
+    def key(email: str) -> str:
+        return f"suppressed#{email}"
 
 
 class LedgerByAccount(GlobalSecondaryIndex["LedgerModel"]):
@@ -195,7 +220,7 @@ MODELS: dict[str, list[type[Model]]] = {
     "accounts_table": [AccountModel],
     "users_table": [UserModel, UserEmailModel],
     "invoices_table": [InvoiceModel],
-    "invitations_table": [InvitationModel, PendingGuardModel],
+    "invitations_table": [InvitationModel, PendingGuardModel, SuppressionModel],
     "ledger_table": [LedgerModel],
 }
 

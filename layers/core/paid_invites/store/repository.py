@@ -94,6 +94,10 @@ def from_invitation(inv: Invitation) -> m.InvitationModel:
     item.status_key = status_key(inv.status, inv.created_at, inv.id)
     item.history = [MapAttribute(**entry) for entry in inv.history]
     item.subscription = subscription_attribute(inv.subscription)
+    if inv.status == PENDING and inv.sent_at is None:
+        # due at its expiry from the start, so that even one whose e-mail never went out expires
+        # (and frees its license); sending it moves due_at to the first reminder (lifecycle.py)
+        item.due_shard, item.due_at = DUE_SHARD, inv.expires_at
     return item
 
 

@@ -1,0 +1,38 @@
+"""SES events (bounce, complaint, delivery) of the configuration set, as SNS delivers them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from paid_invites import lifecycle
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@event_source(data_class=SNSEvent)
+def lambda_handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
+    results = []
+    for record in event.records:
+        try:
+            message = json.loads(record.sns.message)
+        except ValueError:
+            logger.warning("not an SES event", extra={"sns_message_id": record.sns.message_id})
+            continue
+        if not isinstance(message, dict):
+            continue
+        outcome = lifecycle.handle_ses_event(message)
+        metrics.add_metric(name=f"SesEvent_{outcome['event'] or 'unknown'}", unit=MetricUnit.Count, value=1)
+        logger.info("ses event", extra=outcome)
+        results.append(outcome)
+    return {"results": results}

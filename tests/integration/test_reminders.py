@@ -1,0 +1,299 @@
+"""Reminders: the cadence after the last send, the maximum, their links, and never twice (concurrent runs,
+a run retried after a crash); the job reads what is due, not the table."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import botocore.client
+import pytest
+
+from local.stack import Stack
+from paid_invites import i18n, lifecycle
+from paid_invites.invitations import PENDING, Invitation, new_id
+from paid_invites.store import lifecycle as store
+from paid_invites.store import models as m
+from paid_invites.store import repository as repo
+
+from ..support import Api, finished, link_token
+from .lifecycle_support import DAY, FLEUR, JAN, current, events, invite_sent, mails, run_job
+
+
+def test_reminders_go_out_3_and_7_days_after_the_send_and_then_stop(api: Api, stack: Stack) -> None:
+    # Given Jan's invitation went out (he reads Dutch)
+    inv = invite_sent(api, JAN)
+    # When the hourly job runs through the following weeks
+    seen: dict[float, list[str]] = {}
+    for day in (1, 2.9, 3, 3.5, 5, 6.9, 7, 8, 14, 21, 29):
+        stack.clock.set(inv.sent_at + timedelta(days=day) + timedelta(minutes=1))  # type: ignore[operator]
+        seen[day] = run_job(stack)["reminded"]
+    # Then exactly two reminders went out: on day 3 and on day 7, none before, between or after
+    assert {day: ids for day, ids in seen.items() if ids} == {3: [inv.id], 7: [inv.id]}
+    reminders = mails(JAN, "reminder")
+    assert len(reminders) == 2
+    # each one its own e-mail, in Dutch, saying how many days are left; the second says it is the last
+    first, second = reminders
+    assert first["subject"] == i18n.text("nl", "reminder_subject", inviter="Arno Admin", org="Acme B.V.")
+    expires_on = i18n.date(inv.expires_at, "nl")
+    assert i18n.text("nl", "reminder_days_left_other", days=27, date=expires_on) in first["text"]
+    assert i18n.text("nl", "reminder_days_left_other", days=23, date=expires_on) in second["text"]
+    assert i18n.text("nl", "reminder_last") not in first["text"]
+    assert i18n.text("nl", "reminder_last") in second["text"] and i18n.text("nl", "reminder_last") in second["html"]
+    # and the history shows them
+    assert events(inv.id).count("reminded") == 2
+    assert current(inv.id).reminders_sent == 2
+
+
+def test_a_reminder_link_works_and_so_does_the_original_one(api: Api, stack: Stack) -> None:
+    # Given Fleur (English) got her invitation and, three days later, a reminder
+    inv = invite_sent(api, FLEUR, user_type="basic")
+    original = link_token(mails(FLEUR, "invitation")[-1])
+    stack.clock.advance(3 * DAY + 60)
+    assert run_job(stack)["reminded"] == [inv.id]
+    (reminder,) = mails(FLEUR, "reminder")
+    assert reminder["subject"] == i18n.text("en", "reminder_subject", inviter="Arno Admin", org="Acme B.V.")
+    assert (
+        i18n.text("en", "reminder_days_left_other", days=27, date=i18n.date(inv.expires_at, "en")) in reminder["text"]
+    )
+    token = link_token(reminder)
+    assert token != original
+    # When she opens either link, both show the invitation; and she accepts with the reminder's
+    assert api.open_link(original).status == 200
+    assert api.open_link(token).status == 200
+    assert api.accept(token).status == 200
+    # Then she is a member, the workflow settles, and no more reminders come
+    assert finished(stack, inv.id)["status"] == "SUCCEEDED"
+    stack.clock.advance(5 * DAY)
+    assert run_job(stack)["reminded"] == []
+    assert len(mails(FLEUR, "reminder")) == 1
+
+
+@pytest.mark.parametrize("parameters", [{"ReminderOffsetsDays": "1,2,4", "MaxReminders": "1"}])
+def test_the_cadence_and_the_maximum_are_configurable(api: Api, stack: Stack, parameters: dict[str, str]) -> None:
+    # Given reminders configured for days 1, 2 and 4, at most 1
+    inv = invite_sent(api, JAN)
+    reminded = []
+    # When the job runs every day for a week
+    for _ in range(7):
+        stack.clock.advance(DAY)
+        reminded += run_job(stack)["reminded"]
+    # Then one reminder went out, on day 1
+    assert reminded == [inv.id]
+    assert len(mails(JAN, "reminder")) == 1
+    assert i18n.text("nl", "reminder_last") in mails(JAN, "reminder")[0]["text"]
+
+
+def test_a_job_that_fell_behind_sends_the_latest_reminder_only(api: Api, stack: Stack) -> None:
+    # Given the job did not run for the first 8 days (both reminders are overdue)
+    inv = invite_sent(api, JAN)
+    stack.clock.advance(8 * DAY)
+    # When it runs, and again an hour later
+    first, second = run_job(stack), None
+    stack.clock.advance(3600)
+    second = run_job(stack)
+    # Then the invitee gets one reminder (the last one), not a burst of two
+    assert (first["reminded"], second["reminded"]) == ([inv.id], [])
+    (reminder,) = mails(JAN, "reminder")
+    assert i18n.text("nl", "reminder_last") in reminder["text"]
+    assert current(inv.id).reminders_sent == 2
+
+
+def test_two_runs_at_once_send_one_reminder(api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a reminder is due, and two runs of the job read it at the same moment
+    inv = invite_sent(api, JAN)
+    stack.clock.advance(3 * DAY + 60)
+    both_read = threading.Barrier(2, timeout=10)
+    read = store.due
+
+    def due_then_wait(now: Any, limit: int) -> Any:
+        found = read(now, limit)
+        both_read.wait()  # neither run acts before both have seen the invitation as due
+        return found
+
+    monkeypatch.setattr(store, "due", due_then_wait)
+    reports: list[dict[str, Any]] = []
+    runs = [threading.Thread(target=lambda: reports.append(run_job(stack))) for _ in range(2)]
+    # When both act on it
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(timeout=30)
+    # Then one of them sent the reminder and the other found it claimed
+    assert len(reports) == 2
+    assert sorted(len(r["reminded"]) for r in reports) == [0, 1]
+    assert sorted(r["counts"]["skipped"] for r in reports) == [0, 1]
+    assert len(mails(JAN, "reminder")) == 1
+    assert events(inv.id).count("reminded") == 1
+
+
+class Crash(BaseException):
+    """The Lambda dying mid-run (a timeout, out of memory): nothing after it runs, no handler catches it."""
+
+
+def test_a_run_retried_after_a_crash_does_not_send_the_reminder_again(
+    api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a run that sent the reminder and then died before it could record it
+    inv = invite_sent(api, JAN)
+    stack.clock.advance(3 * DAY + 60)
+
+    def crash(*_args: Any, **_kwargs: Any) -> None:
+        raise Crash
+
+    monkeypatch.setattr(store, "record_reminded", crash)
+    with pytest.raises(Crash):
+        run_job(stack)
+    assert len(mails(JAN, "reminder")) == 1
+    monkeypatch.undo()
+    # When the run is retried (EventBridge Scheduler retries it; or the next hourly run)
+    retried = run_job(stack)
+    # Then it sends nothing: the claim was made before the send
+    assert retried["reminded"] == [] and len(mails(JAN, "reminder")) == 1
+    assert current(inv.id).reminders_sent == 1
+
+
+def test_a_crash_between_claim_and_send_loses_that_reminder_only(
+    api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a run that claimed the first reminder and died before the send (at most once, by design)
+    inv = invite_sent(api, JAN)
+    stack.clock.advance(3 * DAY + 60)
+
+    def crash(*_args: Any, **_kwargs: Any) -> str:
+        raise Crash
+
+    monkeypatch.setattr(lifecycle.mail, "send", crash)
+    with pytest.raises(Crash):
+        run_job(stack)
+    monkeypatch.undo()
+    # When the job runs again now, and at day 7
+    assert run_job(stack)["reminded"] == []
+    stack.clock.set(inv.sent_at + timedelta(days=7, minutes=1))  # type: ignore[operator]
+    later = run_job(stack)
+    # Then the first reminder is lost (never sent twice), and the cadence carries on with the second
+    assert later["reminded"] == [inv.id]
+    assert len(mails(JAN, "reminder")) == 1
+    assert events(inv.id).count("reminded") == 1
+
+
+def test_a_send_that_fails_cleanly_is_retried_by_the_next_run(
+    api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given SES refuses the reminder once
+    inv = invite_sent(api, JAN)
+    stack.clock.advance(3 * DAY + 60)
+    original = lifecycle.mail.send
+
+    def refuse(*_args: Any, **_kwargs: Any) -> str:
+        raise RuntimeError("SES said no")
+
+    monkeypatch.setattr(lifecycle.mail, "send", refuse)
+    failed = run_job(stack)
+    assert failed["counts"]["errors"] == 1 and failed["reminded"] == []
+    monkeypatch.setattr(lifecycle.mail, "send", original)
+    # When the next run comes
+    stack.clock.advance(3600)
+    retried = run_job(stack)
+    # Then the reminder goes out then, once
+    assert retried["reminded"] == [inv.id]
+    assert len(mails(JAN, "reminder")) == 1
+
+
+# ---------------------------------------------------------------- cost: what is due, not the table
+
+
+class ItemsRead:
+    """Counts what DynamoDB reads return to this thread, by operation, through botocore itself."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, int] = {}
+        self.scanned = 0
+        self.requests: list[str] = []
+        self.thread = threading.get_ident()
+
+    def add(self, operation: str, response: dict[str, Any]) -> None:
+        if threading.get_ident() != self.thread:
+            return
+        if operation in ("Query", "Scan"):
+            count = len(response.get("Items", []))
+            self.scanned += int(response.get("ScannedCount", count))
+        elif operation == "GetItem":
+            count = 1  # a miss costs a read as well
+        elif operation == "BatchGetItem":
+            count = sum(len(items) for items in response.get("Responses", {}).values())
+        else:
+            return
+        self.requests.append(operation)
+        self.items[operation] = self.items.get(operation, 0) + count
+
+    @property
+    def total(self) -> int:
+        return sum(self.items.values())
+
+
+@pytest.fixture
+def items_read(monkeypatch: pytest.MonkeyPatch) -> Iterator[ItemsRead]:
+    counter = ItemsRead()
+    original = botocore.client.BaseClient._make_api_call
+
+    def counting(self: Any, operation: str, params: dict[str, Any]) -> Any:
+        response = original(self, operation, params)
+        if self.meta.service_model.service_name == "dynamodb":
+            counter.add(operation, response)
+        return response
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counting)
+    yield counter
+
+
+def pending(number: int, due_in: timedelta, now: Any) -> Invitation:
+    """A pending invitation whose e-mail went out and whose next reminder is ``due_in`` from now."""
+    sent_at = now + due_in - timedelta(days=3)
+    return Invitation(
+        id=new_id(),
+        account_id="globex",
+        email=f"person{number}@load.example",
+        user_type="basic",
+        role="member",
+        inviter_id="u-gwen",
+        inviter_name="Gwen Globex",
+        org_name="Globex Ltd",
+        status=PENDING,
+        created_at=sent_at,
+        expires_at=sent_at + timedelta(days=30),
+        sent_at=sent_at,
+    )
+
+
+@pytest.mark.slow
+def test_a_run_over_10000_pending_invitations_of_which_50_are_due_reads_about_50_items(
+    stack: Stack, items_read: ItemsRead
+) -> None:
+    # Given 10,000 pending invitations: 50 are due a reminder now, the others later
+    now = stack.clock()
+    table = m.InvitationModel.Meta.table_name
+    client = repo._connection().client
+    plans = [
+        pending(n, -timedelta(minutes=1 + n) if n < 50 else timedelta(hours=1 + n % 200), now) for n in range(10_000)
+    ]
+    for start in range(0, len(plans), 25):
+        batch = []
+        for inv in plans[start : start + 25]:
+            item = repo.from_invitation(inv)
+            item.due_shard, item.due_at = repo.DUE_SHARD, inv.sent_at + timedelta(days=3)  # type: ignore[operator]
+            batch.append({"PutRequest": {"Item": item.serialize()}})
+        client.batch_write_item(RequestItems={table: batch})
+    items_read.items.clear()
+    items_read.requests.clear()
+    # When the job runs once
+    report = run_job(stack)
+    # Then it reminded the 50, and read about 50 items to do it: one index Query that reads only the due ones,
+    # and one look-up of the suppression list per e-mail; never a Scan, never the other 9,950
+    assert len(report["reminded"]) == 50 and report["counts"]["seen"] == 50
+    assert "Scan" not in items_read.requests
+    assert items_read.requests.count("Query") == 1
+    assert items_read.items["Query"] == 50 and items_read.scanned == 50
+    assert items_read.total <= 2 * 50 + 5, items_read.items
