@@ -17,6 +17,16 @@ from paid_invites.store import models
 from . import bridge
 from .template import ACCOUNT, REGION, Function, Route, Template
 
+# The local stack's answers to the template's parameters that have no default (what `sam deploy --guided`
+# asks a person for). Anything else keeps the template's default unless a caller overrides it.
+LOCAL_PARAMETERS = {
+    "SenderAddress": "invitations@paid-invites.local",
+    "SesIdentity": "paid-invites.local",
+    "AcceptBaseUrl": "http://127.0.0.1:3000/invitations/accept",
+    "FrontendOrigin": "http://127.0.0.1:3000",
+    "CognitoUserPoolArn": "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_local",
+    "AlarmEmail": "alarms@paid-invites.local",
+}
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 
 
@@ -113,7 +123,9 @@ def environment(template: Template) -> dict[str, str]:
 
 def deploy(parameters: dict[str, str] | None = None) -> Stack:
     """Create tables, functions, the state machine, the bus and the SES identity; point our code at them."""
-    template = Template(parameters)
+    known = Template().parameters
+    local = {k: v for k, v in LOCAL_PARAMETERS.items() if k in known and not known[k]}
+    template = Template({**local, **(parameters or {})})
     _install_outbox()
     os.environ.update(environment(template))
     os.environ.setdefault("AWS_DEFAULT_REGION", REGION)

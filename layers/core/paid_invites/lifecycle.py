@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 
 RETRY_NOTICE = timedelta(hours=1)  # an inviter notice that could not be sent is due again after this
 INVITEE_MAILS = ("invitation", "reminder")  # the mails whose bounce says something about the invitee's address
+# SES stamps a mail in milliseconds, a little after we noted the send: a mail "sent" this much before
+# the last send still belongs to it (a bounce of an older one, before a resend, is stale)
+CLOCK_SLACK = timedelta(seconds=2)
 
 
 def plan() -> reminders.Cadence:
@@ -165,18 +168,19 @@ def remind(inv: Invitation, step: reminders.Step, now: datetime, cadence: remind
 
 
 def expire_due(inv: Invitation, now: datetime, report: RunReport) -> None:
-    """Mark it expired (releasing its guard and license hold, atomically), then end its workflow with
-    ``InvitationExpired``: the state machine's Expire step tells the inviter. Without a workflow
-    waiting any more, the job tells the inviter itself."""
+    """Mark it expired (releasing its guard and license hold, atomically), end its workflow with
+    ``InvitationExpired`` (the state machine catches it: its Expire step), and tell the inviter.
+
+    The notice is claimed before it is sent, so whoever comes first (this job or the Expire step)
+    sends it and the other finds it done; that also covers an invitation with no workflow left.
+    """
     if not tx.close_pending(inv, EXPIRED, "scheduler", now):
         report.skipped += 1
         return
     report.expired.append(inv.id)
-    ended = bool(inv.task_token) and workflow.fail(
-        str(inv.task_token), "InvitationExpired", f"expired at {clock.iso(now)} (scheduled job)"
-    )
-    if not ended:
-        report.notified += notify_expired_once(inv.id, now)
+    if inv.task_token:
+        workflow.fail(inv.task_token, "InvitationExpired", f"expired at {clock.iso(now)} (scheduled job)")
+    report.notified += notify_expired_once(inv.id, now)
 
 
 def release_expired(account_id: str, emails: list[str], now: datetime) -> list[str]:
@@ -269,7 +273,7 @@ def handle_ses_event(event: dict[str, Any]) -> dict[str, Any]:
     message_id = str(sent.get("messageId") or "")
     mail_kind = _first(tags.get("kind"))
     invitation_id = _first(tags.get("invitation_id"))
-    sent_at = clock.parse(sent["timestamp"]) if sent.get("timestamp") else now
+    sent_at = (clock.parse(sent["timestamp"]) if sent.get("timestamp") else now) + CLOCK_SLACK
     inv = repo.get_invitation(invitation_id) if invitation_id else None
     about_invitee = inv is not None and mail_kind in INVITEE_MAILS
     outcome: dict[str, Any] = {"event": kind, "invitation_id": inv.id if inv else None, "actions": []}

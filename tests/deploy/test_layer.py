@@ -1,0 +1,154 @@
+"""The layer builds into the layout Lambda expects, and every handler imports from it alone.
+
+What is honest here: on Lambda a function sees its own folder, then /opt/python (our layer and the
+Powertools layer, merged), then the runtime (which brings boto3 and botocore). We build our layer as
+`sam build` does (the layer's requirements.txt installed into python/, the package copied beside them)
+and put, in a separate folder, only what the runtime and the AWS-published Powertools layer bring:
+boto3 and botocore, Powertools with pydantic, aws-xray-sdk and fastjsonschema, and their dependencies
+(taken from this virtualenv, at the versions the project pins). Then each handler is imported in a
+fresh interpreter that has no site-packages: if our code needs anything else (pynamodb, jinja2, a
+template file), it must come from the layer we built, or the import fails.
+
+The dependencies are built for this machine, not for arm64: that is only equivalent when the layer
+holds no compiled code it cannot do without, which is checked too.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata as md
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from local.template import ROOT
+
+from .sam import transformed
+
+LAYER = ROOT / "layers" / "core"
+# What the Lambda runtime (python3.12) and the Powertools layer put on the path, as distributions
+RUNTIME_AND_POWERTOOLS = ["boto3", "aws-lambda-powertools", "pydantic", "aws-xray-sdk", "fastjsonschema"]
+# Compiled modules with a pure-Python fallback (MarkupSafe's speedups): harmless when built for x86
+OPTIONAL_NATIVE = re.compile(r"markupsafe/_speedups\..*\.so$")
+
+pytestmark = pytest.mark.slow
+
+
+def requirement_names(dist: md.Distribution) -> list[str]:
+    names = []
+    for requirement in dist.requires or []:
+        if "extra ==" in requirement:
+            continue
+        names.append(re.split(r"[\s;<>=!~\[(]", requirement, maxsplit=1)[0])
+    return names
+
+
+def top_level(dist: md.Distribution) -> set[str]:
+    found = set()
+    for file in dist.files or []:
+        first = file.parts[0]
+        if first.endswith((".dist-info", ".egg-info", ".pth")) or first in ("..", "__pycache__", "bin"):
+            continue
+        found.add(first.removesuffix(".py") if len(file.parts) == 1 else first)
+    return found
+
+
+def stand_in_for_runtime(target: Path) -> set[str]:
+    """Link the top-level modules of the runtime's and the Powertools layer's distributions into target."""
+    todo, seen, linked = list(RUNTIME_AND_POWERTOOLS), set(), set()
+    while todo:
+        name = todo.pop().lower().replace("_", "-")
+        if name in seen:
+            continue
+        seen.add(name)
+        dist = md.distribution(name)
+        todo += requirement_names(dist)
+        for module in top_level(dist):
+            source = Path(str(dist.locate_file(module)))
+            source = source if source.exists() else source.with_suffix(".py")
+            if source.exists() and not (target / source.name).exists():
+                (target / source.name).symlink_to(source)
+                linked.add(module)
+    return linked
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`sam build` for CoreLayer (BuildMethod python3.12): requirements into python/, the package beside them."""
+    root = tmp_path_factory.mktemp("layer")
+    python = root / "python"
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile"]
+    target = ["--target", str(python), "-r", str(LAYER / "requirements.txt")]
+    subprocess.run([*pip, *target], check=True, timeout=120)  # noqa: S603 - our own interpreter and paths
+    shutil.copytree(LAYER / "paid_invites", python / "paid_invites", ignore=shutil.ignore_patterns("__pycache__"))
+    return python
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("runtime")
+    linked = stand_in_for_runtime(target)
+    assert {"boto3", "botocore", "aws_lambda_powertools", "pydantic", "aws_xray_sdk"} <= linked
+    assert not linked & {"paid_invites", "pynamodb", "jinja2", "markupsafe"}, "those must come from our layer"
+    return target
+
+
+def test_the_layer_has_our_package_its_files_and_its_dependencies_under_python(built: Path) -> None:
+    assert (built / "paid_invites" / "__init__.py").is_file()
+    for folder in ("mail/templates", "pages/templates"):
+        assert any((built / "paid_invites" / folder).iterdir()), f"{folder} is not in the layer"
+    for package in ("pynamodb", "jinja2", "markupsafe"):
+        assert (built / package / "__init__.py").is_file(), f"{package} is not in the layer"
+
+
+def test_the_sdk_in_the_layer_is_a_matched_pinned_pair(built: Path) -> None:
+    # botocore comes with pynamodb and shadows the runtime's: the boto3 beside it must be its own
+    versions = {d.metadata["Name"].lower(): d.version for d in md.distributions(path=[str(built)])}
+    assert "botocore" in versions and versions.get("boto3") == versions["botocore"], versions
+    pinned = dict(line.split("==") for line in (LAYER / "requirements.txt").read_text().splitlines() if "==" in line)
+    assert (pinned.get("boto3"), pinned.get("botocore")) == (versions["boto3"], versions["botocore"])
+
+
+def test_the_layer_holds_no_compiled_code_it_cannot_do_without(built: Path) -> None:
+    native = [str(p.relative_to(built)) for p in built.rglob("*.so")]
+    assert [n for n in native if not OPTIONAL_NATIVE.search(n)] == []
+
+
+def test_every_handler_imports_with_only_the_layer_and_the_runtime_on_the_path(built: Path, runtime: Path) -> None:
+    functions = transformed().resources("AWS::Lambda::Function")
+    assert functions
+    for logical_id, fn in functions.items():
+        # Given the function's folder, our layer and the stand-in for the runtime, and nothing else
+        folder = transformed().local_paths[logical_id]
+        module = fn["Properties"]["Handler"].rpartition(".")[0]
+        script = (
+            "import sys\n"
+            f"sys.path[:0] = [{str(folder)!r}, {str(built)!r}, {str(runtime)!r}]\n"
+            f"import importlib; handler = importlib.import_module({module!r})\n"
+            f"assert callable(getattr(handler, {fn['Properties']['Handler'].rpartition('.')[2]!r}))\n"
+            "import paid_invites, pynamodb, jinja2\n"
+            f"for m in (paid_invites, pynamodb, jinja2): assert m.__file__.startswith({str(built)!r}), m.__file__\n"
+        )
+        environment = {
+            "PATH": os.environ.get("PATH", ""),
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_LAMBDA_FUNCTION_NAME": logical_id,
+            "LAMBDA_TASK_ROOT": str(folder),
+        }
+        # When it is imported in a fresh interpreter without site-packages (-S), outside the project (-I)
+        done = subprocess.run(  # noqa: S603 - our own interpreter and script
+            [sys.executable, "-I", "-S", "-c", script],
+            cwd=built.parent,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        # Then it imports, and our code and its dependencies came from the layer
+        assert done.returncode == 0, f"{logical_id}:\n{done.stderr[-2000:]}"
