@@ -29,6 +29,7 @@ class Account:
     credit_minor: int = 0
     balance_due_minor: int = 0
     members_count: int = 0
+    invitations_pending: int = 0
     subscription: Subscription | None = None
 
     @property

@@ -25,10 +25,14 @@ class Settings:
     accept_base_url: str = "http://127.0.0.1:3000/invitations/accept"
     invitation_lifetime_seconds: int = 30 * 24 * 3600
     max_invitees_per_request: int = 100
+    frontend_origin: str = ""  # the admin console's origin: CORS on the API functions' answers (http.py)
     reminder_offsets_days: str = "3,7"  # reminders this many days after the (last) send (reminders.py)
     max_reminders: int = 2
-    frontend_origin: str = ""  # the admin console's origin: CORS on the API functions' answers (http.py)
     resend_cooldown_seconds: int = 600
+    imports_table: str = ""  # the bulk import (imports.py): the invite and import-rows functions
+    import_state_machine_arn: str = ""
+    max_pending_invitations: int = 10_000
+    max_invitations_per_day: int = 1_000
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:

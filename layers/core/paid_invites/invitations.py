@@ -172,11 +172,12 @@ def plan_invites(
     accounts: dict[str, Account],
     now: datetime,
     lifetime_seconds: int,
+    capacity: Capacity | None = None,
 ) -> list[Decision]:
-    """Decide each invitee. ``users_by_email`` holds the platform users among them."""
+    """Decide each invitee. ``users_by_email`` holds the platform users among them; ``capacity``
+    (default: the organization's free licenses, no other limit) what the organization can take on."""
     decisions: list[Decision] = []
     seen: set[str] = set()
-    licenses_left = org.licenses_free
     for invitee in invitees:
         try:
             email = normalize_email(invitee.email)
@@ -201,11 +202,6 @@ def plan_invites(
         if own_account_id == org.id:
             decisions.append(Decision(email=email, reason="already_member"))
             continue
-        if invitee.user_type == "licensed":
-            if licenses_left < 1:
-                decisions.append(Decision(email=email, reason="no_license_available"))
-                continue
-            licenses_left -= 1
         own_account = accounts.get(own_account_id) if own_account_id else None
         warnings = []
         if invitee.user_type == "basic" and own_account is not None and own_account.is_paid:
@@ -230,7 +226,43 @@ def plan_invites(
         )
         invitation.history.append(event("created", caller.id, now))
         decisions.append(Decision(email=email, invitation=invitation, warnings=warnings))
+    capacity = capacity or Capacity(licenses=org.licenses_free, pending=len(invitees), daily=len(invitees))
+    _, refused = capacity.fit([d.invitation for d in decisions if d.invitation is not None])
+    for d in decisions:
+        if d.email in refused and d.invitation is not None:
+            d.reason, d.invitation, d.warnings = refused[d.email], None, []
     return decisions
+
+
+@dataclass
+class Capacity:
+    """What an organization may still take on: free licenses, open invitations, invitations today."""
+
+    licenses: int
+    pending: int
+    daily: int
+
+    def fit(self, chunk: list[Invitation]) -> tuple[list[Invitation], dict[str, str]]:
+        """The invitations that fit, in order, and a reason for each one that does not."""
+        keep: list[Invitation] = []
+        refused: dict[str, str] = {}
+        licenses = self.licenses
+        for inv in chunk:
+            if len(keep) >= self.pending:
+                refused[inv.email] = "pending_limit_reached"
+            elif len(keep) >= self.daily:
+                refused[inv.email] = "daily_limit_reached"
+            elif inv.user_type == "licensed" and licenses < 1:
+                refused[inv.email] = "no_license_available"
+            else:
+                licenses -= inv.user_type == "licensed"
+                keep.append(inv)
+        return keep, refused
+
+    def take(self, chunk: list[Invitation]) -> None:
+        self.licenses -= sum(inv.user_type == "licensed" for inv in chunk)
+        self.pending -= len(chunk)
+        self.daily -= len(chunk)
 
 
 def event(kind: str, actor: str, at: datetime, **extra: str) -> dict[str, str]:

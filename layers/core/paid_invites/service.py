@@ -35,6 +35,7 @@ from .invitations import (
     OPEN,
     PENDING,
     REVOKED,
+    Capacity,
     Invitation,
     Invitee,
     link_matches,
@@ -88,9 +89,23 @@ def invite(caller_id: str | None, account_id: str, invitees: list[Invitee]) -> l
         ctx = repo.load_invite_context(str(caller_id), account_id, emails)
         org = ensure_can_invite(ctx.org)
     now = clock.now()
-    decisions = plan_invites(caller, org, invitees, ctx.known, ctx.accounts, now, settings.invitation_lifetime_seconds)
+    capacity = Capacity(
+        licenses=org.licenses_free,
+        pending=settings.max_pending_invitations - org.invitations_pending,
+        daily=settings.max_invitations_per_day,
+    )
+    decisions = plan_invites(
+        caller, org, invitees, ctx.known, ctx.accounts, now, settings.invitation_lifetime_seconds, capacity
+    )
     planned = [d.invitation for d in decisions if d.invitation is not None]
-    outcome = tx.create_invitations(org.id, planned, org.licenses_free)
+    outcome = tx.create_invitations(
+        org.id,
+        planned,
+        capacity,
+        settings.max_pending_invitations,
+        settings.max_invitations_per_day,
+        now.date().isoformat(),
+    )
     for existing in outcome.already_invited.values():
         if existing:
             workflow.start(existing)  # heals an invitation whose first start was lost; else a no-op
@@ -103,8 +118,8 @@ def invite(caller_id: str | None, account_id: str, invitees: list[Invitee]) -> l
             results.append(InviteResult(d.email, "created", invitation_id=d.invitation.id, warnings=d.warnings))
         elif d.email in outcome.already_invited:
             results.append(InviteResult(d.email, "rejected", reason="already_invited"))
-        elif d.email in outcome.no_license:
-            results.append(InviteResult(d.email, "rejected", reason="no_license_available"))
+        elif d.email in outcome.refused:
+            results.append(InviteResult(d.email, "rejected", reason=outcome.refused[d.email]))
         else:
             results.append(InviteResult(d.email, "rejected", reason=d.reason))
     return results

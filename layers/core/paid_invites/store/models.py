@@ -49,6 +49,7 @@ class AccountModel(Model):
     credit_minor = NumberAttribute(default=0)
     balance_due_minor = NumberAttribute(default=0)
     members_count = NumberAttribute(default=0)
+    invitations_pending = NumberAttribute(default=0)  # open invitations (the per-account limit)
     subscription = SubscriptionAttribute(null=True)
 
 
@@ -188,6 +189,21 @@ class SuppressionModel(Model):
         return f"suppressed#{email}"
 
 
+class DailyCountModel(Model):
+    """``daily#<account>#<YYYY-MM-DD>``: invitations an organization created that day (TTL cleans up)."""
+
+    class Meta:
+        table_name = "invitations"
+
+    id = UnicodeAttribute(hash_key=True)
+    invited = NumberAttribute(default=0)
+    expires = NumberAttribute(null=True)  # TTL, epoch seconds
+
+    @staticmethod
+    def key(account_id: str, day: str) -> str:
+        return f"daily#{account_id}#{day}"
+
+
 class LedgerByAccount(GlobalSecondaryIndex["LedgerModel"]):
     class Meta:
         index_name = "by_org_account"
@@ -220,7 +236,7 @@ MODELS: dict[str, list[type[Model]]] = {
     "accounts_table": [AccountModel],
     "users_table": [UserModel, UserEmailModel],
     "invoices_table": [InvoiceModel],
-    "invitations_table": [InvitationModel, PendingGuardModel, SuppressionModel],
+    "invitations_table": [InvitationModel, PendingGuardModel, SuppressionModel, DailyCountModel],
     "ledger_table": [LedgerModel],
 }
 
@@ -231,7 +247,7 @@ def bind(settings: Settings | None = None) -> None:
     """Point every model at the tables the settings name (idempotent; cheap when nothing changed)."""
     global _bound
     settings = settings or get_settings()
-    if settings is _bound:
+    if settings == _bound:
         return
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     for attr, models in MODELS.items():

@@ -47,6 +47,7 @@ def to_account(item: m.AccountModel) -> Account:
         credit_minor=int(item.credit_minor),
         balance_due_minor=int(item.balance_due_minor),
         members_count=int(item.members_count),
+        invitations_pending=int(item.invitations_pending or 0),
         subscription=to_subscription(sub, item.currency) if sub else None,
     )
 

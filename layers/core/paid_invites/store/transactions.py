@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..accounts import Account, User
-from ..invitations import ACCEPTED, OPEN, PENDING, Invitation, new_id
+from ..invitations import ACCEPTED, OPEN, PENDING, Capacity, Invitation, new_id
 from ..money import Money
 from . import models as m
 from .repository import DUE_SHARD, Tx, TxCancelled, from_invitation, key_item, log, status_key, subscription_attribute
@@ -22,46 +22,58 @@ INVITES_PER_TRANSACTION = 49
 class CreateOutcome:
     created: list[Invitation]
     already_invited: dict[str, str]  # email -> the pending invitation's id
-    no_license: list[str]  # emails that lost the race for the last licenses
+    refused: dict[str, str]  # email -> no_license_available | pending_limit_reached | daily_limit_reached
 
 
-def create_invitations(org_id: str, invitations: list[Invitation], licenses_free: int) -> CreateOutcome:
-    """Write invitations with their pending guards and license holds, in chunks of one transaction.
+def _number(raw: dict[str, Any] | None, name: str) -> int:
+    return int((raw or {}).get(name, {}).get("N", "0"))
 
-    A guard that exists already means "already invited"; a license count that fell meanwhile means
-    the chunk is retried with the licenses left. Nothing is half-written: a chunk commits whole.
+
+def create_invitations(
+    org_id: str, invitations: list[Invitation], capacity: Capacity, max_pending: int, max_daily: int, day: str
+) -> CreateOutcome:
+    """Write invitations with their pending guards, license holds and counters, a transaction a chunk.
+
+    A guard that exists already means "already invited"; a counter that moved meanwhile (another
+    request took licenses, or the limits) means the chunk is fitted again to what is left. Nothing is
+    half-written: a chunk commits whole.
     """
-    outcome = CreateOutcome(created=[], already_invited={}, no_license=[])
+    outcome = CreateOutcome(created=[], already_invited={}, refused={})
     queue = list(invitations)
     while queue:
         chunk, queue = queue[:INVITES_PER_TRANSACTION], queue[INVITES_PER_TRANSACTION:]
         while chunk:
-            licensed = sum(1 for inv in chunk if inv.user_type == "licensed")
-            if licensed > licenses_free:
-                # keep the first ones that still fit; the rest lose the race
-                keep, dropped, budget = [], [], licenses_free
-                for inv in chunk:
-                    if inv.user_type == "licensed":
-                        if budget < 1:
-                            dropped.append(inv)
-                            continue
-                        budget -= 1
-                    keep.append(inv)
-                outcome.no_license += [inv.email for inv in dropped]
-                chunk = keep
-                continue
+            chunk, refused = capacity.fit(chunk)
+            outcome.refused.update(refused)
+            if not chunk:
+                break
+            licensed = sum(inv.user_type == "licensed" for inv in chunk)
             tx = Tx()
             for inv in chunk:
                 tx.put(f"inv:{inv.id}", from_invitation(inv), m.InvitationModel.id.does_not_exist())
                 guard = m.PendingGuardModel(id=m.PendingGuardModel.key(org_id, inv.email), invitation_id=inv.id)
                 tx.put(f"guard:{inv.email}", guard, m.PendingGuardModel.id.does_not_exist(), return_old=True)
-            if licensed:
-                tx.update(
-                    "org",
-                    key_item(m.AccountModel, org_id),
-                    [m.AccountModel.licenses_free.add(-licensed), m.AccountModel.licenses_held.add(licensed)],
-                    (m.AccountModel.licenses_free >= licensed) & (m.AccountModel.status == "active"),
-                )
+            tx.update(
+                "org",
+                key_item(m.AccountModel, org_id),
+                [
+                    m.AccountModel.licenses_free.add(-licensed),
+                    m.AccountModel.licenses_held.add(licensed),
+                    m.AccountModel.invitations_pending.add(len(chunk)),
+                ],
+                (m.AccountModel.licenses_free >= licensed)
+                & (m.AccountModel.status == "active")
+                & (
+                    m.AccountModel.invitations_pending.does_not_exist()
+                    | (m.AccountModel.invitations_pending <= max_pending - len(chunk))
+                ),
+            )
+            tx.update(
+                "daily",
+                m.DailyCountModel(id=m.DailyCountModel.key(org_id, day)),
+                [m.DailyCountModel.invited.add(len(chunk)), m.DailyCountModel.expires.set(daily_expiry(day))],
+                m.DailyCountModel.invited.does_not_exist() | (m.DailyCountModel.invited <= max_daily - len(chunk)),
+            )
             try:
                 tx.commit()
             except TxCancelled as cancelled:
@@ -71,14 +83,21 @@ def create_invitations(org_id: str, invitations: list[Invitation], licenses_free
                 chunk = [inv for inv in chunk if inv.email not in guards]
                 if "org" in cancelled.failed:
                     old_org = cancelled.failed["org"] or {}
-                    licenses_free = int(old_org.get("licenses_free", {}).get("N", "0"))
-                    if old_org.get("status", {}).get("S", "active") != "active":
-                        licenses_free = 0
+                    active = old_org.get("status", {}).get("S") == "active"
+                    capacity.licenses = _number(old_org, "licenses_free") if active else 0
+                    capacity.pending = max_pending - _number(old_org, "invitations_pending") if active else 0
+                if "daily" in cancelled.failed:
+                    capacity.daily = max_daily - _number(cancelled.failed["daily"], "invited")
                 continue
+            capacity.take(chunk)
             outcome.created += chunk
-            licenses_free -= licensed
             chunk = []
     return outcome
+
+
+def daily_expiry(day: str) -> int:
+    """The daily counter's TTL: two days after the day it counts (epoch seconds)."""
+    return int(datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp()) + 2 * 86400
 
 
 @dataclass(frozen=True)
@@ -131,7 +150,7 @@ def accept(
         & (m.InvitationModel.expires_at > at),
     )
     tx.delete("guard", key_item(m.PendingGuardModel, m.PendingGuardModel.key(inv.account_id, inv.email)))
-    org_actions = [m.AccountModel.members_count.add(1)]
+    org_actions = [m.AccountModel.members_count.add(1), m.AccountModel.invitations_pending.add(-1)]
     org_condition = m.AccountModel.status == "active"
     if inv.user_type == "licensed":
         org_actions += [m.AccountModel.licenses_held.add(-1), m.AccountModel.licenses_used.add(1)]
@@ -276,12 +295,12 @@ def close_pending(inv: Invitation, new_status: str, actor: str, at: datetime) ->
         m.InvitationModel.status.is_in(*OPEN),
     )
     tx.delete("guard", key_item(m.PendingGuardModel, m.PendingGuardModel.key(inv.account_id, inv.email)))
-    if inv.user_type == "licensed":
-        tx.update(
-            "org",
-            key_item(m.AccountModel, inv.account_id),
-            [m.AccountModel.licenses_held.add(-1), m.AccountModel.licenses_free.add(1)],
-        )
+    released = [m.AccountModel.licenses_held.add(-1), m.AccountModel.licenses_free.add(1)]
+    tx.update(
+        "org",
+        key_item(m.AccountModel, inv.account_id),
+        [m.AccountModel.invitations_pending.add(-1), *(released if inv.user_type == "licensed" else [])],
+    )
     try:
         tx.commit()
     except TxCancelled as cancelled:

@@ -1,0 +1,82 @@
+"""Every admin route x every kind of caller: the status, and nothing changed when refused."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from local import apigw
+from local.stack import Stack
+
+from ..support import Api, dump_tables, invitation_token
+
+ACCOUNT = "acme"
+CALLERS = {"owner": "u-olga", "admin": "u-arno", "member": "u-mia", "outsider": "u-gwen", "nobody": None}
+EXPECTED_REFUSAL = {"member": 403, "outsider": 404, "nobody": 401}
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: Callable[[str], str]  # from an existing invitation id
+    body: dict[str, object] | None = None
+    allowed: int = 200
+
+
+ROUTES = {
+    "invite": Case("POST", lambda _: f"/accounts/{ACCOUNT}/invitations", {"invitees": [{"email": "new@example.org"}]}),
+    "list": Case("GET", lambda _: f"/accounts/{ACCOUNT}/invitations"),
+    "get": Case("GET", lambda i: f"/accounts/{ACCOUNT}/invitations/{i}"),
+    "resend": Case("POST", lambda i: f"/accounts/{ACCOUNT}/invitations/{i}/resend"),
+    "revoke": Case("DELETE", lambda i: f"/accounts/{ACCOUNT}/invitations/{i}"),
+    "summary": Case("GET", lambda _: f"/accounts/{ACCOUNT}"),
+}
+
+
+@pytest.fixture
+def invitation_id(api: Api, stack: Stack) -> str:
+    reply = api.invite("u-olga", ACCOUNT, {"email": "jan@devries.example"})
+    invitation = str(reply.json["results"][0]["invitation_id"])
+    invitation_token("jan@devries.example")  # its e-mail went out
+    stack.clock.advance(3600)  # past the resend cool-down
+    return invitation
+
+
+def test_every_route_is_covered_by_the_matrix(stack: Stack) -> None:
+    admin_routes = {(r.method, r.path) for r in stack.routes if not r.public}
+    covered = {(c.method, c.path("{invitationId}").replace(ACCOUNT, "{accountId}", 1)) for c in ROUTES.values()}
+    assert admin_routes <= covered | {(m, p) for m, p in admin_routes if "/imports" in p}
+
+
+@pytest.mark.parametrize("who", list(CALLERS))
+@pytest.mark.parametrize("route", list(ROUTES))
+def test_route_by_caller(api: Api, stack: Stack, invitation_id: str, route: str, who: str) -> None:
+    case = ROUTES[route]
+    before = dump_tables(stack)
+    reply = api.call(case.method, case.path(invitation_id), case.body, caller=CALLERS[who])
+    if who in EXPECTED_REFUSAL:
+        assert reply.status == EXPECTED_REFUSAL[who], reply.body
+        assert dump_tables(stack) == before, "a refused request changed something"
+        if who != "nobody":
+            assert reply.json["error"]["code"] in ("forbidden", "not_found")
+    else:
+        assert reply.status == case.allowed, reply.body
+
+
+def test_the_handler_itself_refuses_a_request_without_claims(stack: Stack) -> None:
+    # API Gateway's authorizer stops these first; the function does not rely on it
+    route, params, _ = apigw.match(stack.routes, "GET", f"/accounts/{ACCOUNT}")
+    assert route is not None
+    event = apigw.event(route, "GET", f"/accounts/{ACCOUNT}", params, headers={})
+    reply = stack.invoke(route.function, event)
+    assert reply["statusCode"] == 401
+    assert '"unauthorized"' in reply["body"]
+
+
+def test_only_the_owner_may_invite_an_admin(api: Api) -> None:
+    by_admin = api.invite("u-arno", ACCOUNT, {"email": "boss@example.org", "role": "admin"}).json["results"][0]
+    assert (by_admin["status"], by_admin["reason"]) == ("rejected", "role_not_allowed")
+    by_owner = api.invite("u-olga", ACCOUNT, {"email": "boss@example.org", "role": "admin"}).json["results"][0]
+    assert by_owner["status"] == "created"
