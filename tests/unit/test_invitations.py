@@ -434,3 +434,10 @@ def test_inviting_a_paying_user_as_basic_warns_that_it_downgrades_their_plan() -
 def test_no_downgrade_warning_otherwise(invitee: Invitee, known: dict[str, KnownUser]) -> None:
     (decision,) = plan(invitee, known=known)
     assert decision.created and decision.warnings == []
+
+
+def test_a_look_alike_that_lower_cases_to_ascii_is_no_address() -> None:
+    # Given the Kelvin sign, which str.lower() turns into a plain "k"
+    # When it stands in an address, Then the address is refused rather than folded into another one
+    with pytest.raises(ValidationFailed):
+        normalize_email("\u212aees@example.org")

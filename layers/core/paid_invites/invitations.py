@@ -29,11 +29,16 @@ _EMAIL = re.compile(
 
 
 def normalize_email(raw: str) -> str:
-    """Trimmed, lower-cased and checked; raises ``ValidationFailed`` with code ``invalid_email``."""
-    email = raw.strip().lower() if isinstance(raw, str) else ""
+    """Trimmed, lower-cased and checked; raises ``ValidationFailed`` with code ``invalid_email``.
+
+    Only ASCII addresses (no SMTPUTF8): checked before lower-casing, which would otherwise turn look-alikes
+    such as the Kelvin sign into a plain ``k``.
+    """
+    email = raw.strip() if isinstance(raw, str) and raw.isascii() else ""
+    email = email.lower()
     local = email.partition("@")[0]
     if (
-        not _EMAIL.match(email)
+        not _EMAIL.fullmatch(email)
         or len(local) > 64
         or len(email) > 254
         or ".." in email
