@@ -14,13 +14,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from paid_invites import i18n, pages, service
 from paid_invites.errors import AcceptRefused, DomainError
 from paid_invites.http import FrontendCors, error
+from paid_invites.invitations import split_token
 from paid_invites.money import Money
+from paid_invites.store import repository as repo
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver(cors=FrontendCors())
 PATH = "/invitations/accept"
+# Relative, so that the pages work under any base path (a stage prefix, a custom domain mapping).
+ACTION = "accept"
 MAX_BODY = 8192
 
 
@@ -54,11 +58,26 @@ def _language(requested: str | None, invitee: str | None = None) -> str:
     return i18n.language(accept.split(",")[0])
 
 
-def _page(template: str, status: int, lang: str, token: str | None, **context: Any) -> Response[str]:
-    switch = None
-    if token is not None:
-        switch = f"{PATH}?{urlencode({'token': token, 'lang': 'nl' if lang == 'en' else 'en'})}"
-    html = pages.render(template, lang, switch_url=switch, action=PATH, token=token or "", **context)
+def _invitee_language(token: str | None) -> str | None:
+    """The invitee's language for a refusal page, once the link is known to be theirs."""
+    parts = split_token(token)
+    inv = repo.get_invitation(parts[0]) if parts else None
+    return inv.language if inv else None
+
+
+def _page(
+    template: str, status: int, lang: str, token: str | None, repost: bool = False, **context: Any
+) -> Response[str]:
+    """``repost``: the language switch re-posts the token (the result page) instead of linking to the GET page."""
+    other = "nl" if lang == "en" else "en"
+    switch: dict[str, Any]
+    if repost and token:
+        switch = {"post": True}
+    elif token:
+        switch = {"href": "?" + urlencode({"token": token, "lang": other})}
+    else:
+        switch = {"href": "?" + urlencode({"lang": other})}
+    html = pages.render(template, lang, switch=switch, action=ACTION, token=token or "", **context)
     return Response(status_code=status, headers=pages.headers(), body=html)
 
 
@@ -69,6 +88,8 @@ def _refused(refusal: AcceptRefused, lang: str, token: str | None) -> Response[s
     words = dict(refusal.words)
     if refusal.code == "outstanding_invoices" and isinstance(refusal.details, dict):
         words["amount"] = Money(**refusal.details).format(lang)
+    if refusal.code == "account_has_other_users" and isinstance(refusal.details, dict):
+        words["others"] = str(refusal.details.get("other_users", ""))
     keep_token = token if refusal.code not in ("unknown_link",) else None
     return _page("refused", refusal.status, lang, keep_token, code=refusal.code, words=words)
 
@@ -81,6 +102,7 @@ def _confirm(view: service.AcceptView, lang: str, token: str, status: int = 200,
             "method": i18n.payment_method(view.offer.payment_method),
             "choices": view.offer.choices,
         }
+    seat = "licensed" if view.invitation.user_type == "licensed" else "basic"
     return _page(
         "confirm",
         status,
@@ -90,6 +112,7 @@ def _confirm(view: service.AcceptView, lang: str, token: str, status: int = 200,
         offer=offer,
         new_user=view.new_user,
         has_own_account=view.own_account is not None,
+        seat=seat,
         error=problem,
     )
 
@@ -102,6 +125,8 @@ def show() -> Response[str]:
     try:
         view = service.view(token)
     except AcceptRefused as refusal:
+        if not params.get("lang") and refusal.code != "unknown_link":
+            lang = _language(None, _invitee_language(token))
         return _refused(refusal, lang, token)
     lang = _language(params.get("lang"), view.invitation.language)
     if _wants_json():
@@ -137,6 +162,8 @@ def submit() -> Response[str]:
     try:
         result = service.accept(token, form.get("settlement"))
     except AcceptRefused as refusal:
+        if not form.get("lang") and refusal.code != "unknown_link":
+            lang = _language(None, _invitee_language(token))
         if refusal.code == "choice_required" and not _wants_json():
             view = service.view(token)
             return _confirm(view, lang, str(token), 400, i18n.text(lang, "page_choice_required"))
@@ -163,7 +190,8 @@ def submit() -> Response[str]:
         "result",
         200,
         lang,
-        None,
+        token,
+        repost=True,
         words=words,
         settlement=result.settlement,
         amount=result.amount.format(lang) if result.amount else "",

@@ -1,4 +1,10 @@
-"""The accept pages: server-rendered, autoescaped, no JavaScript and no external assets."""
+"""The accept pages: server-rendered, autoescaped, no JavaScript and no external assets.
+
+Templates: ``confirm`` (GET), ``result`` (POST), ``refused`` (every refusal, by ``code``); all extend
+``page.html``, which inlines ``page.css`` (allowed by its hash in the CSP) and the language switch:
+``switch={"href": ...}`` for a link, or ``switch={"post": True}`` for a form that re-posts the token
+(the result page: a replayed accept shows the same result in the other language).
+"""
 
 from __future__ import annotations
 
@@ -46,6 +52,9 @@ def headers() -> dict[str, str]:
         "Referrer-Policy": "no-referrer",
         "Cache-Control": "no-store",
         "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Cross-Origin-Resource-Policy": "same-origin",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
     }
 
 
@@ -53,7 +62,12 @@ def render(template: str, lang: str, **context: Any) -> str:
     lang = i18n.language(lang)
 
     def t(key: str, **values: Any) -> str:
-        return i18n.text(lang, key, **{**context.get("words", {}), **values})
+        merged = {**context.get("words", {}), **values}
+        said = i18n.text(lang, key, **merged)
+        for value in merged.values():  # "... of Acme B.V.." -> "... of Acme B.V."
+            if isinstance(value, str) and value.endswith("."):
+                said = said.replace(value + ".", value)
+        return said
 
     other = "nl" if lang == "en" else "en"
     return str(
