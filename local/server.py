@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import apigw, bridge, jobs
+from . import apigw, bridge, console, jobs
 from .stack import MOTO_CONFIG, OUTBOX, Stack, deploy, seed
 
 HERE = Path(__file__).resolve().parent
@@ -84,6 +84,10 @@ class Front(BaseHTTPRequestHandler):
             self._json(413, {"message": "Request Too Long"})
             return
         body = self.rfile.read(length) if length else b""
+        page = console.handle(self.command, url.path, url.query)  # the local console and its endpoints
+        if page is not None:
+            self._send(*page)
+            return
         if url.path.startswith("/_local/"):
             self._local(url.path, body)
             return
@@ -180,6 +184,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"paid-account-invites local stack ready on http://127.0.0.1:{args.port}", flush=True)
     print(f"  seed: {args.seed}", flush=True)
     print(f"  outbox: http://127.0.0.1:{args.port}/_local/outbox", flush=True)
+    print(f"  console: http://127.0.0.1:{args.port}/", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
