@@ -21,6 +21,9 @@ from paid_invites import clock
 
 from .support import Api
 
+# The reliability suite's counters and report table (tests/reliability/plugin.py), for every run.
+pytest_plugins = ["tests.reliability.plugin"]
+
 SEED = Path(__file__).parent / "seed.json"
 # The seed's subscriptions are written around this moment; tests start the clock here.
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

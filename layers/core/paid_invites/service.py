@@ -276,7 +276,15 @@ def accept(token: object, settlement: str | None) -> AcceptResult:
         raise _with_words(refusal, inv)
     assert inv is not None and secret is not None
     for _attempt in range(3):
-        view_ = _check_joinable(inv)
+        try:
+            view_ = _check_joinable(inv)
+        except AcceptRefused:
+            # read on fresh data: the invitation itself may have changed meanwhile (accepted by a
+            # concurrent submit, revoked, expired, resent): then that is the answer, not its side effects
+            settled = _settled_meanwhile(token, secret)
+            if settled is not None:
+                return settled
+            raise
         offer = view_.offer
         chosen: str | None = None
         if offer is not None and offer.choices:
@@ -295,17 +303,27 @@ def accept(token: object, settlement: str | None) -> AcceptResult:
                 inv, view_.org, view_.user, view_.own_account, chosen, offer is not None, clock.now()
             )
         except repo.TxCancelled:
+            settled = _settled_meanwhile(token, secret)
+            if settled is not None:
+                return settled
             inv, _ = _live_invitation(token)
-            if inv is not None and inv.status == ACCEPTED and link_matches(secret, inv):
-                return _result(inv, replayed=True)
-            refusal = refusal_for(inv, secret, clock.now())
-            if refusal:
-                raise _with_words(refusal, inv) from None
             assert inv is not None
             continue  # the invitee or an account changed under us: decide again on fresh data
         _resume(acceptance.invitation)
         return _result(acceptance.invitation, replayed=False)
     raise TransientError("the invitation changed while accepting; try again")
+
+
+def _settled_meanwhile(token: object, secret: str) -> AcceptResult | None:
+    """When the invitation changed under an accept: the first result if this link accepted it, else
+    raises its refusal (revoked, expired, replaced by a resend); None when it is still open."""
+    inv, _ = _live_invitation(token)
+    if inv is not None and inv.status == ACCEPTED and link_matches(secret, inv):
+        return _result(inv, replayed=True)
+    refusal = refusal_for(inv, secret, clock.now())
+    if refusal:
+        raise _with_words(refusal, inv) from None
+    return None
 
 
 def _resume(inv: Invitation) -> bool:

@@ -1,0 +1,98 @@
+"""Fixtures of the reliability suite: the template's stack on an in-process moto with this suite's seed,
+served over real HTTP by the local stack's own front (``local.server.Front``) in a thread, so that races
+are real concurrent requests on sockets while the test can still read every table and inject faults.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from local.server import Front
+from local.stack import MOTO_CONFIG, OUTBOX, Stack, deploy, seed
+from paid_invites import clock
+
+from ..conftest import NOW
+from .invariants import Report, check, quiet
+from .plugin import Recorder
+from .support import Http
+
+SEED = Path(__file__).parent / "seed.json"
+
+
+def seed_data() -> dict[str, Any]:
+    return json.loads(SEED.read_text())
+
+
+@pytest.fixture
+def stack(parameters: dict[str, str]) -> Iterator[Stack]:
+    """The tests' stack (as tests/conftest.py deploys it), with this suite's seed."""
+    with mock_aws(config=MOTO_CONFIG):
+        deployed = deploy({"AcceptBaseUrl": "http://127.0.0.1:3000/invitations/accept", **parameters})
+        deployed.clock.set(NOW)
+        OUTBOX.messages.clear()
+        seed(seed_data())
+        yield deployed
+        OUTBOX.messages.clear()
+    clock.reset()
+
+
+class Server(ThreadingHTTPServer):
+    # the listen backlog: socketserver's default of 5 resets connections when 20 arrive at once
+    request_queue_size = 128
+
+
+@pytest.fixture
+def front(stack: Stack) -> Iterator[Http]:
+    """The local stack's HTTP front on a free port, one thread per request (as ``make run`` serves it)."""
+    handler = type("ReliabilityFront", (Front,), {"stack": stack})
+    server = Server(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="front", daemon=True)
+    thread.start()
+    try:
+        yield Http(f"http://127.0.0.1:{server.server_address[1]}")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class Events:
+    """What reached the settlement bus during the test (the queue is drained as it is read)."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.seen: list[dict[str, Any]] = []
+
+    def all(self) -> list[dict[str, Any]]:
+        self.seen += self.stack.settlement_events()
+        return self.seen
+
+
+@pytest.fixture
+def events(stack: Stack) -> Events:
+    return Events(stack)
+
+
+@pytest.fixture
+def invariants(stack: Stack, events: Events, reliability: Recorder) -> Any:
+    """``invariants()``: wait for the workflows to end, check every invariant, report it, return the report."""
+
+    def run(timeout: float = 60.0, licenses_cut: dict[str, int] | None = None) -> Report:
+        """``licenses_cut``: licenses billing took away from an account during the test."""
+        quiet(stack, timeout)
+        data = seed_data()
+        for acc in data["accounts"]:
+            acc["licenses"] = acc.get("licenses", 0) - (licenses_cut or {}).get(acc["id"], 0)
+        report = check(data, events.all())
+        reliability.invariants(report)
+        return report
+
+    return run

@@ -1,0 +1,238 @@
+"""HTTP against the front, races that really start together, and the faults the suite injects.
+
+Faults are injected from outside the code under test only:
+
+- ``client_fault``: a botocore ``before-call`` hook on the client our code uses (``paid_invites.aws.client``)
+  raises the service's error, as an SDK call that ran out of retries would;
+- ``moto_fault``: moto answers an operation with the service's error response, so botocore parses it and
+  applies its own retries, exactly as against AWS;
+- ``times_out``: the Lambda bridge reports a function error ``Sandbox.Timedout`` after the handler ran
+  (the Lambda runtime's error for a function that hit its timeout).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from botocore.exceptions import ClientError
+from moto.core.exceptions import JsonRESTError
+
+from local import bridge
+from local.stack import OUTBOX
+from paid_invites import aws
+from paid_invites.store import repository as repo
+
+from ..support import link_token, wait_for
+
+# ---------------------------------------------------------------- HTTP
+
+
+@dataclass
+class Answer:
+    status: int
+    body: str
+    headers: dict[str, str]
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Http:
+    """Requests to the front; each on its own connection, so that threads really race."""
+
+    base: str
+    timeout: float = 60.0
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        caller: str | None = None,
+    ) -> Answer:
+        sent = dict(headers or {})
+        if caller:
+            sent["Authorization"] = f"Bearer {caller}"
+        request = urllib.request.Request(self.base + path, data=body, method=method, headers=sent)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return Answer(response.status, response.read().decode(), dict(response.headers))
+        except urllib.error.HTTPError as error:
+            return Answer(error.code, error.read().decode(), dict(error.headers))
+
+    def json_call(self, method: str, path: str, value: Any = None, caller: str | None = None) -> Answer:
+        body = json.dumps(value).encode() if value is not None else None
+        headers = {"Accept": "application/json", **({"Content-Type": "application/json"} if body else {})}
+        return self.call(method, path, body, headers, caller)
+
+    def invite(self, caller: str, account: str, *invitees: dict[str, Any] | str) -> Answer:
+        people = [{"email": i} if isinstance(i, str) else i for i in invitees]
+        return self.json_call("POST", f"/accounts/{account}/invitations", {"invitees": people}, caller)
+
+    def accept_form(self, token: str, settlement: str | None = None, lang: str = "en") -> Answer:
+        fields = {"token": token, "lang": lang, **({"settlement": settlement} if settlement else {})}
+        form = urlencode(fields).encode()
+        return self.call("POST", "/invitations/accept", form, {"Content-Type": "application/x-www-form-urlencoded"})
+
+    def accept_json(self, token: str, settlement: str | None = None) -> Answer:
+        return self.json_call(
+            "POST", "/invitations/accept", {"token": token, **({"settlement": settlement} if settlement else {})}
+        )
+
+    def open_link(self, token: str, lang: str = "en") -> Answer:
+        return self.call("GET", "/invitations/accept?" + urlencode({"token": token, "lang": lang}))
+
+    def revoke(self, caller: str, account: str, invitation_id: str) -> Answer:
+        return self.json_call("DELETE", f"/accounts/{account}/invitations/{invitation_id}", caller=caller)
+
+    def resend(self, caller: str, account: str, invitation_id: str) -> Answer:
+        return self.json_call("POST", f"/accounts/{account}/invitations/{invitation_id}/resend", caller=caller)
+
+    def run_job(self) -> Answer:
+        return self.json_call("POST", "/_local/jobs/remind")
+
+
+def together(*calls: Callable[[], Any], timeout: float = 60.0) -> list[Any]:
+    """Run the calls in their own threads, released at the same instant by a barrier; their results in order."""
+    start = threading.Barrier(len(calls), timeout=timeout)
+
+    def released(call: Callable[[], Any]) -> Any:
+        start.wait()
+        return call()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        futures = [pool.submit(released, call) for call in calls]
+        return [f.result(timeout=timeout) for f in futures]
+
+
+# ---------------------------------------------------------------- invitations
+
+
+def invite_sent(http: Http, email: str, caller: str = "u-arno", account: str = "acme", **fields: Any) -> str:
+    """Invite one address over HTTP and wait until its e-mail went out and was recorded: its id."""
+    reply = http.invite(caller, account, {"email": email, **fields})
+    assert reply.status == 200, reply.body
+    (result,) = reply.json["results"]
+    assert result["status"] == "created", result
+    invitation_id = str(result["invitation_id"])
+    wait_for(lambda: (i := repo.get_invitation(invitation_id)) is not None and i.mailed_for, what="the send recorded")
+    return invitation_id
+
+
+def token_of(email: str, index: int = -1) -> str:
+    return link_token(wait_for(lambda: OUTBOX.to(email), what=f"mail to {email}")[index])
+
+
+TOKEN = re.compile(r"[0-9a-f]{32}\.[A-Za-z0-9_-]{43}")
+
+
+# ---------------------------------------------------------------- faults
+
+
+@dataclass
+class Fault:
+    """How often a fault was injected, and the calls it let through."""
+
+    injected: int = 0
+    passed: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def take(self, times: int | None) -> bool:
+        """True when this call gets the fault (the first ``times`` calls; all of them when None)."""
+        with self.lock:
+            if times is None or self.injected < times:
+                self.injected += 1
+                return True
+            self.passed += 1
+            return False
+
+
+@contextlib.contextmanager
+def client_fault(
+    service: str,
+    operation: str,
+    code: str,
+    times: int | None,
+    status: int = 400,
+    error: Callable[[], Exception] | None = None,
+) -> Iterator[Fault]:
+    """The next ``times`` calls of ``operation`` on our client of ``service`` fail with ``code`` (or ``error()``)."""
+    client = aws.client(service)
+    fault = Fault()
+    event = f"before-call.{client.meta.service_model.service_id.hyphenize()}.{operation}"
+
+    def hook(**_: Any) -> None:
+        if fault.take(times):
+            if error is not None:
+                raise error()
+            response = {"Error": {"Code": code, "Message": "injected"}, "ResponseMetadata": {"HTTPStatusCode": status}}
+            raise ClientError(response, operation)  # type: ignore[arg-type]
+
+    client.meta.events.register(event, hook, unique_id=f"reliability-{id(fault)}")
+    try:
+        yield fault
+    finally:
+        client.meta.events.unregister(event, unique_id=f"reliability-{id(fault)}")
+
+
+def moto_fault(
+    monkeypatch: pytest.MonkeyPatch,
+    response_class: type,
+    method: str,
+    make_error: Callable[[], Exception],
+    times: int | None,
+    when: Callable[[Any], bool] = lambda _: True,
+) -> Fault:
+    """moto answers ``method`` of ``response_class`` with ``make_error()`` (a moto error: an HTTP error
+    response), the first ``times`` times that ``when(response)`` holds."""
+    fault = Fault()
+    original = getattr(response_class, method)
+
+    def failing(self: Any) -> Any:
+        if when(self) and fault.take(times):
+            raise make_error()
+        return original(self)
+
+    monkeypatch.setattr(response_class, method, failing)
+    return fault
+
+
+def moto_error(code: str, message: str, status: int = 400, prefix: str = "") -> JsonRESTError:
+    error = JsonRESTError(prefix + code, message)
+    error.code = status
+    return error
+
+
+SandboxTimedout = type("Sandbox.Timedout", (Exception,), {})  # the runtime's errorType for a timed-out function
+
+
+def times_out(
+    monkeypatch: pytest.MonkeyPatch, function: str, when: Callable[[dict[str, Any]], bool], times: int = 1
+) -> Fault:
+    """The bridged Lambda ``function`` runs its handler to the end, then reports ``Sandbox.Timedout``, as a
+    function does whose work was done when its timeout hit (the first ``times`` invocations ``when`` matches)."""
+    fault = Fault()
+    original = bridge.invoke
+
+    def invoke(fn: Any, event: dict[str, Any]) -> Any:
+        result = original(fn, event)
+        if fn.logical_id == function and when(event) and fault.take(times):
+            raise SandboxTimedout("Task timed out after 30.00 seconds")
+        return result
+
+    monkeypatch.setattr(bridge, "invoke", invoke)
+    return fault
