@@ -297,3 +297,28 @@ def test_a_run_over_10000_pending_invitations_of_which_50_are_due_reads_about_50
     assert items_read.requests.count("Query") == 1
     assert items_read.items["Query"] == 50 and items_read.scanned == 50
     assert items_read.total <= 2 * 50 + 5, items_read.items
+
+
+@pytest.mark.xfail(
+    strict=True, reason="service.resend (issue 3) does not yet add lifecycle.schedule_after_send to its update"
+)
+def test_a_resend_restarts_the_cadence_and_ends_the_reminder_links(api: Api, stack: Stack) -> None:
+    # Given Jan got his invitation and, on day 3, the first reminder
+    inv = invite_sent(api, JAN)
+    stack.clock.set(inv.sent_at + timedelta(days=3, minutes=1))  # type: ignore[operator]
+    assert run_job(stack)["reminded"] == [inv.id]
+    reminder_link = link_token(mails(JAN, "reminder")[-1])
+    # When Arno resends it on day 4
+    stack.clock.set(inv.sent_at + timedelta(days=4))  # type: ignore[operator]
+    assert api.call("POST", f"/accounts/acme/invitations/{inv.id}/resend", caller="u-arno").status == 200
+    resent = current(inv.id)
+    # Then the reminder's link stops working with the old one, and the cadence starts again from the resend:
+    # the first reminder 3 days after it (not the second), then the second after 7
+    assert api.open_link(reminder_link).status == 404
+    assert resent.reminders_sent == 0 and resent.expires_at == resent.sent_at + timedelta(days=30)  # type: ignore[operator]
+    stack.clock.set(resent.sent_at + timedelta(days=3, minutes=1))  # type: ignore[operator]
+    assert run_job(stack)["reminded"] == [inv.id]
+    assert i18n.text("nl", "reminder_last") not in mails(JAN, "reminder")[-1]["text"]
+    stack.clock.set(resent.sent_at + timedelta(days=7, minutes=1))  # type: ignore[operator]
+    assert run_job(stack)["reminded"] == [inv.id]
+    assert len(mails(JAN, "reminder")) == 3
