@@ -37,7 +37,13 @@ fmt: $(STAMP) ## Format and auto-fix
 test: lint ## The test command: lint, then unit, integration and e2e tests
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+chromium: ## Install Debian's Chromium for the browser tests, if missing (as root; .ci/run does it)
+	@test -x /usr/bin/chromium || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
+test-browser: $(STAMP) ## Only the browser tests (headless Chromium); screenshots and axe findings in test-artifacts/browser
+	$(BIN)/pytest tests/browser $(PYTEST_ARGS)
+
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts
 
-.PHONY: help venv run demo lint fmt test clean
+.PHONY: help venv run demo lint fmt test chromium test-browser clean

@@ -1,0 +1,235 @@
+"""Every accept page, in both languages, at desktop and phone width, in Chromium.
+
+Each page is made by the real accept handler on the in-process harness (the states that a person
+cannot reach quickly through the local stack, like an expired or revoked invitation, are set up here
+as the integration tests do), then shown in Chromium with the handler's own status and headers
+(the CSP among them), checked by axe-core and screenshotted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from playwright.sync_api import Route
+
+from local.stack import Stack
+from paid_invites import clock, i18n
+from paid_invites.store import models as m
+from paid_invites.store import repository as repo
+from paid_invites.store import transactions as tx
+
+from ..support import Api, Reply, invitation_token, wait_for
+from .support import DESKTOP, PHONE, Tab
+
+ORIGIN = "https://invites.test"  # served as in production: COOP and HSTS mean something only over HTTPS
+ACME = {"org": "Acme B.V.", "inviter": "Arno Admin"}
+JAN, PIET, FLEUR, KEES = "jan@devries.example", "piet@jansen.example", "fleur@bakker.example", "kees@kees.example"
+
+
+def invited(api: Api, email: str, caller: str = "u-arno", account: str = "acme", **fields: str) -> tuple[str, str]:
+    reply = api.invite(caller, account, {"email": email, **fields})
+    assert reply.status == 200, reply.body
+    (result,) = reply.json["results"]
+    assert result["status"] == "created", result
+    token = invitation_token(email)
+    wait_for(lambda: (i := repo.get_invitation(result["invitation_id"])) is not None and i.mailed_for, what="sent")
+    return str(result["invitation_id"]), token
+
+
+def get(api: Api, token: str, lang: str) -> Reply:
+    return api.call("GET", "/invitations/accept", query={"token": token, "lang": lang})
+
+
+def post(api: Api, token: str, lang: str, **fields: str) -> Reply:
+    form = urlencode({"token": token, "lang": lang, **fields})
+    return api.call("POST", "/invitations/accept", form, headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+
+def set_account(account_id: str, **values: Any) -> None:
+    repo.key_item(m.AccountModel, account_id).update(
+        actions=[getattr(m.AccountModel, name).set(value) for name, value in values.items()]
+    )
+
+
+def close(invitation_id: str, status: str) -> None:
+    inv = repo.get_invitation(invitation_id)
+    assert inv is not None and tx.close_pending(inv, status, "u-olga", clock.now())
+
+
+@dataclass(frozen=True)
+class Case:
+    """How to reach a page: ``prepare`` sets the state up once and returns ``show(lang) -> Reply``."""
+
+    status: int
+    heading: str  # the i18n key of the page's h1
+    words: dict[str, str]
+    prepare: Callable[[Api, Stack], Callable[[str], Reply]]
+
+
+def _confirm(email: str, caller: str = "u-arno", account: str = "acme", **fields: str) -> Any:
+    def prepare(api: Api, stack: Stack) -> Callable[[str], Reply]:
+        _, token = invited(api, email, caller, account, **fields)
+        return lambda lang: get(api, token, lang)
+
+    return prepare
+
+
+def _result(email: str, **choice: str) -> Any:
+    def prepare(api: Api, stack: Stack) -> Callable[[str], Reply]:
+        _, token = invited(api, email)
+        # the second language is a replayed submit: the same result, told in the other language
+        return lambda lang: post(api, token, lang, **choice)
+
+    return prepare
+
+
+def _choice_missing(api: Api, stack: Stack) -> Callable[[str], Reply]:
+    _, token = invited(api, JAN)
+    return lambda lang: post(api, token, lang)
+
+
+def _unknown(api: Api, stack: Stack) -> Callable[[str], Reply]:
+    return lambda lang: get(api, "0" * 32 + "." + "A" * 43, lang)
+
+
+def _used(api: Api, stack: Stack) -> Callable[[str], Reply]:
+    _, token = invited(api, FLEUR, user_type="basic")
+    assert api.accept(token).status == 200
+    return lambda lang: get(api, token, lang)
+
+
+def _closed(status: str) -> Any:
+    def prepare(api: Api, stack: Stack) -> Callable[[str], Reply]:
+        invitation_id, token = invited(api, JAN)
+        close(invitation_id, status)
+        return lambda lang: get(api, token, lang)
+
+    return prepare
+
+
+def _expired(api: Api, stack: Stack) -> Callable[[str], Reply]:
+    _, token = invited(api, JAN)
+    stack.clock.advance(31 * 24 * 3600)
+    return lambda lang: get(api, token, lang)
+
+
+def _no_license(api: Api, stack: Stack) -> Callable[[str], Reply]:
+    _, token = invited(api, JAN)
+    set_account("acme", licenses_held=0)
+    return lambda lang: get(api, token, lang)
+
+
+def _member_meanwhile(api: Api, stack: Stack) -> Callable[[str], Reply]:
+    _, token = invited(api, FLEUR, user_type="basic")
+    repo.key_item(m.UserModel, "u-fleur").update(actions=[m.UserModel.account_id.set("acme")])
+    return lambda lang: get(api, token, lang)
+
+
+CASES = {
+    "confirm-paid": Case(200, "page_title_confirm", ACME, _confirm(JAN)),
+    "confirm-refund-only": Case(
+        200, "page_title_confirm", {"org": "Globex Ltd"}, _confirm(JAN, caller="u-gwen", account="globex")
+    ),
+    "confirm-free": Case(200, "page_title_confirm", ACME, _confirm(FLEUR, user_type="basic")),
+    "confirm-new-user": Case(200, "page_title_confirm", ACME, _confirm("newcomer@example.org", first_name="Nina")),
+    "confirm-choice-missing": Case(400, "page_title_confirm", ACME, _choice_missing),
+    "result-credit": Case(200, "result_title", ACME, _result(JAN, settlement="credit")),
+    "result-refund": Case(200, "result_title", ACME, _result(JAN, settlement="refund")),
+    "result-nothing-to-settle": Case(200, "result_title", ACME, _result("newcomer@example.org")),
+    "refused-unknown-link": Case(404, "refused_heading_unknown_link", {}, _unknown),
+    "refused-already-accepted": Case(409, "refused_heading_already_accepted", ACME, _used),
+    "refused-revoked": Case(410, "refused_heading_revoked", ACME, _closed("revoked")),
+    "refused-expired": Case(410, "refused_heading_expired", ACME, _expired),
+    "refused-expired-by-workflow": Case(410, "refused_heading_expired", ACME, _closed("expired")),
+    "refused-outstanding-invoices": Case(409, "refused_heading_outstanding_invoices", ACME, _confirm(PIET)),
+    "refused-account-has-other-users": Case(409, "refused_heading_account_has_other_users", ACME, _confirm(KEES)),
+    "refused-no-license-available": Case(409, "refused_heading_no_license_available", ACME, _no_license),
+    "refused-already-member": Case(409, "refused_heading_already_member", ACME, _member_meanwhile),
+}
+
+
+def heading(lang: str, case: Case) -> str:
+    said = i18n.text(lang, case.heading, **case.words)
+    for value in case.words.values():
+        if value.endswith("."):
+            said = said.replace(value + ".", value)
+    return said
+
+
+def show(tab: Tab, reply: Reply) -> None:
+    """Serve the handler's answer, status and headers as they are, at a URL of ours; open it."""
+
+    def fulfill(route: Route) -> None:
+        route.fulfill(status=reply.status, headers=reply.headers, body=reply.body)
+
+    tab.page.route(f"{ORIGIN}/invitations/accept*", fulfill)
+    response = tab.page.goto(f"{ORIGIN}/invitations/accept")
+    assert response is not None and response.status == reply.status
+    tab.page.unroute(f"{ORIGIN}/invitations/accept*")
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_every_accept_page_in_both_languages_at_desktop_and_phone_width(
+    name: str, api: Api, stack: Stack, open_tab: Callable[..., Tab]
+) -> None:
+    case = CASES[name]
+    # Given the state that leads to this page
+    answer = case.prepare(api, stack)
+    for lang in ("en", "nl"):
+        # When the handler answers in this language
+        reply = answer(lang)
+        assert reply.status == case.status, reply.body
+        assert reply.headers["Content-Security-Policy"].startswith("default-src 'none'")
+        for width, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+            # Then Chromium shows it, in that language, with its own heading, accessible and within the width
+            tab = open_tab(ORIGIN, viewport=viewport)
+            show(tab, reply)
+            assert tab.page.get_attribute("html", "lang") == lang
+            assert tab.page.inner_text("h1") == heading(lang, case)
+            assert tab.page.locator("h1").count() == 1
+            # and the switch offers the other language, named in that language
+            switch = tab.page.locator("nav.lang a, nav.lang button")
+            assert switch.inner_text() == ("Nederlands" if lang == "en" else "English")
+            tab.check(f"page-{name}-{lang}-{width}")
+
+
+def test_the_confirm_page_offers_what_the_invitee_can_choose(
+    api: Api, stack: Stack, open_tab: Callable[..., Tab]
+) -> None:
+    # Given Jan's invitations from Acme (EUR, like his plan) and from Globex (GBP)
+    _, acme = invited(api, JAN)
+    _, globex = invited(api, "fleur@bakker.example", caller="u-gwen", account="globex", user_type="basic")
+    tab = open_tab(ORIGIN)
+    # When he opens Acme's
+    show(tab, get(api, acme, "en"))
+    # Then both choices are offered, none chosen, each labelled, the refund to his masked card
+    radios = tab.page.get_by_role("radio")
+    assert radios.count() == 2
+    assert [radios.nth(i).is_checked() for i in range(2)] == [False, False]
+    assert tab.page.get_by_role("radio", name="Refund €74.53 to Visa •••• 4242").count() == 1
+    assert tab.page.get_by_role("radio", name="Transfer €74.53 as credit to Acme B.V.").count() == 1
+    assert tab.page.get_by_role("group", name="What should happen with €74.53?").count() == 1
+    # and a free account's page has nothing to choose
+    show(tab, get(api, globex, "en"))
+    assert tab.page.get_by_role("radio").count() == 0
+    assert tab.page.get_by_role("button", name="Accept and join Globex Ltd").count() == 1
+
+
+def test_the_accessibility_scan_finds_what_it_should(open_tab: Callable[..., Tab]) -> None:
+    # Given a page with an unlabelled field, unreadable text and an image without text, under a strict CSP
+    broken = Reply(
+        200,
+        {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": "default-src 'none'"},
+        '<!doctype html><html lang="en"><head><title>broken</title></head><body><main><h1>Broken</h1>'
+        '<form><input type="text" name="x"></form><img src="data:,"></main></body></html>',
+    )
+    tab = open_tab(ORIGIN)
+    # When axe-core scans it
+    show(tab, broken)
+    failing = {v["id"] for v in tab.axe("self-test-broken-page")}
+    # Then it reports them as serious or worse: our check can fail
+    assert {"label", "image-alt"} <= failing
