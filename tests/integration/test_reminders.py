@@ -299,9 +299,6 @@ def test_a_run_over_10000_pending_invitations_of_which_50_are_due_reads_about_50
     assert items_read.total <= 2 * 50 + 5, items_read.items
 
 
-@pytest.mark.xfail(
-    strict=True, reason="service.resend (issue 3) does not yet add lifecycle.schedule_after_send to its update"
-)
 def test_a_resend_restarts_the_cadence_and_ends_the_reminder_links(api: Api, stack: Stack) -> None:
     # Given Jan got his invitation and, on day 3, the first reminder
     inv = invite_sent(api, JAN)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -50,6 +51,8 @@ from .proration import unused_value
 from .store import models as m
 from .store import repository as repo
 from .store import transactions as tx
+
+log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------- admin: invite, list, summary
 
@@ -333,7 +336,8 @@ def _resume(inv: Invitation) -> bool:
         return False
     try:
         return workflow.resume(inv.task_token, {"invitation_id": inv.id, "settle_due": inv.settle_due})
-    except TransientError:
+    except Exception:  # the acceptance is committed: whatever failed here, the scheduled job resumes it
+        log.exception("could not resume the workflow of invitation %s; the scheduled job will", inv.id)
         return False
 
 
@@ -354,7 +358,9 @@ def run_due(limit: int = 500, deadline: float | None = None) -> lifecycle.RunRep
 def send_invitation(invitation_id: str, task_token: str) -> dict[str, Any]:
     """Render and send the invitation e-mail with a fresh link; store the task token beside its hash.
 
-    A retry of the same task after the e-mail went out sends nothing again.
+    A retry after the e-mail went out sends nothing again: the same task token redelivered, or a new
+    one (Step Functions gives every attempt of the step its own token). The step runs once per
+    invitation (its execution is named after it), so an e-mail that went out is this step's e-mail.
     """
     now = clock.now()
     token, token_hash = new_token(invitation_id)
@@ -366,8 +372,7 @@ def send_invitation(invitation_id: str, task_token: str) -> dict[str, Any]:
             m.InvitationModel.task_token.set(task_token),
             m.InvitationModel.expires_at.set(expires_at),  # the lifetime counts from the send
         ],
-        (m.InvitationModel.status == PENDING)
-        & (m.InvitationModel.mailed_for.does_not_exist() | (m.InvitationModel.mailed_for != task_token)),
+        (m.InvitationModel.status == PENDING) & m.InvitationModel.mailed_for.does_not_exist(),
     )
     if inv is None:
         current = repo.get_invitation(invitation_id)
@@ -379,7 +384,15 @@ def send_invitation(invitation_id: str, task_token: str) -> dict[str, Any]:
             raise InvitationRevoked(invitation_id)
         if current.status == EXPIRED:
             raise InvitationExpired(invitation_id)
-        return {"status": current.status}
+        # A retried attempt: the e-mail of an earlier one went out (or the invitee even accepted with its
+        # link meanwhile). The workflow now waits on this attempt's token, so it is the one to resume.
+        repo.update_invitation(
+            invitation_id,
+            [m.InvitationModel.task_token.set(task_token)],
+            m.InvitationModel.status.is_in(*OPEN)
+            | ((m.InvitationModel.status == ACCEPTED) & m.InvitationModel.due_at.exists()),
+        )
+        return {"status": "already_sent" if current.status in OPEN else current.status}
     try:
         message_id = mail.send(invitation_mail(inv, token), tags={"invitation_id": invitation_id})
     except mail.MailSuppressed as suppressed:
@@ -447,8 +460,6 @@ def settle(invitation_id: str) -> dict[str, Any]:
             ),
             now,
         )
-    else:
-        repo.update_invitation(inv.id, tx.settled_actions(now), m.InvitationModel.due_at.exists())
     published: list[tuple[str, dict[str, Any]]] = [
         (
             "InvitationAccepted",
@@ -479,6 +490,9 @@ def settle(invitation_id: str) -> dict[str, Any]:
             )
         )
     bus.publish(published)
+    # settled once its events are out: a run that failed before this point runs again (the ledger is
+    # booked once whatever the runs; the events carry stable ids)
+    repo.update_invitation(inv.id, tx.settled_actions(now), m.InvitationModel.due_at.exists())
     return {
         "invitation_id": inv.id,
         "settlement": result.settlement,
@@ -547,6 +561,7 @@ def resend(caller_id: str | None, account_id: str, invitation_id: str) -> Invita
             m.InvitationModel.sent_at.set(now),
             m.InvitationModel.status.set(PENDING),
             m.InvitationModel.status_key.set(repo.status_key(PENDING, inv.created_at, inv.id)),
+            *lifecycle.schedule_after_send(now, expires_at),  # the reminders start again, old links end
             repo.log("resent", caller.id, now),
         ],
         m.InvitationModel.status.is_in(*OPEN) & sent_before,
