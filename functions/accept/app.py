@@ -12,7 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paid_invites import i18n, pages, service
-from paid_invites.errors import AcceptRefused, DomainError
+from paid_invites.errors import AcceptRefused, DomainError, TransientError
 from paid_invites.http import FrontendCors, error
 from paid_invites.invitations import split_token
 from paid_invites.money import Money
@@ -197,6 +197,19 @@ def submit() -> Response[str]:
         amount=result.amount.format(lang) if result.amount else "",
         method=i18n.payment_method(result.payment_method),
     )
+
+
+@app.exception_handler(TransientError)
+def _try_again(exc: TransientError) -> Response[str]:
+    """DynamoDB or Step Functions could not be reached in time: nothing was committed (a transaction
+    commits whole), so the invitee is asked to try again, with the service's answer for "busy": 503."""
+    logger.warning("accept could not complete; asked to try again", extra={"reason": str(exc)})
+    if _wants_json():
+        response = error(503, "try_again", "the service is busy; nothing has changed yet, try again in a moment")
+    else:
+        response = _page("refused", 503, _language(None), None, code="try_again", words={})
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 @app.exception_handler(DomainError)

@@ -221,16 +221,25 @@ SandboxTimedout = type("Sandbox.Timedout", (Exception,), {})  # the runtime's er
 
 
 def times_out(
-    monkeypatch: pytest.MonkeyPatch, function: str, when: Callable[[dict[str, Any]], bool], times: int = 1
+    monkeypatch: pytest.MonkeyPatch,
+    function: str,
+    when: Callable[[dict[str, Any]], bool],
+    times: int = 1,
+    hold_retry: threading.Event | None = None,
 ) -> Fault:
     """The bridged Lambda ``function`` runs its handler to the end, then reports ``Sandbox.Timedout``, as a
-    function does whose work was done when its timeout hit (the first ``times`` invocations ``when`` matches)."""
+    function does whose work was done when its timeout hit (the first ``times`` invocations ``when`` matches).
+    ``hold_retry``: the invocations after those wait for this event before they run."""
     fault = Fault()
     original = bridge.invoke
 
     def invoke(fn: Any, event: dict[str, Any]) -> Any:
+        if fn.logical_id != function or not when(event):
+            return original(fn, event)
+        if fault.injected >= times and hold_retry is not None:
+            hold_retry.wait(timeout=60)
         result = original(fn, event)
-        if fn.logical_id == function and when(event) and fault.take(times):
+        if fault.take(times):
             raise SandboxTimedout("Task timed out after 30.00 seconds")
         return result
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .aws import client
+from .aws import client, error_code
 from .config import get_settings
 from .errors import TransientError
 
@@ -14,7 +14,8 @@ SOURCE = "paid-account-invites"
 
 def publish(events: list[tuple[str, dict[str, Any]]]) -> None:
     """Publish (detail-type, detail) pairs in one PutEvents. Each detail carries a stable ``event_id``
-    so that consumers deduplicate what a retry publishes again."""
+    so that consumers deduplicate what a retry publishes again. Any failure is a ``TransientError``:
+    the workflow runs the step again (and the settlement is booked once whatever the retries)."""
     if not events:
         return
     bus = get_settings().event_bus_name
@@ -22,6 +23,9 @@ def publish(events: list[tuple[str, dict[str, Any]]]) -> None:
         {"Source": SOURCE, "DetailType": kind, "Detail": json.dumps(detail, sort_keys=True), "EventBusName": bus}
         for kind, detail in events
     ]
-    response = client("events").put_events(Entries=entries)
+    try:
+        response = client("events").put_events(Entries=entries)
+    except Exception as error:  # botocore's error classes are made at run time; the step is safe to retry
+        raise TransientError(f"events not published: {error_code(error) or type(error).__name__}") from error
     if response.get("FailedEntryCount"):
         raise TransientError(f"{response['FailedEntryCount']} events were not accepted")

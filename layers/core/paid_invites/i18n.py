@@ -144,6 +144,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "refused_heading_choice_required": "Please check",
         "refused_choice_required": "Choose what should happen with the unused part of your subscription.",
         "refused_todo_choice_required": "Open the link in the e-mail again and choose.",
+        "refused_heading_try_again": "One moment, please",
+        "refused_try_again": "We could not complete this just now. Nothing has changed yet.",
+        "refused_todo_try_again": "Open the link in the e-mail again in a minute and accept once more.",
         "language_switch": "Nederlands",
     },
     "nl": {
@@ -256,6 +259,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "refused_heading_choice_required": "Controleer dit even",
         "refused_choice_required": "Kies wat er met het ongebruikte deel van je abonnement moet gebeuren.",
         "refused_todo_choice_required": "Open de link in de e-mail opnieuw en maak een keuze.",
+        "refused_heading_try_again": "Een moment geduld",
+        "refused_try_again": "Dit lukte nu even niet. Er is nog niets veranderd.",
+        "refused_todo_try_again": "Open de link in de e-mail over een minuut opnieuw en accepteer nog een keer.",
         "language_switch": "English",
     },
 }

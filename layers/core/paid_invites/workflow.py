@@ -39,12 +39,20 @@ def _call(fn: Any, **kwargs: Any) -> bool:
             code = error_code(error)
             if code in CLOSED:
                 return False
-            if code not in TRANSIENT:
+            if code not in TRANSIENT and not _unreachable(error):
                 raise
             if attempt == 3:
                 raise TransientError(f"step functions unavailable: {code}") from error
             time.sleep(0.1 * 2**attempt)
     raise AssertionError("unreachable")
+
+
+def _unreachable(error: Exception) -> bool:
+    """No answer at all (connection refused, reset or timed out): as worth a retry as throttling."""
+    from botocore.exceptions import ConnectionError as NoConnection
+    from botocore.exceptions import HTTPClientError
+
+    return isinstance(error, NoConnection | HTTPClientError)
 
 
 def resume(task_token: str, output: dict[str, Any]) -> bool:

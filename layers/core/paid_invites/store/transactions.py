@@ -233,7 +233,10 @@ class Booking:
 
 
 def book_settlement(b: Booking, at: datetime) -> bool:
-    """Write the ledger entries, cancel the subscription and raise the credit. False if done before."""
+    """Write the ledger entries, cancel the subscription and raise the credit. False if done before.
+
+    The invitation is marked settled only after its events are out (``settled_actions``, by the caller):
+    until then it stays due, so a settlement whose events were never published is not taken as done."""
     tx = Tx()
 
     def entry(kind: str, account_id: str, money: Money, payment_method: str | None = None) -> None:
@@ -266,7 +269,6 @@ def book_settlement(b: Booking, at: datetime) -> bool:
         [m.AccountModel.subscription.status.set("cancelled")],  # type: ignore[attr-defined]
         m.AccountModel.subscription.exists(),
     )
-    tx.update("invitation", key_item(m.InvitationModel, b.invitation_id), settled_actions(at))
     try:
         tx.commit()
     except TxCancelled as cancelled:

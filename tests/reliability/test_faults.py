@@ -1,0 +1,308 @@
+"""Faults injected from outside the code under test (botocore hooks, moto's answers, the Lambda bridge),
+and what must survive them: one e-mail, one settlement, one event id, nothing half-applied."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from typing import Any
+
+import pytest
+from botocore.exceptions import EndpointConnectionError
+from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, TransactionCanceledException
+from moto.dynamodb.responses import DynamoHandler
+from moto.sesv2.responses import SESV2Response
+
+from local.stack import OUTBOX, Stack
+from paid_invites.store import repository as repo
+
+from ..support import dump_tables, finished, states_entered, wait_for
+from .conftest import Events
+from .invariants import deliveries
+from .plugin import Recorder
+from .support import Http, client_fault, invite_sent, moto_error, moto_fault, times_out, token_of
+
+pytestmark = pytest.mark.reliability(kind="fault")
+
+JAN = "jan@devries.example"
+
+
+def invitation_mails(address: str) -> int:
+    return sum(1 for m in OUTBOX.to(address) if m["tags"].get("kind") == "invitation")
+
+
+def ledger_kinds(invitation_id: str) -> Counter[str]:
+    return Counter(e.kind for e in repo.ledger_of_invitation(invitation_id))
+
+
+def task_failures(stack: Stack, invitation_id: str) -> list[str]:
+    import boto3
+
+    arn = stack.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{invitation_id}"
+    history = boto3.client("stepfunctions").get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    return [e["taskFailedEventDetails"]["error"] for e in history if "taskFailedEventDetails" in e]
+
+
+# ---------------------------------------------------------------- SES
+
+
+def test_ses_throttling_three_times_is_absorbed_and_the_mail_goes_once(
+    front: Http, stack: Stack, monkeypatch: pytest.MonkeyPatch, invariants: Any, reliability: Recorder
+) -> None:
+    # Given SES answers the next three sends with 429 TooManyRequestsException (its sending-rate limit)
+    fault = moto_fault(
+        monkeypatch,
+        SESV2Response,
+        "send_email",
+        lambda: moto_error("TooManyRequestsException", "Maximum sending rate exceeded.", 429),
+        times=3,
+    )
+    # When an invitation is sent
+    email = "throttled@example.org"
+    invitation_id = invite_sent(front, email)
+    sent = invitation_mails(email)
+    reliability.fault("SES throttled x3 (SDK retries)", injected=fault.injected, survived=sent == 1)
+    # Then the e-mail went out once, when SES let it through
+    assert fault.injected == 3 and fault.passed == 1
+    assert sent == 1
+    inv = repo.get_invitation(invitation_id)
+    assert inv is not None and inv.sent_at is not None and inv.status == "pending"
+    assert front.accept_json(token_of(email)).status == 200
+    assert invariants().clean
+
+
+def test_ses_throttling_past_the_sdk_retries_is_retried_by_the_workflow(
+    front: Http, stack: Stack, invariants: Any, reliability: Recorder
+) -> None:
+    # Given the SDK gives up on SES three times in a row (throttled beyond its own retries)
+    with client_fault("sesv2", "SendEmail", "TooManyRequestsException", times=3, status=429) as fault:
+        # When an invitation is sent
+        email = "throttled-long@example.org"
+        reply = front.invite("u-arno", "acme", {"email": email})
+        invitation_id = reply.json["results"][0]["invitation_id"]
+        wait_for(lambda: invitation_mails(email), timeout=60, what="the mail, after the workflow's retries")
+    sent = invitation_mails(email)
+    failures = task_failures(stack, invitation_id)
+    reliability.fault("SES throttled x3 (workflow retries)", injected=fault.injected, survived=sent == 1)
+    # Then the state machine retried the step (MailThrottled) and the e-mail went out once
+    assert fault.injected == 3
+    assert failures == ["MailThrottled"] * 3
+    assert sent == 1
+    assert front.accept_json(token_of(email)).status == 200
+    assert invariants().clean
+
+
+# ---------------------------------------------------------------- settle
+
+
+def test_settle_failing_between_ledger_and_event_runs_again_and_publishes_once(
+    front: Http, stack: Stack, events: Events, invariants: Any, reliability: Recorder
+) -> None:
+    # Given Jan accepts with a refund, and EventBridge fails the settle step's first PutEvents
+    invitation_id = invite_sent(front, JAN)
+    with client_fault("events", "PutEvents", "InternalException", times=1, status=500) as fault:
+        assert front.accept_json(token_of(JAN), "refund").status == 200
+        # When the workflow runs the step again
+        end = finished(stack, invitation_id, timeout=60)
+    found = events.all()
+    refunds = [e for e in found if e["detail-type"] == "ProrationRefundRequested"]
+    ledger = ledger_kinds(invitation_id)
+    reliability.fault("settle: PutEvents fails after the ledger", injected=fault.injected, survived=len(refunds) == 1)
+    # Then the ledger holds one entry of each kind, and the refund event went out, with its stable id
+    assert fault.injected == 1
+    assert end["status"] == "SUCCEEDED"
+    assert task_failures(stack, invitation_id) == ["TransientError"]
+    assert ledger == Counter({"subscription_cancelled": 1, "refund_requested": 1})
+    assert [e["detail"]["event_id"] for e in refunds] == [f"{invitation_id}:refund"]
+    assert deliveries(found, "InvitationAccepted", invitation_id) == 1
+    assert invariants().clean
+
+
+# ---------------------------------------------------------------- SendTaskSuccess
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        {"code": "ServiceUnavailable", "status": 503},
+        {"code": "", "error": lambda: EndpointConnectionError(endpoint_url="https://states.us-east-1.amazonaws.com")},
+    ],
+    ids=["throttled", "unreachable"],
+)
+def test_a_lost_send_task_success_is_resumed_by_the_scheduled_job(
+    front: Http, stack: Stack, events: Events, invariants: Any, reliability: Recorder, failure: dict[str, Any]
+) -> None:
+    # Given Jan's invitation, and Step Functions failing every SendTaskSuccess for now
+    invitation_id = invite_sent(front, JAN)
+    with client_fault("stepfunctions", "SendTaskSuccess", times=None, **failure) as fault:
+        # When he accepts (the accept transaction commits; handing it to the workflow fails)
+        accepted = front.accept_json(token_of(JAN), "credit")
+        inv = repo.get_invitation(invitation_id)
+        assert inv is not None
+        waiting = states_entered(stack, invitation_id)
+    # Then he is told he is in (his acceptance stands), while the workflow still waits
+    assert accepted.status == 200, accepted.body
+    assert inv.status == "accepted" and waiting == ["SendInvitation"]
+    # When Step Functions is back and the scheduled job runs after the grace period (2 minutes)
+    first = front.run_job().json
+    stack.clock.advance(121)
+    second = front.run_job().json
+    end = finished(stack, invitation_id, timeout=30)
+    settled = "settled" in [h["event"] for h in (repo.get_invitation(invitation_id).history or [])]  # type: ignore[union-attr]
+    reliability.fault("SendTaskSuccess lost after the accept", injected=fault.injected, survived=settled)
+    # Then the job resumed it (not before its time) and it is settled, once
+    assert fault.injected >= 1
+    assert first["counts"]["resumed"] == 0 and second["counts"]["resumed"] == 1
+    assert end["status"] == "SUCCEEDED" and settled
+    assert ledger_kinds(invitation_id) == Counter({"subscription_cancelled": 1, "credit_transferred": 1})
+    assert front.run_job().json["counts"]["resumed"] == 0  # and nothing is left to resume
+    assert invariants().clean
+
+
+# ---------------------------------------------------------------- Lambda timeouts
+
+
+def test_a_timed_out_settle_step_is_retried_without_a_second_settlement(
+    front: Http, stack: Stack, events: Events, monkeypatch: pytest.MonkeyPatch, invariants: Any, reliability: Recorder
+) -> None:
+    # Given the settle function times out once after it did its work (ledger, credit, events)
+    fault = times_out(monkeypatch, "SettleProrationFunction", lambda event: True)
+    invitation_id = invite_sent(front, JAN)
+    # When Jan accepts with a refund
+    assert front.accept_json(token_of(JAN), "refund").status == 200
+    end = finished(stack, invitation_id, timeout=60)
+    found = events.all()
+    refund_ids = {e["detail"]["event_id"] for e in found if e["detail-type"] == "ProrationRefundRequested"}
+    ledger = ledger_kinds(invitation_id)
+    reliability.fault(
+        "settle times out after its work", injected=fault.injected, survived=ledger["refund_requested"] == 1
+    )
+    # Then Step Functions retried it; one settlement, and the events it published carry one id each
+    assert fault.injected == 1
+    assert end["status"] == "SUCCEEDED"
+    assert task_failures(stack, invitation_id) == ["Sandbox.Timedout"]
+    assert ledger == Counter({"subscription_cancelled": 1, "refund_requested": 1})
+    assert refund_ids == {f"{invitation_id}:refund"}
+    assert invariants().clean
+
+
+@pytest.mark.parametrize("accepted", ["after the retry", "between the attempts"])
+def test_a_timed_out_invitation_step_is_retried_without_a_second_mail(
+    front: Http,
+    stack: Stack,
+    events: Events,
+    monkeypatch: pytest.MonkeyPatch,
+    invariants: Any,
+    reliability: Recorder,
+    accepted: str,
+) -> None:
+    # Given the e-mail function times out once after the invitation e-mail went out
+    retry = threading.Event()
+    fault = times_out(monkeypatch, "SendEmailFunction", lambda e: e.get("kind") == "invitation", hold_retry=retry)
+    email = f"slow-mail-{len(accepted)}@example.org"
+    reply = front.invite("u-arno", "acme", {"email": email})
+    invitation_id = reply.json["results"][0]["invitation_id"]
+    wait_for(lambda: fault.injected and task_failures(stack, invitation_id), timeout=30, what="the timeout")
+    if accepted == "between the attempts":
+        # When the invitee accepts with the e-mailed link before Step Functions retried the step
+        assert front.accept_json(token_of(email)).status == 200
+        retry.set()
+        wait_for(lambda: fault.passed, what="the retry")
+        # (the task the accept resumed had ended; the retry's task waits) and the scheduled job runs
+        stack.clock.advance(121)
+        assert front.run_job().json["counts"]["resumed"] == 1
+    else:
+        # When Step Functions retried the step, and then the invitee accepts
+        retry.set()
+        wait_for(lambda: fault.passed, what="the retry")
+        assert front.accept_json(token_of(email)).status == 200
+    end = finished(stack, invitation_id, timeout=30)
+    sent = invitation_mails(email)
+    reliability.fault(f"invitation step times out, accepted {accepted}", injected=fault.injected, survived=sent == 1)
+    # Then one e-mail went out, its link accepted, and the workflow settled it
+    assert fault.injected == 1 and task_failures(stack, invitation_id) == ["Sandbox.Timedout"]
+    assert sent == 1
+    assert end["status"] == "SUCCEEDED"
+    assert invariants().clean
+
+
+def test_a_timed_out_inviter_notice_is_not_sent_twice(
+    front: Http, stack: Stack, events: Events, monkeypatch: pytest.MonkeyPatch, invariants: Any, reliability: Recorder
+) -> None:
+    # Given the e-mail function times out once after telling the inviter of an acceptance
+    fault = times_out(monkeypatch, "SendEmailFunction", lambda event: event.get("kind") == "accepted")
+    email = "notice@example.org"
+    invitation_id = invite_sent(front, email)
+    # When the invitee accepts and the workflow tells the inviter
+    assert front.accept_json(token_of(email)).status == 200
+    end = finished(stack, invitation_id, timeout=30)
+    notices = [m for m in OUTBOX.to("arno@acme.example") if m["tags"].get("kind") == "accepted"]
+    reliability.fault("inviter notice times out after the send", injected=fault.injected, survived=len(notices) == 1)
+    # Then the inviter got one notice (a courtesy mail is not retried after a timeout), and all is settled
+    assert fault.injected == 1
+    assert len(notices) == 1
+    assert end["status"] == "SUCCEEDED"
+    assert invariants().clean
+
+
+# ---------------------------------------------------------------- DynamoDB on accept
+
+
+def is_accept(handler: DynamoHandler) -> bool:
+    return '"accepted"' in json.dumps(getattr(handler, "body", {}), default=str)
+
+
+def test_throughput_exceeded_on_accept_is_retried(
+    front: Http, stack: Stack, monkeypatch: pytest.MonkeyPatch, invariants: Any, reliability: Recorder
+) -> None:
+    # Given DynamoDB refuses the accept transaction twice (ProvisionedThroughputExceededException)
+    invitation_id = invite_sent(front, JAN)
+    fault = moto_fault(
+        monkeypatch,
+        DynamoHandler,
+        "transact_write_items",
+        lambda: moto_error("ProvisionedThroughputExceededException", "throughput exceeded", prefix=ERROR_TYPE_PREFIX),
+        times=2,
+        when=is_accept,
+    )
+    # When Jan accepts
+    accepted = front.accept_json(token_of(JAN), "credit")
+    reliability.fault("throughput exceeded on accept x2", injected=fault.injected, survived=accepted.status == 200)
+    # Then the SDK's retries got it through: accepted once
+    assert fault.injected == 2 and accepted.status == 200, accepted.body
+    assert finished(stack, invitation_id)["status"] == "SUCCEEDED"
+    assert invariants().clean
+
+
+@pytest.mark.parametrize("kind", ["throughput", "conflict"])
+def test_an_accept_that_cannot_commit_is_refused_cleanly_and_changes_nothing(
+    front: Http, stack: Stack, monkeypatch: pytest.MonkeyPatch, invariants: Any, reliability: Recorder, kind: str
+) -> None:
+    # Given DynamoDB refuses every accept transaction for now: throttled, or conflicting with another
+    invitation_id = invite_sent(front, JAN)
+    token = token_of(JAN)
+
+    def refusal() -> Exception:
+        if kind == "throughput":
+            return moto_error("ProvisionedThroughputExceededException", "throughput exceeded", prefix=ERROR_TYPE_PREFIX)
+        return TransactionCanceledException([("TransactionConflict", "Transaction is ongoing for the item", None)])
+
+    fault = moto_fault(monkeypatch, DynamoHandler, "transact_write_items", refusal, times=None, when=is_accept)
+    before = dump_tables(stack)
+    # When Jan accepts, as a page and as JSON
+    page = front.accept_form(token, "credit")
+    as_json = front.accept_json(token, "credit")
+    unchanged = dump_tables(stack) == before
+    reliability.fault(f"accept: {kind} on every try", injected=fault.injected, survived=unchanged)
+    # Then he is asked to try again in a moment (503), and nothing was written
+    assert fault.injected >= 2
+    assert (page.status, as_json.status) == (503, 503), (page.body, as_json.body)
+    assert as_json.json["error"]["code"] == "try_again"
+    assert "text/html" in page.headers["Content-Type"] and "<h1>" in page.body
+    assert unchanged
+    # When DynamoDB is well again / Then the same link accepts
+    monkeypatch.undo()
+    assert front.accept_json(token, "credit").status == 200
+    assert finished(stack, invitation_id)["status"] == "SUCCEEDED"
+    assert invariants().clean
