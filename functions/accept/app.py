@@ -194,6 +194,7 @@ def submit() -> Response[str]:
         repost=True,
         words=words,
         settlement=result.settlement,
+        new_user=result.invitation.invitee_account_id is None,  # nobody on the platform before this invitation
         amount=result.amount.format(lang) if result.amount else "",
         method=i18n.payment_method(result.payment_method),
     )

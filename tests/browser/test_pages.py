@@ -68,6 +68,7 @@ class Case:
     heading: str  # the i18n key of the page's h1
     words: dict[str, str]
     prepare: Callable[[Api, Stack], Callable[[str], Reply]]
+    says: tuple[str, ...] = ()  # more sentences (i18n keys, with ``words``) the page shows
 
 
 def _confirm(email: str, caller: str = "u-arno", account: str = "acme", **fields: str) -> Any:
@@ -139,21 +140,31 @@ CASES = {
     "confirm-choice-missing": Case(400, "page_title_confirm", ACME, _choice_missing),
     "result-credit": Case(200, "result_title", ACME, _result(JAN, settlement="credit")),
     "result-refund": Case(200, "result_title", ACME, _result(JAN, settlement="refund")),
-    "result-nothing-to-settle": Case(200, "result_title", ACME, _result("newcomer@example.org")),
+    "result-nothing-to-settle": Case(
+        200,
+        "result_title",
+        {**ACME, "email": "newcomer@example.org"},
+        _result("newcomer@example.org"),
+        ("result_body_new", "result_nothing"),
+    ),
     "refused-unknown-link": Case(404, "refused_heading_unknown_link", {}, _unknown),
     "refused-already-accepted": Case(409, "refused_heading_already_accepted", ACME, _used),
     "refused-revoked": Case(410, "refused_heading_revoked", ACME, _closed("revoked")),
     "refused-expired": Case(410, "refused_heading_expired", ACME, _expired),
     "refused-expired-by-workflow": Case(410, "refused_heading_expired", ACME, _closed("expired")),
-    "refused-outstanding-invoices": Case(409, "refused_heading_outstanding_invoices", ACME, _confirm(PIET)),
-    "refused-account-has-other-users": Case(409, "refused_heading_account_has_other_users", ACME, _confirm(KEES)),
+    "refused-outstanding-invoices": Case(
+        409, "refused_heading_outstanding_invoices", ACME, _confirm(PIET), ("refused_amount_due", "refused_context")
+    ),
+    "refused-account-has-other-users": Case(
+        409, "refused_heading_account_has_other_users", ACME, _confirm(KEES), ("refused_other_users",)
+    ),
     "refused-no-license-available": Case(409, "refused_heading_no_license_available", ACME, _no_license),
     "refused-already-member": Case(409, "refused_heading_already_member", ACME, _member_meanwhile),
 }
 
 
-def heading(lang: str, case: Case) -> str:
-    said = i18n.text(lang, case.heading, **case.words)
+def sentence(lang: str, case: Case, key: str) -> str:
+    said = i18n.text(lang, key, **case.words)
     for value in case.words.values():
         if value.endswith("."):
             said = said.replace(value + ".", value)
@@ -189,7 +200,9 @@ def test_every_accept_page_in_both_languages_at_desktop_and_phone_width(
             tab = open_tab(ORIGIN, viewport=viewport)
             show(tab, reply)
             assert tab.page.get_attribute("html", "lang") == lang
-            assert tab.page.inner_text("h1") == heading(lang, case)
+            assert tab.page.inner_text("h1") == sentence(lang, case, case.heading)
+            for key in case.says:
+                assert sentence(lang, case, key) in tab.text(), key
             assert tab.page.locator("h1").count() == 1
             # and the switch offers the other language, named in that language
             switch = tab.page.locator("nav.lang a, nav.lang button")

@@ -96,6 +96,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "page_choice_required": "Choose what should happen with the unused part of your subscription.",
         "result_title": "Welcome to {org}",
         "result_body": "You are now a member of {org}. Sign in as before.",
+        "result_body_new": "You are now a member of {org}. Sign in with {email}.",
         "result_what": "What happened",
         "result_refund": "A refund of {amount} to {method} has been requested.",
         "result_credit": "{amount} has been transferred as credit to {org}.",
@@ -106,6 +107,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "refused_context": "Invitation from {inviter} to join {org}.",
         "refused_what_to_do": "What you can do",
         "refused_amount_due": "Amount due",
+        "refused_other_users": "Other users in your account",
         "refused_heading_unknown_link": "This link does not work",
         "refused_unknown_link": "This invitation link is not valid. Check that you copied the whole link from "
         "the e-mail.",
@@ -210,6 +212,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "page_choice_required": "Kies wat er met het ongebruikte deel van je abonnement moet gebeuren.",
         "result_title": "Welkom bij {org}",
         "result_body": "Je bent nu lid van {org}. Meld je aan zoals voorheen.",
+        "result_body_new": "Je bent nu lid van {org}. Meld je aan met {email}.",
         "result_what": "Wat er is gebeurd",
         "result_refund": "Een terugbetaling van {amount} op {method} is aangevraagd.",
         "result_credit": "{amount} is als tegoed overgemaakt naar {org}.",
@@ -220,6 +223,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "refused_context": "Uitnodiging van {inviter} om lid te worden van {org}.",
         "refused_what_to_do": "Wat je kunt doen",
         "refused_amount_due": "Openstaand bedrag",
+        "refused_other_users": "Andere gebruikers in je account",
         "refused_heading_unknown_link": "Deze link werkt niet",
         "refused_unknown_link": "Deze uitnodigingslink is niet geldig. Controleer of je de hele link uit de e-mail "
         "hebt gekopieerd.",
