@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -11,6 +12,14 @@ from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paid_invites import lifecycle
+
+ADDRESS = re.compile(r"([^\s:@,'\"])[^\s:@,'\"]*@")
+
+
+def masked(outcome: dict[str, Any]) -> dict[str, Any]:
+    """The outcome as it may be logged: no full e-mail address (``j***@example.org``)."""
+    return {**outcome, "actions": [ADDRESS.sub(r"\1***@", str(a)) for a in outcome.get("actions", [])]}
+
 
 logger = Logger()
 tracer = Tracer()
@@ -33,6 +42,6 @@ def lambda_handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
             continue
         outcome = lifecycle.handle_ses_event(message)
         metrics.add_metric(name=f"SesEvent_{outcome['event'] or 'unknown'}", unit=MetricUnit.Count, value=1)
-        logger.info("ses event", extra=outcome)
+        logger.info("ses event", extra=masked(outcome))
         results.append(outcome)
     return {"results": results}
