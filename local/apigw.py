@@ -72,5 +72,7 @@ def event(
 
 
 def unauthorized() -> dict[str, Any]:
-    """What API Gateway's Cognito authorizer answers itself when there is no valid token."""
-    return {"statusCode": 401, "headers": {"Content-Type": "application/json"}, "body": '{"message":"Unauthorized"}'}
+    """What API Gateway answers itself when the Cognito authorizer finds no valid token: the template's
+    UNAUTHORIZED gateway response, in the API's one error shape."""
+    body = '{"error":{"code":"unauthorized","message":"sign in to manage invitations"}}'
+    return {"statusCode": 401, "headers": {"Content-Type": "application/json"}, "body": body}

@@ -28,6 +28,24 @@ ACTION = "accept"
 MAX_BODY = 8192
 
 
+def _answers(ok: str) -> dict[int, Any]:
+    """The contract of the link's answers: a page (or, with Accept: application/json, JSON) for each."""
+
+    def answer(why: str) -> dict[str, Any]:
+        return {"description": why, "content": {"text/html": {"schema": {"type": "string"}}, "application/json": {}}}
+
+    return {
+        200: answer(ok),
+        400: answer("choice_required (the confirm page again, with the choices), invalid_json"),
+        404: answer("unknown_link"),
+        409: answer(
+            "already_accepted, outstanding_invoices, account_has_other_users, no_license_available, already_member"
+        ),
+        410: answer("expired, revoked"),
+        503: answer("try_again: nothing has changed yet"),
+    }
+
+
 def _wants_json() -> bool:
     headers = app.current_event.headers or {}
     lowered = {k.lower(): v for k, v in headers.items()}
@@ -117,7 +135,7 @@ def _confirm(view: service.AcceptView, lang: str, token: str, status: int = 200,
     )
 
 
-@app.get(PATH)
+@app.get(PATH, responses=_answers("the confirm page; changes nothing"))
 def show() -> Response[str]:
     params = app.current_event.query_string_parameters or {}
     token = params.get("token")
@@ -151,7 +169,7 @@ def _view_json(view: service.AcceptView) -> dict[str, Any]:
     }
 
 
-@app.post(PATH)
+@app.post(PATH, responses=_answers("the result page (the same on a repeat)"))
 def submit() -> Response[str]:
     try:
         form = _form()
