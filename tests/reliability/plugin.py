@@ -214,7 +214,7 @@ def table(t: Tally) -> str:
         (
             "fuzz (schemathesis)",
             tests("fuzz"),
-            f"{t.fuzz_requests} requests over {len(t.fuzz_operations)} operations",
+            f"{t.fuzz_requests} requests over {len(t.fuzz_operations)} method x path pairs",
             "failures (5xx, off-schema)",
             t.fuzz_failures,
         ),
