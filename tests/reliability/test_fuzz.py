@@ -13,11 +13,10 @@ from typing import Any
 
 import pytest
 import schemathesis
-from schemathesis import checks
 from hypothesis import HealthCheck, settings
 from moto import mock_aws
+from schemathesis import checks
 
-openapi = pytest.importorskip("local.openapi", reason="the OpenAPI generator (local/openapi.py) is not there yet")
 from local.stack import MOTO_CONFIG, OUTBOX, deploy, seed
 from paid_invites import clock
 
@@ -25,6 +24,7 @@ from ..conftest import NOW
 from .conftest import Server, seed_data
 from .plugin import RECORDER
 
+openapi = pytest.importorskip("local.openapi", reason="the OpenAPI generator (local/openapi.py) is not there yet")
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "130"))
 # No 5xx; every status, content type and body as documented. Not run here: undeclared methods (API
 # Gateway answers those itself, before our code) and "a schema-valid request must be accepted" (see
