@@ -114,3 +114,18 @@ def test_another_tenant_cannot_see_or_touch_an_invitation(api: Api, stack: Stack
         assert reply.status == 404, (method, suffix)
     inv = repo.get_invitation(invitation_id)
     assert inv is not None and inv.status == "pending"
+
+
+def test_a_resend_to_an_address_that_complained_is_refused_and_changes_nothing(api: Api, stack: Stack) -> None:
+    from paid_invites.store import lifecycle as lifecycle_store
+
+    # Given an invitation whose address has since complained about our mail
+    invitation_id = invite(api)
+    token = invitation_token(JAN)
+    lifecycle_store.suppress(JAN, "complaint", stack.clock())
+    stack.clock.advance(3600)
+    # When the admin resends it, Then it is refused, and the link the invitee has still works
+    reply = api.call("POST", path(invitation_id, "/resend"), caller=ADMIN)
+    assert reply.status == 409 and reply.json["error"]["code"] == "address_suppressed"
+    assert api.open_link(token).status == 200
+    assert len(mail_to(JAN)) == 1

@@ -48,6 +48,7 @@ from .invitations import (
 )
 from .money import Money
 from .proration import unused_value
+from .store import lifecycle as lifecycle_store
 from .store import models as m
 from .store import repository as repo
 from .store import transactions as tx
@@ -548,6 +549,9 @@ def resend(caller_id: str | None, account_id: str, invitation_id: str) -> Invita
             code="resend_cooldown",
             details={"retry_after_seconds": wait},
         )
+    if reason := lifecycle_store.suppression(inv.email):
+        # before the link is rotated: a refused resend leaves the invitation as it was
+        raise mail.MailSuppressed(f"no more e-mail goes to this address ({reason})", details={"reason": reason})
     token, token_hash = new_token(inv.id)
     expires_at = now + timedelta(seconds=settings.invitation_lifetime_seconds)
     sent_before = (
@@ -570,7 +574,7 @@ def resend(caller_id: str | None, account_id: str, invitation_id: str) -> Invita
         raise Conflict("the invitation changed meanwhile; reload it", code="invitation_changed")
     if updated.task_token:
         workflow.heartbeat(updated.task_token)  # restarts the workflow's expiry backstop
-    message_id = mail.send(invitation_mail(updated, token))
+    message_id = mail.send(invitation_mail(updated, token), tags={"invitation_id": inv.id})
     return repo.update_invitation(inv.id, [repo.log("emailed", caller.id, now, message_id=message_id)]) or updated
 
 
