@@ -231,6 +231,11 @@ def _try_again(exc: TransientError) -> Response[str]:
     return response
 
 
+@app.exception_handler(UnicodeDecodeError)
+def _not_utf8(_exc: UnicodeDecodeError) -> Response[str]:
+    return _refused(AcceptRefused("the form must be sent as UTF-8", code="unknown_link"), _language(None), None)
+
+
 @app.exception_handler(DomainError)
 def _domain(exc: DomainError) -> Response[str]:
     return error(exc.status, exc.code, exc.message, exc.details)

@@ -52,6 +52,10 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
     def _not_found(_exc: Exception) -> Response[str]:
         return error(404, "no_route", "no such route")
 
+    @app.exception_handler(UnicodeDecodeError)
+    def _not_utf8(_exc: UnicodeDecodeError) -> Response[str]:
+        return error(400, "invalid_encoding", "the request body must be UTF-8")
+
 
 class FrontendCors(CORSConfig):
     """CORS for the one frontend origin (FRONTEND_ORIGIN), on every answer of the function, errors too.
