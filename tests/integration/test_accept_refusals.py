@@ -87,7 +87,7 @@ BAD_TOKENS = {
     "oversized": lambda real: real + "A" * 200,
     "huge": lambda real: real + "A" * 10_000,
     "unicode": lambda real: real[:-1] + "é",
-    "full-width": lambda real: real.replace("a", "\uff41"),
+    "full-width": lambda real: real[:-1] + chr(0xFF01 + ord(real[-1]) - 0x21),  # last character full-width
     "sql": lambda real: "' OR '1'='1' --",
     "sql in the secret": lambda real: real.split(".")[0] + ".' OR 1=1; DROP TABLE invitations; --",
     "html": lambda real: '"><script>alert(1)</script>',
