@@ -279,7 +279,11 @@ def language(value: str | None) -> str:
 
 def text(lang: str, key: str, **values: object) -> str:
     template = STRINGS[language(lang)].get(key) or STRINGS["en"][key]
-    return template.format(**values)
+    said = template.format(**values)
+    for value in values.values():  # "... of Acme B.V.." -> "... of Acme B.V."
+        if isinstance(value, str) and value.endswith("."):
+            said = said.replace(value + ".", value)
+    return said
 
 
 def date(moment: datetime, lang: str) -> str:

@@ -62,12 +62,7 @@ def render(template: str, lang: str, **context: Any) -> str:
     lang = i18n.language(lang)
 
     def t(key: str, **values: Any) -> str:
-        merged = {**context.get("words", {}), **values}
-        said = i18n.text(lang, key, **merged)
-        for value in merged.values():  # "... of Acme B.V.." -> "... of Acme B.V."
-            if isinstance(value, str) and value.endswith("."):
-                said = said.replace(value + ".", value)
-        return said
+        return i18n.text(lang, key, **{**context.get("words", {}), **values})
 
     other = "nl" if lang == "en" else "en"
     return str(
