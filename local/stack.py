@@ -14,7 +14,7 @@ import boto3
 from paid_invites import aws, clock, config
 from paid_invites.store import models
 
-from . import bridge
+from . import bridge, moto_patches
 from .template import ACCOUNT, REGION, Function, Route, Template
 
 # The local stack's answers to the template's parameters that have no default (what `sam deploy --guided`
@@ -27,6 +27,9 @@ LOCAL_PARAMETERS = {
     "CognitoUserPoolArn": "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_local",
     "AlarmEmail": "alarms@paid-invites.local",
 }
+# Parameters the local stack sets whatever their default: moto has no quotas to pace the bulk import for
+# (a caller still overrides them, as a test of the pacing does).
+LOCAL_OVERRIDES = {"ImportChunkPauseSeconds": "0"}
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 
 
@@ -84,21 +87,49 @@ def _install_outbox() -> None:
     _outbox_installed = True
 
 
+_dynamodb_serialised = False
+
+
+def _serialise_dynamodb() -> None:
+    """One DynamoDB request at a time in moto, as DynamoDB applies each request atomically.
+
+    moto's in-memory tables are plain dicts: a query racing a workflow thread's write can fail with
+    "dictionary changed size during iteration", and two transactions can interleave their condition
+    checks and writes. Real DynamoDB does neither, so the local stack serialises moto's DynamoDB requests
+    (DynamoDB requests never call back into moto, so one lock cannot deadlock).
+    """
+    global _dynamodb_serialised
+    if _dynamodb_serialised:
+        return
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.call_action
+    lock = threading.Lock()
+
+    def call_action(self: DynamoHandler) -> Any:
+        with lock:
+            return original(self)
+
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+    _dynamodb_serialised = True
+
+
 @dataclass
 class Stack:
     template: Template
     functions: dict[str, Function]
     routes: list[Route]
-    state_machine_arn: str
+    state_machine_arn: str  # the invitation workflow's
     events_queue_url: str
     clock: clock.MovableClock
+    state_machine_arns: dict[str, str] = field(default_factory=dict)  # every state machine, by logical id
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         return bridge.invoke(self.functions[logical_id], event)
 
     def settlement_events(self) -> list[dict[str, Any]]:
         """What reached the settlement bus so far (through a local rule into an SQS queue)."""
-        sqs = boto3.client("sqs", region_name=REGION)
+        sqs = aws.client("sqs")
         found = []
         while True:
             got = sqs.receive_message(QueueUrl=self.events_queue_url, MaxNumberOfMessages=10)
@@ -125,17 +156,18 @@ def deploy(parameters: dict[str, str] | None = None) -> Stack:
     """Create tables, functions, the state machine, the bus and the SES identity; point our code at them."""
     known = Template().parameters
     local = {k: v for k, v in LOCAL_PARAMETERS.items() if k in known and not known[k]}
-    template = Template({**local, **(parameters or {})})
+    template = Template({**local, **{k: v for k, v in LOCAL_OVERRIDES.items() if k in known}, **(parameters or {})})
     _install_outbox()
+    moto_patches.install()
+    _serialise_dynamodb()
     os.environ.update(environment(template))
     os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     config.reload()
-    aws.reset()
     models.bind()
 
-    ddb = boto3.client("dynamodb", region_name=REGION)
+    ddb = aws.client("dynamodb")
     for name, props in template.tables().items():
         spec = {
             k: v
@@ -144,12 +176,12 @@ def deploy(parameters: dict[str, str] | None = None) -> Stack:
         }
         ddb.create_table(TableName=name, **spec)
 
-    ses = boto3.client("sesv2", region_name=REGION)
+    ses = aws.client("sesv2")
     ses.create_email_identity(EmailIdentity=template.parameters["SenderAddress"])
     for logical_id in template.resources("AWS::SES::ConfigurationSet"):  # the sends name it
         ses.create_configuration_set(ConfigurationSetName=template._ref(logical_id))
 
-    iam = boto3.client("iam", region_name=REGION)
+    iam = aws.client("iam")
     trust = {
         "Statement": [
             {
@@ -161,7 +193,7 @@ def deploy(parameters: dict[str, str] | None = None) -> Stack:
     }
     role = iam.create_role(RoleName="local-stack", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     functions = template.functions()
-    lam = boto3.client("lambda", region_name=REGION)
+    lam = aws.client("lambda")
     for fn in functions.values():
         lam.create_function(
             FunctionName=fn.logical_id,
@@ -172,18 +204,20 @@ def deploy(parameters: dict[str, str] | None = None) -> Stack:
         )
     bridge.install(functions)
 
-    sm_id, definition = template.state_machine()
-    sfn = boto3.client("stepfunctions", region_name=REGION)
-    sm_arn = sfn.create_state_machine(name=sm_id, definition=definition, roleArn=role, type="STANDARD")[
-        "stateMachineArn"
-    ]
+    sfn = aws.client("stepfunctions")
+    sm_arns = {
+        sm_id: sfn.create_state_machine(name=sm_id, definition=definition, roleArn=role, type="STANDARD")[
+            "stateMachineArn"
+        ]
+        for sm_id, definition in template.state_machines().items()
+    }
 
-    events = boto3.client("events", region_name=REGION)
+    events = aws.client("events")
     queue_url = ""
     for logical_id, res in template.resources("AWS::Events::EventBus").items():
         bus = template._ref(logical_id)
         events.create_event_bus(Name=bus)
-        sqs = boto3.client("sqs", region_name=REGION)
+        sqs = aws.client("sqs")
         queue_url = sqs.create_queue(QueueName="local-settlement-events")["QueueUrl"]
         queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:local-settlement-events"
         events.put_rule(
@@ -194,7 +228,8 @@ def deploy(parameters: dict[str, str] | None = None) -> Stack:
 
     movable = clock.MovableClock()
     clock.use(movable)
-    return Stack(template, functions, template.routes(), sm_arn, queue_url, movable)
+    invitation_arn = sm_arns[template.state_machine()[0]]
+    return Stack(template, functions, template.routes(), invitation_arn, queue_url, movable, sm_arns)
 
 
 # ---------------------------------------------------------------- seed data
@@ -206,6 +241,10 @@ def seed(data: dict[str, Any]) -> None:
     models.bind()
     users = data.get("users", [])
     invoices = data.get("invoices", [])
+    emails = [u["email"].strip().lower() for u in users]
+    if len(set(emails)) != len(emails):
+        raise ValueError("two seeded users share an e-mail address")
+    items: list[Any] = []
     for acc in data.get("accounts", []):
         members = [u for u in users if u["account_id"] == acc["id"]]
         used = sum(1 for u in members if u.get("user_type", "basic") == "licensed")
@@ -214,55 +253,65 @@ def seed(data: dict[str, Any]) -> None:
         if used > total and acc.get("type") == "organization":
             raise ValueError(f"account {acc['id']} has {used} licensed members but {total} licenses")
         sub = acc.get("subscription")
-        models.AccountModel(
-            id=acc["id"],
-            name=acc["name"],
-            type=acc["type"],
-            plan=acc["plan"],
-            status=acc.get("status", "active"),
-            currency=acc["currency"],
-            licenses_free=max(total - used, 0),
-            licenses_used=used,
-            licenses_held=0,
-            credit_minor=int(acc.get("credit_minor", 0)),
-            balance_due_minor=due,
-            members_count=len(members),
-            subscription=None
-            if not sub
-            else models.SubscriptionAttribute(
-                amount_minor=int(sub["amount_minor"]),
-                interval=sub["interval"],
-                current_period_start=_when(sub["current_period_start"]),
-                current_period_end=_when(sub["current_period_end"]),
-                payment_method=sub["payment_method"],
-                status=sub.get("status", "active"),
-            ),
-        ).save()
-    for u in users:
-        email = u["email"].strip().lower()
-        models.UserModel(
-            id=u["id"],
-            email=email,
-            name=u.get("name", ""),
-            language=u.get("language", "en"),
-            account_id=u["account_id"],
-            role=u.get("role", "member"),
-            user_type=u.get("user_type", "basic"),
-        ).save()
-        models.UserEmailModel(
-            id=models.UserEmailModel.key(email),
-            user_id=u["id"],
-            account_id=u["account_id"],
-            language=u.get("language", "en"),
-        ).save(models.UserEmailModel.id.does_not_exist())
+        items.append(
+            models.AccountModel(
+                id=acc["id"],
+                name=acc["name"],
+                type=acc["type"],
+                plan=acc["plan"],
+                status=acc.get("status", "active"),
+                currency=acc["currency"],
+                licenses_free=max(total - used, 0),
+                licenses_used=used,
+                licenses_held=0,
+                credit_minor=int(acc.get("credit_minor", 0)),
+                balance_due_minor=due,
+                members_count=len(members),
+                subscription=None
+                if not sub
+                else models.SubscriptionAttribute(
+                    amount_minor=int(sub["amount_minor"]),
+                    interval=sub["interval"],
+                    current_period_start=_when(sub["current_period_start"]),
+                    current_period_end=_when(sub["current_period_end"]),
+                    payment_method=sub["payment_method"],
+                    status=sub.get("status", "active"),
+                ),
+            )
+        )
+    for u, email in zip(users, emails, strict=True):
+        language = u.get("language", "en")
+        items.append(
+            models.UserModel(
+                id=u["id"],
+                email=email,
+                name=u.get("name", ""),
+                language=language,
+                account_id=u["account_id"],
+                role=u.get("role", "member"),
+                user_type=u.get("user_type", "basic"),
+            )
+        )
+        items.append(
+            models.UserEmailModel(
+                id=models.UserEmailModel.key(email), user_id=u["id"], account_id=u["account_id"], language=language
+            )
+        )
     for i in invoices:
-        models.InvoiceModel(
-            id=i["id"],
-            account_id=i["account_id"],
-            amount_minor=int(i["amount_minor"]),
-            currency=i.get("currency", "EUR"),
-            status=i["status"],
-        ).save()
+        items.append(
+            models.InvoiceModel(
+                id=i["id"],
+                account_id=i["account_id"],
+                amount_minor=int(i["amount_minor"]),
+                currency=i.get("currency", "EUR"),
+                status=i["status"],
+            )
+        )
+    for model in {type(item) for item in items}:
+        with model.batch_write() as batch:
+            for item in items:
+                if type(item) is model:
+                    batch.save(item)
 
 
 def _when(value: str) -> datetime:

@@ -109,13 +109,19 @@ class Template:
                 found.append(Route(props["Method"].upper(), props["Path"], logical_id, authorizer in (None, "NONE")))
         return found
 
-    def state_machine(self) -> tuple[str, str]:
-        """(logical id, definition with its DefinitionSubstitutions applied)."""
-        logical_id, res = next(iter(self.resources("AWS::Serverless::StateMachine").items()))
-        props = res["Properties"]
-        text = (ROOT / props["DefinitionUri"]).read_text()
-        subs = {k: str(self.resolve(v)) for k, v in props.get("DefinitionSubstitutions", {}).items()}
-        return logical_id, substitute(text, subs)
+    def state_machines(self) -> dict[str, str]:
+        """Logical id -> definition with its DefinitionSubstitutions applied, for every state machine."""
+        found = {}
+        for logical_id, res in self.resources("AWS::Serverless::StateMachine").items():
+            props = res["Properties"]
+            text = (ROOT / props["DefinitionUri"]).read_text()
+            subs = {k: str(self.resolve(v)) for k, v in props.get("DefinitionSubstitutions", {}).items()}
+            found[logical_id] = substitute(text, subs)
+        return found
+
+    def state_machine(self, logical_id: str = "InvitationStateMachine") -> tuple[str, str]:
+        """(logical id, definition) of one state machine: the invitation's unless named."""
+        return logical_id, self.state_machines()[logical_id]
 
     # ------------------------------------------------------------ intrinsic functions
 

@@ -1,0 +1,90 @@
+"""The local stack's moto patch: a cancelled DynamoDB transaction puts back exactly what it touched."""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from local import moto_patches
+
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+@pytest.fixture
+def ddb() -> Iterator[Any]:
+    moto_patches.install()
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName="t",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        for key, n in (("a", "1"), ("b", "1"), ("other", "1")):
+            client.put_item(TableName="t", Item={"id": {"S": key}, "n": {"N": n}})
+        yield client
+
+
+def items(ddb: Any) -> dict[str, str]:
+    return {i["id"]["S"]: i["n"]["N"] for i in ddb.scan(TableName="t")["Items"]}
+
+
+def update(key: str, value: str, condition: str | None = None) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "TableName": "t",
+        "Key": {"id": {"S": key}},
+        "UpdateExpression": "SET n = :v",
+        "ExpressionAttributeValues": {":v": {"N": value}},
+    }
+    if condition:
+        op["ConditionExpression"] = condition
+    return {"Update": op}
+
+
+def test_a_committed_transaction_writes_everything(ddb: Any) -> None:
+    ddb.transact_write_items(
+        TransactItems=[update("a", "2"), {"Put": {"TableName": "t", "Item": {"id": {"S": "new"}, "n": {"N": "9"}}}}]
+    )
+    assert items(ddb) == {"a": "2", "b": "1", "other": "1", "new": "9"}
+
+
+def test_a_cancelled_transaction_puts_back_what_it_touched_and_nothing_else(ddb: Any) -> None:
+    # Given a transaction whose last condition fails after its first writes were applied
+    with pytest.raises(ddb.exceptions.TransactionCanceledException) as cancelled:
+        ddb.transact_write_items(
+            TransactItems=[
+                update("a", "2"),
+                {"Put": {"TableName": "t", "Item": {"id": {"S": "new"}, "n": {"N": "9"}}}},
+                update("b", "2", condition="n = :v"),  # n is 1, not 2
+            ]
+        )
+    # Then it reports the failed condition, as moto does
+    reasons = [r["Code"] for r in cancelled.value.response["CancellationReasons"]]
+    assert reasons == ["None", "None", "ConditionalCheckFailed"]
+    # and the table is as before: the update undone, the new item gone, the untouched item untouched
+    assert items(ddb) == {"a": "1", "b": "1", "other": "1"}
+
+
+def test_a_table_is_still_deep_copied_outside_a_transaction() -> None:
+    moto_patches.install()
+    from moto.dynamodb.models.table import Table
+
+    with mock_aws():
+        boto3.client("dynamodb", region_name="us-east-1").create_table(
+            TableName="t",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        from moto.dynamodb.models import dynamodb_backends
+
+        table = dynamodb_backends["123456789012"]["us-east-1"].tables["t"]
+        clone = copy.deepcopy(table)
+        assert isinstance(clone, Table) and clone is not table and clone.items is not table.items
