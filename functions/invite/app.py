@@ -1,5 +1,7 @@
 """Admin API: invite users by e-mail, list, show, resend and revoke invitations, the account summary."""
 
+import base64
+import hashlib
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -8,10 +10,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from paid_invites import service
+from paid_invites import imports, service
 from paid_invites.contract import (
     AccountSummary,
     ErrorBody,
+    ImportOut,
+    ImportProgress,
     InvitationList,
     InvitationOut,
     InviteRequest,
@@ -28,8 +32,8 @@ metrics = Metrics()
 app = APIGatewayRestResolver(enable_validation=True, cors=FrontendCors())
 install_error_handlers(app)
 
-ERRORS: dict[int | str, Any] = {
-    code: {"description": why, "content": {"application/json": {"schema": ErrorBody.model_json_schema()}}}
+ERRORS: dict[int, Any] = {
+    code: {"description": why, "content": {"application/json": {"model": ErrorBody}}}
     for code, why in {
         400: "invalid request",
         401: "no credentials",
@@ -40,6 +44,12 @@ ERRORS: dict[int | str, Any] = {
         429: "resend cool-down",
     }.items()
 }
+
+
+def ok(model: type[Any]) -> dict[int, Any]:
+    return {200: {"description": "OK", "content": {"application/json": {"model": model}}}, **ERRORS}
+
+
 AccountId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 InvitationId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
@@ -49,13 +59,13 @@ def _idempotency_key() -> str | None:
     return headers.get("idempotency-key")
 
 
-def _once(scope: str, body: Any, action: Any) -> Response[str]:
+def _once(scope: str, body: Any, action: Any, status: int = 200) -> Response[str]:
     """Run a write once per Idempotency-Key (when the caller sends one) and answer with its result."""
     result = run_once(_idempotency_key(), f"{caller_id(app)}:{scope}", body, lambda: {"body": action()})
-    return json_response(200, result["body"])
+    return json_response(status, result["body"])
 
 
-@app.post("/accounts/<accountId>/invitations", responses={200: {"model": InviteResponse}, **ERRORS})
+@app.post("/accounts/<accountId>/invitations", responses=ok(InviteResponse))
 @tracer.capture_method
 def create_invitations(accountId: AccountId, request: InviteRequest) -> Response[str]:
     def action() -> dict[str, Any]:
@@ -68,7 +78,7 @@ def create_invitations(accountId: AccountId, request: InviteRequest) -> Response
     return _once(f"invite:{accountId}", request.model_dump(), action)
 
 
-@app.get("/accounts/<accountId>/invitations", responses={200: {"model": InvitationList}, **ERRORS})
+@app.get("/accounts/<accountId>/invitations", responses=ok(InvitationList))
 @tracer.capture_method
 def list_invitations(
     accountId: AccountId,
@@ -82,15 +92,13 @@ def list_invitations(
     return {"invitations": [service.public_invitation(i) for i in items], "next_cursor": next_cursor}
 
 
-@app.get("/accounts/<accountId>/invitations/<invitationId>", responses={200: {"model": InvitationOut}, **ERRORS})
+@app.get("/accounts/<accountId>/invitations/<invitationId>", responses=ok(InvitationOut))
 @tracer.capture_method
 def get_invitation(accountId: AccountId, invitationId: InvitationId) -> dict[str, Any]:
     return service.public_invitation(service.get_invitation(caller_id(app), accountId, invitationId))
 
 
-@app.post(
-    "/accounts/<accountId>/invitations/<invitationId>/resend", responses={200: {"model": InvitationOut}, **ERRORS}
-)
+@app.post("/accounts/<accountId>/invitations/<invitationId>/resend", responses=ok(InvitationOut))
 @tracer.capture_method
 def resend_invitation(accountId: AccountId, invitationId: InvitationId) -> Response[str]:
     def action() -> dict[str, Any]:
@@ -100,7 +108,7 @@ def resend_invitation(accountId: AccountId, invitationId: InvitationId) -> Respo
     return _once(f"resend:{accountId}:{invitationId}", {}, action)
 
 
-@app.delete("/accounts/<accountId>/invitations/<invitationId>", responses={200: {"model": InvitationOut}, **ERRORS})
+@app.delete("/accounts/<accountId>/invitations/<invitationId>", responses=ok(InvitationOut))
 @tracer.capture_method
 def revoke_invitation(accountId: AccountId, invitationId: InvitationId) -> Response[str]:
     def action() -> dict[str, Any]:
@@ -110,10 +118,59 @@ def revoke_invitation(accountId: AccountId, invitationId: InvitationId) -> Respo
     return _once(f"revoke:{accountId}:{invitationId}", {}, action)
 
 
-@app.get("/accounts/<accountId>", responses={200: {"model": AccountSummary}, **ERRORS})
+@app.get("/accounts/<accountId>", responses=ok(AccountSummary))
 @tracer.capture_method
 def account_summary(accountId: AccountId) -> dict[str, Any]:
     return service.account_summary(caller_id(app), accountId)
+
+
+# ---------------------------------------------------------------- bulk import (docs/import.md)
+
+ImportId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+IMPORT_ERRORS: dict[int, Any] = {
+    **ERRORS,
+    413: {"description": "file_too_large", "content": {"application/json": {"model": ErrorBody}}},
+    415: {"description": "not sent as text/csv", "content": {"application/json": {"model": ErrorBody}}},
+}
+IMPORT_ACCEPTED = {202: {"description": "Accepted", "content": {"application/json": {"model": ImportOut}}}}
+
+
+@app.post(
+    "/accounts/<accountId>/invitations/imports",
+    summary="Import invitees from a CSV file (up to 9,999 rows); processed asynchronously",
+    responses={**IMPORT_ACCEPTED, **IMPORT_ERRORS},
+    openapi_extensions={
+        "requestBody": {
+            "required": True,
+            "content": {"text/csv": {"schema": {"type": "string", "description": "email, first_name, ..."}}},
+        }
+    },
+)
+@tracer.capture_method
+def import_invitations(accountId: AccountId) -> Response[str]:
+    event = app.current_event
+    raw = event.body or ""
+    body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8")
+    content_type = next((v for k, v in (event.headers or {}).items() if k.lower() == "content-type"), None)
+
+    def action() -> dict[str, Any]:
+        started = imports.start(caller_id(app), accountId, body, content_type)
+        metrics.add_metric(name="ImportsStarted", unit=MetricUnit.Count, value=1)
+        return started
+
+    digest = {"sha256": hashlib.sha256(body).hexdigest(), "content_type": content_type}
+    return _once(f"import:{accountId}", digest, action, status=202)
+
+
+@app.get("/accounts/<accountId>/invitations/imports/<importId>", responses=ok(ImportProgress))
+@tracer.capture_method
+def get_import(
+    accountId: AccountId,
+    importId: ImportId,
+    limit: Annotated[int, Query(ge=1, le=imports.RESULT_PAGE_MAX)] = 100,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> dict[str, Any]:
+    return imports.get(caller_id(app), accountId, importId, limit, cursor)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -25,7 +25,7 @@ class InviteeIn(Strict):
 
 
 class InviteRequest(Strict):
-    invitees: list[InviteeIn] = Field(min_length=1, max_length=1000)
+    invitees: list[InviteeIn] = Field(min_length=1, max_length=100, description="at most MaxInviteesPerRequest")
 
 
 class InviteResult(BaseModel):
@@ -117,3 +117,48 @@ class ErrorDetail(BaseModel):
 
 class ErrorBody(BaseModel):
     error: ErrorDetail
+
+
+# ---------------------------------------------------------------- bulk import (imports.py, docs/import.md)
+
+
+class ImportTotals(BaseModel):
+    rows: int = Field(description="data rows of the file (blank lines are not rows)")
+    processed: int
+    created: int
+    rejected: int
+
+
+class ImportFailure(BaseModel):
+    code: str = Field(description="e.g. forbidden (the uploader may no longer invite), account_not_eligible")
+    message: str
+
+
+class ImportOut(BaseModel):
+    id: str
+    account_id: str
+    status: Literal["running", "completed", "failed"]
+    created_at: str
+    finished_at: str | None
+    totals: ImportTotals
+    progress_percent: int = Field(ge=0, le=100)
+    ignored_columns: list[str] = Field(description="header columns that are not imported (unknown names)")
+    failure: ImportFailure | None
+
+
+class ImportRowResult(BaseModel):
+    row: int = Field(description="1 = the first row after the header; blank lines are counted, not imported")
+    email: str
+    status: Literal["created", "rejected", "not_processed"]
+    invitation_id: str | None = None
+    reason: str | None = Field(
+        None,
+        description="the single invite's reason codes (duplicate_in_request: the address is on an earlier row), "
+        "or invalid_name (a name longer than 100 characters)",
+    )
+    warnings: list[str] = Field(default_factory=list)
+
+
+class ImportProgress(ImportOut):
+    results: list[ImportRowResult] = Field(description="in row order, from the cursor on")
+    next_cursor: str | None = Field(description="more results (or, while running, rows not processed yet) follow")
