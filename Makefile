@@ -30,6 +30,9 @@ lint: $(STAMP) ## ruff (lint + format check), mypy on the shared package, cfn-li
 	$(BIN)/mypy layers/core/paid_invites
 	$(BIN)/cfn-lint template.yaml --append-rules cfn_lint_serverless.rules
 
+openapi: $(STAMP) ## Regenerate docs/openapi.json from the handlers' typed routes
+	$(BIN)/python -m local.openapi
+
 reliability: $(STAMP) ## The reliability suite (races, faults, fuzz, properties, hostile input) and its report table
 	$(BIN)/python -m tests.reliability.report $(PYTEST_ARGS)
 
@@ -49,4 +52,4 @@ test-browser: $(STAMP) ## Only the browser tests (headless Chromium); screenshot
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts
 
-.PHONY: help venv run demo lint fmt reliability test chromium test-browser clean
+.PHONY: help venv run demo lint fmt openapi reliability test chromium test-browser clean

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import apigw, bridge, console, jobs
+from . import apidocs, apigw, bridge, console, jobs
 from .stack import MOTO_CONFIG, OUTBOX, Stack, deploy, seed
 
 HERE = Path(__file__).resolve().parent
@@ -84,7 +84,7 @@ class Front(BaseHTTPRequestHandler):
             self._json(413, {"message": "Request Too Long"})
             return
         body = self.rfile.read(length) if length else b""
-        page = console.handle(self.command, url.path, url.query)  # the local console and its endpoints
+        page = apidocs.handle(self.command, url.path) or console.handle(self.command, url.path, url.query)
         if page is not None:
             self._send(*page)
             return
@@ -104,7 +104,11 @@ class Front(BaseHTTPRequestHandler):
             response = apigw.unauthorized()
         else:
             event = apigw.event(route, self.command, url.path, params, url.query, headers, body)
-            response = bridge.invoke(self.stack.functions[route.function], event)
+            try:
+                response = bridge.invoke(self.stack.functions[route.function], event)
+            except Exception:  # what API Gateway answers when the function fails: 502
+                logging.getLogger("local.server").exception("%s %s: the function failed", self.command, url.path)
+                response = {"statusCode": 502, "body": '{"message": "Internal server error"}'}
         out = response.get("body") or ""
         raw = out.encode() if not response.get("isBase64Encoded") else base64.b64decode(out)
         resp_headers = dict(response.get("headers") or {})
@@ -185,6 +189,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  seed: {args.seed}", flush=True)
     print(f"  outbox: http://127.0.0.1:{args.port}/_local/outbox", flush=True)
     print(f"  console: http://127.0.0.1:{args.port}/", flush=True)
+    print(f"  API docs: http://127.0.0.1:{args.port}/docs (OpenAPI: /openapi.json)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import boto3
-
 from paid_invites import aws, clock, config
 from paid_invites.store import models
 
