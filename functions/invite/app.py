@@ -22,7 +22,7 @@ from paid_invites.contract import (
     InviteResponse,
     Status,
 )
-from paid_invites.http import FrontendCors, caller_id, install_error_handlers, json_response
+from paid_invites.http import FrontendCors, caller_id, install_error_handlers, json_response, unsupported_media
 from paid_invites.idempotency import run_once
 from paid_invites.invitations import Invitee
 
@@ -177,4 +177,4 @@ def get_import(
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return unsupported_media(event) or app.resolve(event, context)

@@ -39,3 +39,14 @@ def test_a_form_that_is_not_utf8_gets_the_unknown_link_page(api: Api, stack: Sta
     )
     assert reply.status == 404 and "<html" in reply.body
     assert dump_tables(stack) == before
+
+
+@pytest.mark.parametrize(
+    "content_type", ["multipart/form-data", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded"]
+)
+def test_a_form_sent_to_the_json_api_is_unsupported_media(api: Api, stack: Stack, content_type: str) -> None:
+    before = dump_tables(stack)
+    body = '{"invitees": [{"email": "a@b.example"}]}'
+    reply = api.call("POST", INVITE, body, caller="u-arno", headers={"Content-Type": content_type})
+    assert reply.status == 415 and reply.json["error"]["code"] == "unsupported_media_type"
+    assert dump_tables(stack) == before

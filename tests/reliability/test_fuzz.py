@@ -78,11 +78,6 @@ def fuzz(case: Any, base: str) -> None:
 
 
 @pytest.mark.reliability(kind="fuzz")
-@pytest.mark.xfail(
-    reason="open findings (docs/reliability.md): a multipart/form-data POST of invitations drops the connection; "
-    "the contract's invitee limits are wider than the configured ones",
-    strict=False,
-)
 @schema.parametrize()
 @settings(
     max_examples=EXAMPLES,

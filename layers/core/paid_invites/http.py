@@ -79,3 +79,18 @@ class FrontendCors(CORSConfig):
             "Access-Control-Allow-Headers": CORSConfig.build_allow_methods(self.allow_headers),
             "Vary": "Origin",
         }
+
+
+# Bodies Powertools would parse as forms before our validation could answer (a multipart body without a
+# boundary raises inside it): the admin API speaks JSON (and CSV on the import route), so these are 415.
+FORM_TYPES = ("multipart/", "application/x-www-form-urlencoded")
+
+
+def unsupported_media(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A 415 proxy response for a form-encoded body, or None to go on."""
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    content_type = (headers.get("content-type") or "").strip().lower()
+    if not event.get("body") or not content_type.startswith(FORM_TYPES):
+        return None
+    body = {"error": {"code": "unsupported_media_type", "message": "send the body as application/json"}}
+    return {"statusCode": 415, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
