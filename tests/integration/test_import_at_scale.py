@@ -5,10 +5,10 @@ import workflow's Map with its pause state, the ImportRows function, ``service.i
 pending checks, transactions) and one StartExecution per created invitation.
 
 What is not: the invitation workflow those StartExecutions start is swapped for one that ends at once. The
-real one waits for its invitee, and on moto a waiting execution holds three threads and about half a MB;
-9,999 of them exceed the machine's thread limit (pid_max 32,768) and take ~0.13 s of CPU each to start and
-mail (22 min). That workflow is what tests/integration/test_workflow.py and test_import.py exercise.
-Measured here: about 2.5 minutes and 0.5 GB (docs/import.md).
+real one waits for its invitee, and on moto a waiting execution holds three threads: 9,999 of them exceed the
+machine's thread limit (pid_max 32,768); 1,000 of them took 65 s, 3,007 threads and 0.58 GB. That workflow is
+what tests/integration/test_workflow.py and test_import.py exercise.
+Measured here: 40-50 s and 0.54 GB on an idle 2-core machine, up to 3 minutes when it is busy (docs/import.md).
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ from ..support import Api
 ADMIN, ACCOUNT = "u-arno", "acme"
 ROWS = 9_999
 ENDS_AT_ONCE = {"StartAt": "Started", "States": {"Started": {"Type": "Succeed"}}}
-
-pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
