@@ -50,12 +50,18 @@ def parameters() -> dict[str, str]:
 
 
 @pytest.fixture
-def stack(parameters: dict[str, str]) -> Iterator[Stack]:
+def world() -> dict[str, Any]:
+    """The seed this test's stack is loaded with; a suite overrides the fixture to bring its own."""
+    return seed_data()
+
+
+@pytest.fixture
+def stack(parameters: dict[str, str], world: dict[str, Any]) -> Iterator[Stack]:
     with mock_aws(config=MOTO_CONFIG):
         deployed = deploy({"AcceptBaseUrl": "http://127.0.0.1:3000/invitations/accept", **parameters})
         deployed.clock.set(NOW)
         OUTBOX.messages.clear()
-        seed(seed_data())
+        seed(world)
         yield deployed
         OUTBOX.messages.clear()
     clock.reset()

@@ -13,13 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
 from local.server import Front
-from local.stack import MOTO_CONFIG, OUTBOX, Stack, deploy, seed
-from paid_invites import clock
+from local.stack import Stack
 
-from ..conftest import NOW
 from .invariants import Report, check, quiet
 from .plugin import Recorder
 from .support import Http
@@ -32,16 +29,9 @@ def seed_data() -> dict[str, Any]:
 
 
 @pytest.fixture
-def stack(parameters: dict[str, str]) -> Iterator[Stack]:
-    """The tests' stack (as tests/conftest.py deploys it), with this suite's seed."""
-    with mock_aws(config=MOTO_CONFIG):
-        deployed = deploy({"AcceptBaseUrl": "http://127.0.0.1:3000/invitations/accept", **parameters})
-        deployed.clock.set(NOW)
-        OUTBOX.messages.clear()
-        seed(seed_data())
-        yield deployed
-        OUTBOX.messages.clear()
-    clock.reset()
+def world() -> dict[str, Any]:
+    """The tests' stack (tests/conftest.py), loaded with this suite's seed."""
+    return seed_data()
 
 
 class Server(ThreadingHTTPServer):
