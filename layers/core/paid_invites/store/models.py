@@ -1,11 +1,15 @@
 """pynamodb models: persistence only, no rules. Table names are bound on first use from settings.
 
 Key schemas and indexes here must match ``template.yaml`` (a test compares them).
+
+Every model talks to DynamoDB through one client per container (pynamodb would make a botocore session
+and a client per model class), made from the container's botocore session (``aws.session``).
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 from pynamodb.attributes import (
@@ -17,10 +21,26 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.connection import Connection
+from pynamodb.connection.table import TableConnection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from .. import aws
 from ..config import Settings, get_settings
+
+
+class _Model(Model):
+    """A model bound to its table (``bind``) and to the container's one DynamoDB client on first use."""
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        bind()
+        table = super()._get_connection()
+        shared = dynamodb()
+        if table.connection._client is not shared:
+            table.connection._client = shared
+        return table
 
 
 class SubscriptionAttribute(MapAttribute[str, Any]):
@@ -33,7 +53,7 @@ class SubscriptionAttribute(MapAttribute[str, Any]):
     currency = UnicodeAttribute(null=True)  # set on the snapshot an accepted invitation keeps
 
 
-class AccountModel(Model):
+class AccountModel(_Model):
     class Meta:
         table_name = "accounts"
 
@@ -53,7 +73,7 @@ class AccountModel(Model):
     subscription = SubscriptionAttribute(null=True)
 
 
-class UserModel(Model):
+class UserModel(_Model):
     class Meta:
         table_name = "users"
 
@@ -66,7 +86,7 @@ class UserModel(Model):
     user_type = UnicodeAttribute(default="basic")
 
 
-class UserEmailModel(Model):
+class UserEmailModel(_Model):
     """The e-mail index of the users table: ``email#<address>`` -> user. Also makes e-mails unique."""
 
     class Meta:
@@ -82,7 +102,7 @@ class UserEmailModel(Model):
         return f"email#{email}"
 
 
-class InvoiceModel(Model):
+class InvoiceModel(_Model):
     class Meta:
         table_name = "invoices"
 
@@ -111,7 +131,7 @@ class InvitationsDue(GlobalSecondaryIndex["InvitationModel"]):
     due_at = UTCDateTimeAttribute(range_key=True)
 
 
-class InvitationModel(Model):
+class InvitationModel(_Model):
     class Meta:
         table_name = "invitations"
 
@@ -159,7 +179,7 @@ class InvitationModel(Model):
     by_due = InvitationsDue()
 
 
-class PendingGuardModel(Model):
+class PendingGuardModel(_Model):
     """``pending#<account>#<email>``: at most one pending invitation per address and organization."""
 
     class Meta:
@@ -173,7 +193,7 @@ class PendingGuardModel(Model):
         return f"pending#{account_id}#{email}"
 
 
-class SuppressionModel(Model):
+class SuppressionModel(_Model):
     """``suppressed#<address>``: no more mail of ours goes to this address (it complained)."""
 
     class Meta:
@@ -189,7 +209,7 @@ class SuppressionModel(Model):
         return f"suppressed#{email}"
 
 
-class DailyCountModel(Model):
+class DailyCountModel(_Model):
     """``daily#<account>#<YYYY-MM-DD>``: invitations an organization created that day (TTL cleans up)."""
 
     class Meta:
@@ -213,7 +233,7 @@ class LedgerByAccount(GlobalSecondaryIndex["LedgerModel"]):
     created_at = UTCDateTimeAttribute(range_key=True)
 
 
-class LedgerModel(Model):
+class LedgerModel(_Model):
     """Immutable money entries; (invitation id, kind) makes each settlement happen at most once."""
 
     class Meta:
@@ -241,6 +261,26 @@ MODELS: dict[str, list[type[Model]]] = {
 }
 
 _bound: Settings | None = None
+_lock = threading.Lock()
+_client: tuple[Any, str, Any] | None = None  # (botocore session, region, client)
+
+
+def dynamodb() -> Any:
+    """The container's DynamoDB client, with pynamodb's client settings (timeouts, retries, no parameter
+    validation), from the container's botocore session."""
+    global _client
+    session = aws.session()
+    region = _region()
+    with _lock:
+        if _client is None or _client[0] is not session or _client[1] != region:
+            connection = Connection(region=region)
+            connection._local.session = session  # pynamodb's own would be a new session per model
+            _client = (session, region, connection.client)
+        return _client[2]
+
+
+def _region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
 
 
 def bind(settings: Settings | None = None) -> None:
@@ -249,7 +289,7 @@ def bind(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     if settings == _bound:
         return
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    region = _region()
     for attr, models in MODELS.items():
         for model in models:
             model.Meta.table_name = getattr(settings, attr)

@@ -1,0 +1,64 @@
+"""A fresh container: the models find their tables and share one DynamoDB client, whatever is used first."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+TABLES = {
+    "ACCOUNTS_TABLE": "stack-accounts",
+    "USERS_TABLE": "stack-users",
+    "INVOICES_TABLE": "stack-invoices",
+    "INVITATIONS_TABLE": "stack-invitations",
+    "LEDGER_TABLE": "stack-ledger",
+}
+
+# No bind() and no settings read before: the first thing a Lambda container does is use a model.
+SCRIPT = """
+import json
+from paid_invites.store import models as m
+from paid_invites.store import repository as repo
+first = repo.key_item(m.InvitationModel, "x")._get_connection().table_name
+clients = {id(model._get_connection().connection.client) for ms in m.MODELS.values() for model in ms}
+print(json.dumps({"first": first, "tables": {model.__name__: model.Meta.table_name for ms in m.MODELS.values()
+                  for model in ms}, "clients": len(clients)}))
+"""
+
+
+def run_fresh() -> dict[str, object]:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        **TABLES,
+    }
+    done = subprocess.run(  # noqa: S603 - our interpreter, our code
+        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    result: dict[str, object] = json.loads(done.stdout)
+    return result
+
+
+def test_a_model_used_first_thing_in_a_fresh_container_is_bound_to_the_stacks_table() -> None:
+    # (the e-mail task's first call is an UpdateItem on an invitation, before any read binds the models)
+    assert run_fresh()["first"] == "stack-invitations"
+
+
+def test_every_model_is_bound_and_all_share_one_client() -> None:
+    result = run_fresh()
+    assert result["tables"] == {
+        "AccountModel": "stack-accounts",
+        "UserModel": "stack-users",
+        "UserEmailModel": "stack-users",
+        "InvoiceModel": "stack-invoices",
+        "InvitationModel": "stack-invitations",
+        "PendingGuardModel": "stack-invitations",
+        "SuppressionModel": "stack-invitations",
+        "DailyCountModel": "stack-invitations",
+        "LedgerModel": "stack-ledger",
+    }
+    assert result["clients"] == 1
