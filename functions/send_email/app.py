@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import BaseModel, event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paid_invites import service
+from paid_invites.tasks import parse
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 
 
-class MailTask(BaseModel):
+@dataclass(frozen=True)
+class MailTask:
     kind: str  # "invitation" | "accepted" | "expired"
     invitation_id: str
     task_token: str | None = None
@@ -25,8 +27,8 @@ class MailTask(BaseModel):
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-@event_parser(model=MailTask)
-def lambda_handler(event: MailTask, context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(payload: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    event = parse(MailTask, payload)
     logger.append_keys(invitation_id=event.invitation_id, kind=event.kind)
     if event.kind == "invitation":
         if not event.task_token:

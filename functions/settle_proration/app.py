@@ -2,29 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import BaseModel, event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paid_invites import service
+from paid_invites.tasks import parse
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 
 
-class SettleTask(BaseModel):
+@dataclass(frozen=True)
+class SettleTask:
     invitation_id: str
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-@event_parser(model=SettleTask)
-def lambda_handler(event: SettleTask, context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(payload: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    event = parse(SettleTask, payload)
     logger.append_keys(invitation_id=event.invitation_id)
     result = service.settle(event.invitation_id)
     if result["first_time"]:
