@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import clock, i18n, lifecycle, mail, workflow
-from . import events as bus
+from . import clock, i18n, mail
 from .accounts import (
     Account,
     SettlementOffer,
@@ -53,6 +52,12 @@ from .store import models as m
 from .store import repository as repo
 from .store import transactions as tx
 
+if TYPE_CHECKING:
+    from . import lifecycle
+
+# The workflow, event and lifecycle (reminders, expiry) modules are imported by the use cases that need
+# them: the accept link's cold start (view, accept) does not pay for them.
+
 log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------- admin: invite, list, summary
@@ -71,6 +76,8 @@ class InviteResult:
 
 
 def invite(caller_id: str | None, account_id: str, invitees: list[Invitee]) -> list[InviteResult]:
+    from . import lifecycle, workflow
+
     settings = get_settings()
     if caller_id is None:
         ensure_can_manage(None, account_id)
@@ -89,7 +96,9 @@ def invite(caller_id: str | None, account_id: str, invitees: list[Invitee]) -> l
     ctx = repo.load_invite_context(str(caller_id), account_id, emails)
     caller = ensure_can_manage(ctx.caller, account_id)
     org = ensure_can_invite(ctx.org)
-    if lifecycle.release_expired(org.id, emails, clock.now()):  # past their expiry: re-inviting them works
+    now = clock.now()
+    lapsed = [inv.email for inv in ctx.guarded if inv.status in OPEN and inv.expires_at <= now]
+    if lapsed and lifecycle.release_expired(org.id, lapsed, now):  # past their expiry: re-inviting them works
         ctx = repo.load_invite_context(str(caller_id), account_id, emails)
         org = ensure_can_invite(ctx.org)
     now = clock.now()
@@ -333,6 +342,8 @@ def _settled_meanwhile(token: object, secret: str) -> AcceptResult | None:
 def _resume(inv: Invitation) -> bool:
     """Hand the acceptance to the workflow. A failure here is not lost: the invitation stays due
     and the scheduled job resumes it (see ``reconcile``)."""
+    from . import workflow
+
     if not inv.task_token:
         return False
     try:
@@ -350,6 +361,8 @@ def run_due(limit: int = 500, deadline: float | None = None) -> lifecycle.RunRep
     transaction was lost) is resumed again; if the task had already been resumed, Step Functions
     says so and nothing happens twice.
     """
+    from . import lifecycle
+
     return lifecycle.run_due(limit, resume=_resume, deadline=deadline)
 
 
@@ -363,6 +376,8 @@ def send_invitation(invitation_id: str, task_token: str) -> dict[str, Any]:
     one (Step Functions gives every attempt of the step its own token). The step runs once per
     invitation (its execution is named after it), so an e-mail that went out is this step's e-mail.
     """
+    from . import lifecycle
+
     now = clock.now()
     token, token_hash = new_token(invitation_id)
     expires_at = lifecycle.expires_after_send(now)
@@ -438,6 +453,8 @@ def invitation_mail(inv: Invitation, token: str) -> mail.Mail:
 
 def settle(invitation_id: str) -> dict[str, Any]:
     """Settle an accepted invitation exactly once: ledger, subscription, credit, then the events."""
+    from . import events as bus
+
     inv = repo.get_invitation(invitation_id)
     if inv is None or inv.status != ACCEPTED or inv.accepted_at is None:
         raise NotFound(f"no accepted invitation {invitation_id}")
@@ -516,6 +533,8 @@ def notify_inviter(invitation_id: str, kind: str) -> dict[str, Any]:
 
 def expire(invitation_id: str) -> dict[str, Any]:
     """The workflow's Expire step: mark the invitation expired (once) and tell the inviter (once)."""
+    from . import lifecycle
+
     return lifecycle.expire(invitation_id)
 
 
@@ -538,6 +557,8 @@ def get_invitation(caller_id: str | None, account_id: str, invitation_id: str) -
 
 def resend(caller_id: str | None, account_id: str, invitation_id: str) -> Invitation:
     """A fresh link and a fresh e-mail: the previous link stops working at once, the lifetime restarts."""
+    from . import lifecycle, workflow
+
     caller, inv = _own_invitation(caller_id, account_id, invitation_id)
     settings = get_settings()
     now = clock.now()
@@ -585,6 +606,8 @@ def resend_wait(sent_at: datetime, now: datetime, cooldown_seconds: int) -> int:
 
 def revoke(caller_id: str | None, account_id: str, invitation_id: str) -> Invitation:
     """Withdraw an open invitation: its license hold is released and its workflow ends now."""
+    from . import workflow
+
     caller, inv = _own_invitation(caller_id, account_id, invitation_id)
     if inv.status not in OPEN or not tx.close_pending(inv, REVOKED, caller.id, clock.now()):
         current = repo.get_invitation(inv.id) or inv

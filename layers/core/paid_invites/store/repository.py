@@ -267,28 +267,37 @@ class InviteContext:
     org: Account | None
     known: dict[str, KnownUser]
     accounts: dict[str, Account]
+    guarded: list[Invitation] = field(default_factory=list)  # what the pending guards of the addresses point at
 
 
 def load_invite_context(caller_id: str, account_id: str, emails: Iterable[str]) -> InviteContext:
-    """Caller, organization and what the e-mail index knows of the invitees: two batched reads."""
+    """Caller, organization, what the e-mail index knows of the invitees and the invitations their pending
+    guards point at: two batched reads (a BatchGetItem holds 100 keys: more of them for 100 invitees)."""
     emails = list(dict.fromkeys(emails))
     first = read_many(
         [(m.UserModel, caller_id), (m.AccountModel, account_id)]
         + [(m.UserEmailModel, m.UserEmailModel.key(e)) for e in emails]
+        + [(m.PendingGuardModel, m.PendingGuardModel.key(account_id, e)) for e in emails]
     )
-    caller, org, email_items = first[0], first[1], first[2:]
+    caller, org = first[0], first[1]
+    email_items, guards = first[2 : 2 + len(emails)], first[2 + len(emails) :]
     known = {
         email: KnownUser(user_id=item.user_id, account_id=item.account_id, language=item.language)
         for email, item in zip(emails, email_items, strict=True)
         if item is not None
     }
     own_ids = sorted({k.account_id for k in known.values() if k.account_id != account_id})
-    own = read_many([(m.AccountModel, a) for a in own_ids]) if own_ids else []
+    pointed = sorted({g.invitation_id for g in guards if g is not None})
+    second: list[Any] = []
+    if own_ids or pointed:
+        second = read_many([(m.AccountModel, a) for a in own_ids] + [(m.InvitationModel, i) for i in pointed])
+    own, invitations = second[: len(own_ids)], second[len(own_ids) :]
     return InviteContext(
         caller=to_user(caller) if caller else None,
         org=to_account(org) if org else None,
         known=known,
         accounts={a.id: to_account(a) for a in own if a is not None},
+        guarded=[to_invitation(i) for i in invitations if i is not None],
     )
 
 
