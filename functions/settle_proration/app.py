@@ -20,6 +20,7 @@ metrics = Metrics()
 @dataclass(frozen=True)
 class SettleTask:
     invitation_id: str
+    acceptance: dict[str, Any] | None = None  # what the accept handed the workflow (service.handover)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -28,7 +29,7 @@ class SettleTask:
 def lambda_handler(payload: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     event = parse(SettleTask, payload)
     logger.append_keys(invitation_id=event.invitation_id)
-    result = service.settle(event.invitation_id)
+    result = service.settle(event.invitation_id, event.acceptance)
     if result["first_time"]:
         metrics.add_metric(name=f"Settled_{result['settlement']}", unit=MetricUnit.Count, value=1)
     logger.info("settled", extra=result)

@@ -46,7 +46,7 @@ from .invitations import (
     split_token,
 )
 from .money import Money
-from .proration import unused_value
+from .proration import Subscription, unused_value
 from .store import lifecycle as lifecycle_store
 from .store import models as m
 from .store import repository as repo
@@ -347,10 +347,77 @@ def _resume(inv: Invitation) -> bool:
     if not inv.task_token:
         return False
     try:
-        return workflow.resume(inv.task_token, {"invitation_id": inv.id, "settle_due": inv.settle_due})
+        return workflow.resume(inv.task_token, handover(inv))
     except Exception:  # the acceptance is committed: whatever failed here, the scheduled job resumes it
         log.exception("could not resume the workflow of invitation %s; the scheduled job will", inv.id)
         return False
+
+
+def handover(inv: Invitation) -> dict[str, Any]:
+    """The task output that resumes the workflow: the acceptance as the accept transaction wrote it, which
+    the state machine hands the settle step (so that it need not read the invitation again)."""
+    sub = inv.subscription
+    return {
+        "invitation_id": inv.id,
+        "settle_due": inv.settle_due,
+        "accepted": {
+            "account_id": inv.account_id,
+            "invitee_user_id": inv.invitee_user_id,
+            "invitee_account_id": inv.invitee_account_id,
+            "user_type": inv.user_type,
+            "role": inv.role,
+            "settlement": inv.settlement or "none",
+            "accepted_at": inv.accepted_at.isoformat() if inv.accepted_at else None,
+            "subscription": None
+            if sub is None
+            else {
+                "amount_minor": sub.amount_minor,
+                "currency": sub.currency,
+                "interval": sub.interval,
+                "current_period_start": sub.current_period_start.isoformat(),
+                "current_period_end": sub.current_period_end.isoformat(),
+                "payment_method": sub.payment_method,
+                "status": sub.status,
+            },
+        },
+    }
+
+
+def _handed_over(invitation_id: str, accepted: dict[str, Any]) -> Invitation:
+    """The accepted invitation as :func:`handover` gave it to the workflow: the fields settling reads (the
+    others, which it does not read, are left empty)."""
+    at = clock.parse(accepted["accepted_at"])
+    raw = accepted.get("subscription")
+    sub = None
+    if raw:
+        sub = Subscription(
+            amount_minor=int(raw["amount_minor"]),
+            currency=raw["currency"],
+            interval=raw["interval"],
+            current_period_start=clock.parse(raw["current_period_start"]),
+            current_period_end=clock.parse(raw["current_period_end"]),
+            payment_method=raw["payment_method"],
+            status=raw.get("status", "active"),
+        )
+    return Invitation(
+        id=invitation_id,
+        account_id=accepted["account_id"],
+        email="",
+        user_type=accepted["user_type"],
+        role=accepted["role"],
+        inviter_id="",
+        inviter_name="",
+        org_name="",
+        status=ACCEPTED,
+        created_at=at,
+        expires_at=at,
+        invitee_user_id=accepted.get("invitee_user_id"),
+        invitee_account_id=accepted.get("invitee_account_id"),
+        accepted_at=at,
+        settlement=accepted.get("settlement") or "none",
+        settle_due=bool(accepted.get("settle_due")),
+        subscription=sub,
+    )
 
 
 def run_due(limit: int = 500, deadline: float | None = None) -> lifecycle.RunReport:
@@ -451,11 +518,19 @@ def invitation_mail(inv: Invitation, token: str) -> mail.Mail:
     )
 
 
-def settle(invitation_id: str) -> dict[str, Any]:
-    """Settle an accepted invitation exactly once: ledger, subscription, credit, then the events."""
+def settle(invitation_id: str, acceptance: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Settle an accepted invitation exactly once: ledger, subscription, credit, then the events.
+
+    ``acceptance``: what the accept handed the workflow (:func:`handover`); without it (a workflow resumed
+    by an older accept) the invitation is read."""
     from . import events as bus
 
-    inv = repo.get_invitation(invitation_id)
+    accepted = (acceptance or {}).get("accepted")
+    if isinstance(accepted, dict) and accepted.get("accepted_at"):
+        accepted = {**accepted, "settle_due": (acceptance or {}).get("settle_due")}
+        inv: Invitation | None = _handed_over(invitation_id, accepted)
+    else:
+        inv = repo.get_invitation(invitation_id)
     if inv is None or inv.status != ACCEPTED or inv.accepted_at is None:
         raise NotFound(f"no accepted invitation {invitation_id}")
     now = clock.now()

@@ -1,7 +1,7 @@
 """The workflow tasks' input, checked: what Step Functions hands a task function, as a typed dataclass.
 
-What the Powertools parser did with a pydantic model, for the flat inputs the state machines send
-(strings, integers, booleans, optional ones), without importing pydantic and the parser's models on
+What the Powertools parser did with a pydantic model, for the inputs the state machines send
+(strings, integers, booleans, objects, optional ones), without importing pydantic and the parser's models on
 every cold start: a missing field or one of the wrong type raises :class:`ValidationError` (the name
 the Lambda runtime then reports as the error type, as pydantic's did), fields the model does not name
 are ignored, and a JSON string is read as its object.
@@ -31,11 +31,13 @@ def _hints(model: type[Any]) -> dict[str, Any]:
 def _allowed(hint: Any) -> tuple[type[Any], ...]:
     if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
         return tuple(t for part in typing.get_args(hint) for t in _allowed(part))
-    return (type(None),) if hint is None else (hint,)
+    if hint is None or hint is type(None):
+        return (type(None),)
+    return (typing.get_origin(hint) or hint,)  # dict[str, Any] is a dict (its items are not checked)
 
 
 def parse(model: type[T], event: Any) -> T:
-    """``model`` (a dataclass of str, int and bool fields, each optionally ``| None``) from ``event``."""
+    """``model`` (a dataclass of str, int, bool and dict fields, each optionally ``| None``) from ``event``."""
     assert is_dataclass(model), model
     if isinstance(event, str | bytes):
         try:
