@@ -8,7 +8,6 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paid_invites import lifecycle
@@ -29,14 +28,15 @@ metrics = Metrics()
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-@event_source(data_class=SNSEvent)
-def lambda_handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # SNS's event read as it is (Records[].Sns): Powertools' SNSEvent would import every event data class
     results = []
-    for record in event.records:
+    for record in event["Records"]:
+        sns = record["Sns"]
         try:
-            message = json.loads(record.sns.message)
+            message = json.loads(sns["Message"])
         except ValueError:
-            logger.warning("not an SES event", extra={"sns_message_id": record.sns.message_id})
+            logger.warning("not an SES event", extra={"sns_message_id": sns.get("MessageId")})
             continue
         if not isinstance(message, dict):
             continue
