@@ -122,6 +122,21 @@ class Stack:
     clock: clock.MovableClock
     state_machine_arns: dict[str, str] = field(default_factory=dict)  # every state machine, by logical id
 
+    def stop_executions(self) -> int:
+        """Stop every running execution (a torn-down stack's workflows must not live on in their threads
+        and write into the next stack's tables). Returns how many were stopped."""
+        sfn = aws.client("stepfunctions")
+        stopped = 0
+        for arn in self.state_machine_arns.values() or [self.state_machine_arn]:
+            for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=arn, statusFilter="RUNNING"):
+                for execution in page["executions"]:
+                    try:
+                        sfn.stop_execution(executionArn=execution["executionArn"], cause="the stack is torn down")
+                        stopped += 1
+                    except sfn.exceptions.ClientError:  # it ended meanwhile
+                        pass
+        return stopped
+
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         return bridge.invoke(self.functions[logical_id], event)
 

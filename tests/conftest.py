@@ -63,6 +63,7 @@ def stack(parameters: dict[str, str], world: dict[str, Any]) -> Iterator[Stack]:
         OUTBOX.messages.clear()
         seed(world)
         yield deployed
+        deployed.stop_executions()
         OUTBOX.messages.clear()
     clock.reset()
 
