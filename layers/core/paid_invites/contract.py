@@ -1,19 +1,28 @@
 """The admin API's request and response models: validation at the edge and the OpenAPI document.
 
-Pydantic comes with the Powertools layer; the domain never sees these classes.
+Pydantic comes with the Powertools layer; the domain never sees these classes. Every model is built on
+first use (``defer_build``): a cold start builds the validators of the route it serves, not the models that
+only describe responses in the OpenAPI document.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel as PydanticModel
+from pydantic import ConfigDict, Field
 
 Status = Literal["pending", "accepted", "revoked", "expired", "bounced", "failed"]
 
 
+class BaseModel(PydanticModel):
+    """pydantic's, built on first use."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class InviteeIn(Strict):
@@ -45,7 +54,7 @@ class InviteResponse(BaseModel):
 
 
 class HistoryEvent(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
     event: str
     by: str
     at: str
