@@ -19,7 +19,9 @@ from paid_invites.money import Money
 from paid_invites.store import repository as repo
 
 logger = Logger()
-tracer = Tracer()
+# X-Ray traces every AWS call through botocore (pynamodb's too); patching pynamodb as well (patch_all) would
+# record each DynamoDB call a second time and parse its response again
+tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics()
 app = APIGatewayRestResolver(cors=FrontendCors())
 PATH = "/invitations/accept"

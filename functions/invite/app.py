@@ -27,7 +27,9 @@ from paid_invites.idempotency import run_once
 from paid_invites.invitations import Invitee
 
 logger = Logger()
-tracer = Tracer()
+# X-Ray traces every AWS call through botocore (pynamodb's too); patching pynamodb as well (patch_all) would
+# record each DynamoDB call a second time and parse its response again
+tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics()
 app = APIGatewayRestResolver(enable_validation=True, cors=FrontendCors())
 install_error_handlers(app)

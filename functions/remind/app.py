@@ -12,7 +12,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from paid_invites import service
 
 logger = Logger()
-tracer = Tracer()
+# X-Ray traces every AWS call through botocore (pynamodb's too); patching pynamodb as well (patch_all) would
+# record each DynamoDB call a second time and parse its response again
+tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics()
 SAFETY_MS = 5_000  # stop taking new work this long before the function's timeout
 

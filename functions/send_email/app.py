@@ -13,7 +13,9 @@ from paid_invites import service
 from paid_invites.tasks import parse
 
 logger = Logger()
-tracer = Tracer()
+# X-Ray traces every AWS call through botocore (pynamodb's too); patching pynamodb as well (patch_all) would
+# record each DynamoDB call a second time and parse its response again
+tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics()
 
 
