@@ -36,6 +36,9 @@ openapi: $(STAMP) ## Regenerate docs/openapi.json from the handlers' typed route
 reliability: $(STAMP) ## The reliability suite (races, faults, fuzz, properties, hostile input) and its report table
 	$(BIN)/python -m tests.reliability.report $(PYTEST_ARGS)
 
+bench: $(STAMP) ## Measure cold starts, AWS requests, transitions, cost and throughput; one table (docs/benchmarks.md)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
 fmt: $(STAMP) ## Format and auto-fix
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
@@ -52,4 +55,4 @@ test-browser: $(STAMP) ## Only the browser tests (headless Chromium); screenshot
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts
 
-.PHONY: help venv run demo lint fmt openapi reliability test chromium test-browser clean
+.PHONY: help venv run demo lint fmt openapi reliability bench test chromium test-browser clean

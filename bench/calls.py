@@ -1,0 +1,265 @@
+"""Figures 2 and 3: AWS requests per operation (botocore event hooks) and state transitions per invitation.
+
+One story on the bench stack, through the real handlers and the real state machine: invite one paid
+user, invite 100 in one request, the e-mail task of each, open the link (GET) and accept (POST) with a
+refund, a credit and nothing to settle, settle, tell the inviter, expire one by the scheduled job; and
+(:func:`reminders`, after the cold starts, so that their scheduled job does not read the bench's 10,000
+invitations through moto's index scan) a reminder run over 10,000 pending invitations of which 50 are due.
+Each row counts the requests of the invocations that served that operation, nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+from local.stack import OUTBOX
+from paid_invites import aws
+from paid_invites.invitations import PENDING, Invitation, new_id
+from paid_invites.store import models as m
+from paid_invites.store import repository as repo
+
+from . import counting
+from .stack import ADMIN, ORG, Bench, Invocation, finished, free, history, paid, wait_for
+
+TOKEN = re.compile(r"token=([0-9a-f]{32}\.[A-Za-z0-9_-]{43})")
+PENDING_TOTAL, DUE = 10_000, 50
+
+
+@dataclass
+class Row:
+    name: str
+    invocations: list[Invocation]
+    calls: list[counting.Call]
+    per: int = 1  # the figures are per this many (e.g. per due invitation)
+    note: str = ""
+
+    @property
+    def summary(self) -> counting.Summary:
+        return counting.summarise(self.calls)
+
+    def per_one(self, value: float) -> float:
+        return value / self.per
+
+
+@dataclass
+class Transitions:
+    name: str
+    states: list[str]
+    retries: int
+
+    @property
+    def billed(self) -> int:
+        return len(self.states) + self.retries
+
+
+@dataclass
+class Story:
+    rows: dict[str, Row] = field(default_factory=dict)
+    transitions: dict[str, Transitions] = field(default_factory=dict)
+    replay_invite: list[counting.Call] = field(default_factory=list)  # for the throughput floor
+    replay_mails: list[list[counting.Call]] = field(default_factory=list)
+    replay_emails: list[str] = field(default_factory=list)
+    reminder_items_read: int = 0
+    reminder_lookups_missed: int = 0
+
+
+def _calls_of(invocations: list[Invocation]) -> list[counting.Call]:
+    labels = {i.label for i in invocations}
+    with counting._lock:
+        return [c for c in counting.RECORDER.calls if c.label in labels]
+
+
+def _row(name: str, invocations: list[Invocation], per: int = 1, note: str = "") -> Row:
+    assert invocations, f"nothing was invoked for {name}"
+    return Row(name, invocations, _calls_of(invocations), per, note)
+
+
+def _invite(bench: Bench, *emails: str) -> dict[str, str]:
+    status, _headers, body = bench.api(
+        "POST", f"/accounts/{ORG}/invitations", {"invitees": [{"email": e} for e in emails]}, caller=ADMIN
+    )
+    assert status == 200, body
+    import json
+
+    results = json.loads(body)["results"]
+    ids = {r["email"]: r.get("invitation_id") for r in results}
+    assert all(ids.values()), results
+    return ids
+
+
+def _token(address: str) -> str:
+    mails = wait_for(lambda: OUTBOX.to(address), 60, f"the invitation e-mail to {address}")
+    found = TOKEN.search(mails[-1]["text"])
+    assert found, mails[-1]["text"]
+    return found.group(1)
+
+
+def _accept(bench: Bench, token: str, settlement: str | None) -> None:
+    form = urlencode({"token": token, **({"settlement": settlement} if settlement else {})})
+    status, _h, body = bench.api(
+        "POST", "/invitations/accept", form, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert status == 200, body[:500]
+
+
+def _transitions(bench: Bench, name: str, invitation_id: str) -> Transitions:
+    import json
+
+    definition = json.loads(bench.stack.template.state_machine()[1])
+    tasks = {k for k, v in definition["States"].items() if v["Type"] == "Task"}
+    events = history(bench, invitation_id)
+    states = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+    attempts = sum(1 for e in events if e["type"] in ("LambdaFunctionScheduled", "TaskScheduled"))
+    retries = max(0, attempts - sum(1 for s in states if s in tasks))
+    return Transitions(name, states, retries)
+
+
+def _quiet(bench: Bench, seconds: float = 0.3) -> None:
+    """Until no invocation started or ended for a moment (the workflow's tasks run in moto's threads)."""
+    last = (-1, 0.0)
+    while True:
+        with bench.lock:
+            now = (len(bench.invocations), max((i.ended for i in bench.invocations), default=0.0))
+        if now == last:
+            return
+        last = now
+        time.sleep(seconds)
+
+
+def run(bench: Bench) -> Story:
+    story = Story()
+    # invite one user: a paid individual, so their own account is read too
+    mark = bench.mark()
+    single = _invite(bench, paid(0))[paid(0)]
+    story.rows["invite_1"] = _row("invite 1 user", bench.since(mark, "InviteFunction"))
+    token_single = _token(paid(0))
+    _quiet(bench)
+
+    # invite 100 in one request: 50 paid and 50 free individuals
+    batch = [paid(n) for n in range(1, 51)] + [free(n) for n in range(50)]
+    mark = bench.mark()
+    ids = _invite(bench, *batch)
+    story.rows["invite_100"] = _row("invite 100 users, one request", bench.since(mark, "InviteFunction"))
+    wait_for(lambda: all(OUTBOX.to(e) for e in batch), 120, "the 100 invitation e-mails")
+    _quiet(bench)
+    mails = bench.since(mark, "SendEmailFunction", "invitation")
+    story.rows["send_email"] = _row("send-email (invitation), per e-mail", mails, per=len(mails))
+
+    # what the throughput floor replays: a request of 100 new addresses (as figure 5 sends), its e-mails
+    story.replay_emails = [f"new-{n}@replay.bench.example" for n in range(100)]
+    mark = bench.mark()
+    _invite(bench, *story.replay_emails)
+    wait_for(lambda: all(OUTBOX.to(e) for e in story.replay_emails), 120, "the replayed request's e-mails")
+    _quiet(bench)
+    story.replay_invite = _calls_of(bench.since(mark, "InviteFunction"))
+    story.replay_mails = [_calls_of([i]) for i in bench.since(mark, "SendEmailFunction", "invitation")]
+
+    # open the link, accept with a refund; settle; tell the inviter
+    mark = bench.mark()
+    status, _h, body = bench.api("GET", "/invitations/accept", query={"token": token_single})
+    assert status == 200, body[:300]
+    story.rows["accept_get"] = _row("accept: GET page", bench.since(mark, "AcceptFunction"))
+    mark = bench.mark()
+    _accept(bench, token_single, "refund")
+    story.rows["accept_post"] = _row("accept: POST (refund)", bench.since(mark, "AcceptFunction"))
+    assert finished(bench, single) == "SUCCEEDED"
+    _quiet(bench)
+    story.rows["settle_refund"] = _row("settle (refund)", bench.since(mark, "SettleProrationFunction"))
+    story.rows["notify"] = _row(
+        "send-email (inviter's notice)", bench.since(mark, "SendEmailFunction", "accepted"), note="no target"
+    )
+    story.transitions["settled"] = _transitions(bench, "accepted, with settlement", single)
+
+    # accept with a credit transfer; and one with nothing to settle
+    mark = bench.mark()
+    _accept(bench, _token(paid(1)), "credit")
+    assert finished(bench, ids[paid(1)]) == "SUCCEEDED"
+    _quiet(bench)
+    story.rows["settle_credit"] = _row("settle (credit)", bench.since(mark, "SettleProrationFunction"))
+    mark = bench.mark()
+    _accept(bench, _token(free(0)), None)
+    assert finished(bench, ids[free(0)]) == "SUCCEEDED"
+    _quiet(bench)
+    story.rows["settle_none"] = _row("settle (nothing to settle)", bench.since(mark, "SettleProrationFunction"))
+    story.transitions["free"] = _transitions(bench, "accepted, nothing to settle", ids[free(0)])
+
+    # expired: the scheduled job, 31 days on, expires what is still open
+    bench.stack.clock.advance(31 * 86400)
+    try:
+        mark = bench.mark()
+        assert not bench.run_job()["counts"]["deferred"]
+        assert finished(bench, ids[paid(2)], timeout=180) == "SUCCEEDED"
+        wait_for(lambda: _running(bench) == 0, 180, "the expired invitations' workflows to end")
+        _quiet(bench)
+    finally:
+        bench.stack.clock.offset = timedelta(0)
+    story.transitions["expired"] = _transitions(bench, "expired (by the scheduled job)", ids[paid(2)])
+    story.rows["expire"] = _row(
+        "expire (scheduled job + Expire step), per invitation",
+        bench.since(mark, "RemindFunction") + bench.since(mark, "SendEmailFunction", "expired"),
+        per=len(bench.since(mark, "SendEmailFunction", "expired")),
+        note="no target",
+    )
+    return story
+
+
+def _running(bench: Bench) -> int:
+    sfn = aws.client("stepfunctions")
+    with counting.label("bench"):
+        page = sfn.list_executions(stateMachineArn=bench.stack.state_machine_arn, statusFilter="RUNNING")
+    return len(page["executions"])
+
+
+def _pending(n: int, now: datetime) -> Invitation:
+    """A pending invitation whose e-mail went out; the first 50 are due a reminder now, the rest later."""
+    due_in = -timedelta(minutes=1 + n) if n < DUE else timedelta(hours=1 + n % 200)
+    sent_at = (now + due_in - timedelta(days=3)).replace(microsecond=0)
+    return Invitation(
+        id=new_id(),
+        account_id=ORG,
+        email=f"person{n}@load.bench.example",
+        user_type="basic",
+        role="member",
+        inviter_id=ADMIN,
+        inviter_name="Adam Admin",
+        org_name="Bench B.V.",
+        status=PENDING,
+        created_at=sent_at,
+        expires_at=sent_at + timedelta(days=30),
+        sent_at=sent_at,
+    )
+
+
+def reminders(bench: Bench, story: Story) -> None:
+    """10,000 pending invitations written straight into the table (not through invites); 50 are due."""
+    now = datetime.now(UTC)
+    client = repo._connection().client
+    table = m.InvitationModel.Meta.table_name
+    with counting.label("setup"):
+        plans = [_pending(n, now) for n in range(PENDING_TOTAL)]
+        for start in range(0, len(plans), 25):
+            batch = []
+            for inv in plans[start : start + 25]:
+                item = repo.from_invitation(inv)
+                assert inv.sent_at is not None
+                item.due_shard, item.due_at = repo.DUE_SHARD, inv.sent_at + timedelta(days=3)
+                batch.append({"PutRequest": {"Item": item.serialize()}})
+            client.batch_write_item(RequestItems={table: batch})
+    mark = bench.mark()
+    report = bench.run_job()
+    _quiet(bench)
+    assert len(report["reminded"]) == DUE, report["counts"]
+    row = _row(
+        f"reminder run ({PENDING_TOTAL:,} pending, {DUE} due), per due invitation",
+        bench.since(mark, "RemindFunction"),
+        per=DUE,
+    )
+    story.rows["remind"] = row
+    story.reminder_items_read = row.summary.items_read
+    story.reminder_lookups_missed = sum(
+        1 for c in row.calls if c.operation in ("GetItem", "BatchGetItem") and c.items_read == 0
+    )

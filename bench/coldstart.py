@@ -1,0 +1,390 @@
+"""Figure 1: cold start per function, beside the floor measured in the same run, and peak memory.
+
+A sample is a fresh ``python`` process (``bench/coldstart_child.py``) that imports the function's
+``app.py`` the way the Lambda runtime does (its folder first on ``sys.path``, the layer's package
+importable) with the function's environment from ``template.yaml``, and invokes the handler once with
+a realistic event against the bench's moto server. Its time is measured from just before the process
+is spawned (in this process) to the handler's return (in the child; both read CLOCK_MONOTONIC):
+interpreter start, imports, client creation, the invocation and its AWS requests, nothing subtracted.
+
+The floor is the same process doing only ``import boto3`` and ``boto3.client(s)`` for each service the
+function called (found by a first, untimed run that records the services with a botocore hook).
+Floor and function samples alternate, after one untimed warm-up of each (so the files are in the page
+cache for both); the figure is the median of ``samples`` each.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from local.jobs import ses_event, sns_envelope
+from local.stack import LOCAL_PARAMETERS, OUTBOX
+from local.template import ROOT, Template
+from paid_invites.invitations import ACCEPTED, PENDING, Invitation, new_id
+from paid_invites.proration import Subscription
+from paid_invites.store import models as m
+from paid_invites.store import repository as repo
+
+from . import counting, lambda_path
+from .calls import TOKEN
+from .stack import ADMIN, ORG, PARAMETERS, Bench, paid, wait_for
+
+CHILD = Path(__file__).with_name("coldstart_child.py")
+RATIO_TARGET = 1.25
+RSS_TARGET_MB = 90
+
+
+@dataclass
+class Result:
+    function: str
+    what: str  # the invocation measured
+    services: list[str]
+    memory_mb: int
+    ours: list[float] = field(default_factory=list)  # seconds, spawn to handler returned
+    floor: list[float] = field(default_factory=list)
+    imports: list[float] = field(default_factory=list)  # spawn to handler ready
+    invoke: list[float] = field(default_factory=list)  # the invocation itself
+    rss_kb: list[int] = field(default_factory=list)
+    floor_rss_kb: list[int] = field(default_factory=list)
+    outcomes: list[str] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.ours) / statistics.median(self.floor)
+
+    @property
+    def peak_mb(self) -> float:
+        return max(self.rss_kb) / 1024
+
+
+@dataclass
+class Figure:
+    results: list[Result]
+    samples: int
+    environment: str
+    skipped: dict[str, str]
+    naive: Result | None = None  # the reference: boto3 + Powertools + pynamodb + Jinja2 and the same clients
+
+
+# ---------------------------------------------------------------- the functions' environment
+
+
+def _template() -> Template:
+    """The template as the bench stack deployed it, but with the deployed log level (INFO): a cold start
+    pays for its logging too."""
+    known = Template().parameters
+    local = {k: v for k, v in LOCAL_PARAMETERS.items() if k in known and not known[k]}
+    return Template({**local, **PARAMETERS, "AcceptBaseUrl": "http://127.0.0.1:3000/invitations/accept"})
+
+
+def _trace_id() -> str:
+    return f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};Sampled=1"
+
+
+def _environment(bench: Bench, logical_id: str, template: Template, daemon: str) -> dict[str, str]:
+    """The function's variables from the template, and the Lambda runtime's own, tracing included
+    (``Tracing: Active``): the X-Ray SDK sends its segments to ``daemon``, a UDP socket of the bench."""
+    fn = template.functions()[logical_id]
+    props = template.doc["Resources"][logical_id]["Properties"]
+    memory = str(props.get("MemorySize", 128))
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "TZ": "UTC",
+        "LAMBDA_TASK_ROOT": str(fn.code_uri),
+        "_X_AMZN_TRACE_ID": _trace_id(),
+        "AWS_XRAY_DAEMON_ADDRESS": daemon,
+        "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+        "AWS_LAMBDA_FUNCTION_NAME": logical_id,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": memory,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_ENDPOINT_URL": bench.moto_url,
+        **fn.environment,
+    }
+    return env
+
+
+# ---------------------------------------------------------------- the cases (one event per process)
+
+
+def _invitation(email: str, status: str, now: datetime, **extra: Any) -> Invitation:
+    created = now.replace(microsecond=0) - timedelta(minutes=5)
+    return Invitation(
+        id=new_id(),
+        account_id=ORG,
+        email=email,
+        user_type="licensed",
+        role="member",
+        inviter_id=ADMIN,
+        inviter_name="Adam Admin",
+        org_name="Bench B.V.",
+        status=status,
+        created_at=created,
+        expires_at=created + timedelta(days=30),
+        **extra,
+    )
+
+
+def _save(invitations: list[Invitation], due_at: datetime | None = None) -> None:
+    with counting.label("setup"), m.InvitationModel.batch_write() as batch:
+        for inv in invitations:
+            item = repo.from_invitation(inv)
+            if due_at is not None:
+                item.due_shard, item.due_at = repo.DUE_SHARD, due_at
+            batch.save(item)
+
+
+def _invite_and_tokens(bench: Bench, emails: list[str]) -> list[str]:
+    status, _h, body = bench.api(
+        "POST", f"/accounts/{ORG}/invitations", {"invitees": [{"email": e} for e in emails]}, caller=ADMIN
+    )
+    assert status == 200, body
+    tokens = []
+    for email in emails:
+        mails = wait_for(lambda e=email: OUTBOX.to(e), 120, f"the e-mail to {email}")  # type: ignore[misc]
+        found = TOKEN.search(mails[-1]["text"])
+        assert found
+        tokens.append(found.group(1))
+    return tokens
+
+
+def _due_reminder(n: int) -> None:
+    """One pending invitation whose first reminder is due now."""
+    now = datetime.now(UTC)
+    sent = now.replace(microsecond=0) - timedelta(days=3, minutes=1)
+    inv = _invitation(f"cold-remind-{n}@bench.example", PENDING, now, sent_at=sent)
+    inv.created_at, inv.expires_at, inv.user_type = sent, sent + timedelta(days=30), "basic"
+    _save([inv], due_at=sent + timedelta(days=3))
+
+
+def cases(bench: Bench, count: int) -> tuple[dict[str, tuple[str, list[dict[str, Any]]]], dict[str, str]]:
+    """Logical id -> (what is measured, ``count`` events, each for a fresh process). Data is prepared now,
+    through the real handlers where that is how it comes about (invitations and their e-mails)."""
+    now = datetime.now(UTC)
+    found: dict[str, tuple[str, list[dict[str, Any]]]] = {}
+    first = 100  # paid individuals 100..399 are the cold start's
+    # invite: one paid individual per process (their own account is read too)
+    found["InviteFunction"] = (
+        "POST invitations, 1 invitee",
+        [
+            bench.api_event(
+                "POST", f"/accounts/{ORG}/invitations", {"invitees": [{"email": paid(first + i)}]}, caller=ADMIN
+            )[1]
+            for i in range(count)
+        ],
+    )
+    # accept: the confirm page of one pending invitation (GET changes nothing), and accepting (POST)
+    tokens = _invite_and_tokens(bench, [paid(first + count + i) for i in range(count + 1)])
+    found["AcceptFunction"] = (
+        "GET the accept page",
+        [bench.api_event("GET", "/invitations/accept", query={"token": tokens[0]})[1] for _ in range(count)],
+    )
+    found["AcceptFunction:POST"] = (
+        "POST accept (refund)",
+        [
+            bench.api_event(
+                "POST",
+                "/invitations/accept",
+                urlencode({"token": t, "settlement": "refund"}),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )[1]
+            for t in tokens[1:]
+        ],
+    )
+    # send-email: the invitation e-mail of a pending invitation (its workflow's task token)
+    mails = [_invitation(f"cold-mail-{i}@bench.example", PENDING, now) for i in range(count)]
+    _save(mails)
+    found["SendEmailFunction"] = (
+        "the invitation e-mail",
+        [{"kind": "invitation", "invitation_id": inv.id, "task_token": f"bench-{uuid.uuid4()}"} for inv in mails],
+    )
+    # settle: an accepted invitation of a paid individual who chose a refund
+    settles = []
+    for i in range(count):
+        n = first + 2 * count + 1 + i
+        acc = repo.get_account(f"acc-paid-{n}")
+        assert acc is not None and acc.subscription is not None
+        sub = acc.subscription
+        snapshot = Subscription(
+            sub.amount_minor, acc.currency, sub.interval, sub.current_period_start, sub.current_period_end,
+            sub.payment_method, sub.status,
+        )  # fmt: skip
+        settles.append(
+            _invitation(
+                paid(n),
+                ACCEPTED,
+                now,
+                accepted_at=now.replace(microsecond=0),
+                settlement="refund",
+                settle_due=True,
+                invitee_user_id=f"u-paid-{n}",
+                invitee_account_id=f"acc-paid-{n}",
+                subscription=snapshot,
+            )
+        )
+    _save(settles)
+    found["SettleProrationFunction"] = ("settle a refund", [{"invitation_id": inv.id} for inv in settles])
+    # remind: one run with one reminder due (written before each process starts, see run())
+    found["RemindFunction"] = ("one run, 1 reminder due", [{} for _ in range(count)])
+    # email_events: SES delivery events (SNS) of the e-mail sent for the accept page's invitation
+    sent = OUTBOX.to(paid(first + count))[-1]
+    found["EmailEventsFunction"] = (
+        "an SES delivery event",
+        [
+            sns_envelope(ses_event("delivery", {**sent, "message_id": f"bench-{uuid.uuid4()}"}, sent["to"]))
+            for _ in range(count)
+        ],
+    )
+    reasons = {
+        "ImportRowsFunction": "its one invocation invites a chunk of 100 rows (100 executions): the figure would "
+        "time the chunk, not the start; it imports what the invite function imports"
+    }
+    skipped = {
+        logical_id: reasons.get(logical_id, "no benchmark event for it yet")
+        for logical_id in bench.stack.functions
+        if logical_id not in {k.split(":")[0] for k in found}
+    }
+    return found, skipped
+
+
+# ---------------------------------------------------------------- running the processes
+
+
+def _spawn(mode: str, case: dict[str, Any], env: dict[str, str]) -> tuple[float, dict[str, Any]]:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(case, f)
+    try:
+        started = time.perf_counter()
+        child = subprocess.run(  # noqa: S603 - our interpreter, our script
+            [sys.executable, "-I", "-S", str(CHILD), mode, f.name],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=ROOT,
+        )
+    finally:
+        os.unlink(f.name)
+    lines = [line for line in child.stdout.splitlines() if line.startswith("BENCH-RESULT ")]
+    if child.returncode != 0 or not lines:
+        raise RuntimeError(f"cold start child ({mode} {case['function_name']}) failed:\n{child.stderr[-3000:]}")
+    return started, json.loads(lines[-1].split(" ", 1)[1])
+
+
+def _quiet(bench: Bench) -> None:
+    """Let the workflows a sample started (in this process) finish before the next sample."""
+    from .calls import _quiet as quiet
+
+    quiet(bench, 0.2)
+
+
+def _daemon() -> tuple[socket.socket, str]:
+    """A UDP socket where the X-Ray daemon would listen; what arrives is left unread (and dropped)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    return sock, f"127.0.0.1:{sock.getsockname()[1]}"
+
+
+def run(bench: Bench, samples: int = 10, progress: Any = None) -> Figure:
+    daemon_socket, daemon = _daemon()
+    try:
+        return _run(bench, samples, progress, daemon)
+    finally:
+        daemon_socket.close()
+
+
+def _run(bench: Bench, samples: int, progress: Any, daemon: str) -> Figure:
+    template = _template()
+    opt = lambda_path.build()
+    prepared, skipped = cases(bench, samples + 2)
+    results = []
+    for key, (what, events) in prepared.items():
+        logical_id = key.split(":")[0]
+        props = template.doc["Resources"][logical_id]["Properties"]
+        fn = template.functions()[logical_id]
+        env = _environment(bench, logical_id, template, daemon)
+        base = {
+            "function_name": logical_id,
+            "function_arn": fn.arn,
+            "memory_mb": int(props.get("MemorySize", 128)),
+            "timeout_s": int(props.get("Timeout", 3)),
+            "path": [str(fn.code_uri), str(opt)],
+        }
+
+        def case(event: dict[str, Any], services: list[str] | None = None) -> dict[str, Any]:
+            return {**base, "event": event, "services": services or [], "request_id": str(uuid.uuid4())}  # noqa: B023
+
+        if logical_id == "RemindFunction":
+            _due_reminder(0)
+        _s, discovered = _spawn("discover", case(events[0]), env)
+        _quiet(bench)
+        services = discovered["services"]
+        result = Result(key, what, services, int(props.get("MemorySize", 128)))
+        for n, event in enumerate(events[1:]):
+            if logical_id == "RemindFunction":
+                _due_reminder(n + 1)
+            floor_start, floor = _spawn("floor", case(event, services), env)
+            ours_start, ours = _spawn("ours", case(event), env)
+            _quiet(bench)
+            if n == 0:
+                continue  # the warm-up pair: page cache, .pyc files
+            result.floor.append(floor["done"] - floor_start)
+            result.floor_rss_kb.append(floor["max_rss_kb"])
+            result.ours.append(ours["done"] - ours_start)
+            result.imports.append(ours["ready"] - ours_start)
+            result.invoke.append(ours["done"] - ours["ready"])
+            result.rss_kb.append(ours["max_rss_kb"])
+            result.outcomes.append(ours["outcome"])
+        results.append(result)
+        if progress:
+            progress(
+                f"cold start {key}: {statistics.median(result.ours) * 1000:.0f} ms vs floor "
+                f"{statistics.median(result.floor) * 1000:.0f} ms ({result.ratio:.2f}), {result.peak_mb:.0f} MB"
+            )
+    naive = _naive(bench, template, opt, daemon, samples)
+    if progress:
+        progress(f"cold start reference (boto3, Powertools, pynamodb, Jinja2): {naive.ratio:.2f} x floor")
+    environment = (
+        "each function's variables from template.yaml and the Lambda runtime's (LAMBDA_TASK_ROOT, "
+        "_X_AMZN_TRACE_ID, AWS_XRAY_DAEMON_ADDRESS: tracing on, as Tracing: Active has it), moto at AWS_ENDPOINT_URL"
+    )
+    return Figure(results, samples, environment, skipped, naive)
+
+
+def _naive(bench: Bench, template: Template, opt: Path, daemon: str, samples: int) -> Result:
+    """The reference the issue quotes: importing boto3, Powertools (Logger, Metrics, Tracer), pynamodb and
+    Jinja2 and creating the accept function's client, beside the floor; no handler, no invocation."""
+    fn = template.functions()["AcceptFunction"]
+    env = _environment(bench, "AcceptFunction", template, daemon)
+    case = {"function_name": "AcceptFunction", "path": [str(fn.code_uri), str(opt)], "services": ["dynamodb"]}
+    result = Result("reference", "import boto3, Powertools, pynamodb, Jinja2", ["dynamodb"], 0)
+    for n in range(samples + 1):
+        floor_start, floor = _spawn("floor", case, env)
+        naive_start, naive = _spawn("naive", case, env)
+        if n == 0:
+            continue
+        result.floor.append(floor["done"] - floor_start)
+        result.ours.append(naive["done"] - naive_start)
+        result.imports.append(naive["done"] - naive_start)
+        result.invoke.append(0.0)
+        result.rss_kb.append(naive["max_rss_kb"])
+        result.floor_rss_kb.append(floor["max_rss_kb"])
+    return result

@@ -1,0 +1,113 @@
+"""One cold start, in a fresh interpreter (run by path, never imported): bench/coldstart.py starts it.
+
+    python -I -S bench/coldstart_child.py ours     <case.json>   import the handler as Lambda does, invoke once
+    python -I -S bench/coldstart_child.py floor    <case.json>   import boto3, create the same clients
+    python -I -S bench/coldstart_child.py discover <case.json>   as "ours", and say which services it called
+    python -I -S bench/coldstart_child.py naive    <case.json>   as "floor", and import Powertools (with its
+                                                                 Logger, Metrics, Tracer), pynamodb and Jinja2
+
+``case["path"]`` goes first on ``sys.path``: the function's folder and the Lambda-like folder of the layers
+and the runtime (bench/lambda_path.py), for both modes.
+
+The last line of stdout is ``BENCH-RESULT {...}`` with ``time.perf_counter()`` readings (CLOCK_MONOTONIC,
+the same clock as the parent's) at this script's first line, when the handler was ready, and when the
+invocation returned, and the process's peak resident memory (VmHWM).
+"""
+
+import time
+
+FIRST_LINE = time.perf_counter()
+
+import json  # noqa: E402 - after the first reading, on purpose
+import sys  # noqa: E402
+
+
+class Context:
+    """What the Lambda runtime hands the handler."""
+
+    def __init__(self, case: dict) -> None:  # type: ignore[type-arg]
+        self.function_name = case["function_name"]
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = case["function_arn"]
+        self.memory_limit_in_mb = case["memory_mb"]
+        self.aws_request_id = case["request_id"]
+        self.log_group_name = f"/aws/lambda/{case['function_name']}"
+        self.log_stream_name = "bench"
+        self._deadline = time.monotonic() + case["timeout_s"]
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self._deadline - time.monotonic()) * 1000)
+
+
+def peak_rss_kb() -> int:
+    """This process's peak resident set (VmHWM; getrusage's ru_maxrss would count the parent's pages from
+    before the exec)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def main() -> None:
+    mode, case_file = sys.argv[1:3]
+    with open(case_file) as f:
+        case = json.load(f)
+    sys.path[:0] = case["path"]  # /var/task (the function's folder), /opt/python and the runtime
+    services: list[str] = []
+    outcome = ""
+    if mode == "naive":  # the reference: what the libraries alone cost beside the floor
+        import boto3
+        import jinja2  # noqa: F401
+        import pynamodb.models  # noqa: F401
+        from aws_lambda_powertools import Logger, Metrics, Tracer
+
+        Logger(), Metrics(), Tracer()
+        for service in case["services"]:
+            boto3.client(service)
+        ready = done = time.perf_counter()
+        cpu_ready = cpu_done = time.process_time()
+    elif mode == "floor":
+        import boto3
+
+        for service in case["services"]:
+            boto3.client(service)
+        ready = done = time.perf_counter()
+        cpu_ready = cpu_done = time.process_time()
+    else:
+        if mode == "discover":
+            from botocore import handlers
+
+            def seen(model: object, **_: object) -> None:
+                name = model.service_model.service_name  # type: ignore[attr-defined]
+                if name not in services:
+                    services.append(name)
+
+            handlers.BUILTIN_HANDLERS.append(("before-parameter-build", seen))
+        import app  # type: ignore[import-not-found]
+
+        ready, cpu_ready = time.perf_counter(), time.process_time()
+        result = app.lambda_handler(case["event"], Context(case))
+        done, cpu_done = time.perf_counter(), time.process_time()
+        outcome = str(result.get("statusCode", "")) if isinstance(result, dict) else ""
+        if isinstance(result, dict) and "statusCode" not in result:
+            outcome = str(result.get("status") or result.get("first_time") or "ok")
+    print(
+        "BENCH-RESULT "
+        + json.dumps(
+            {
+                "first_line": FIRST_LINE,
+                "ready": ready,
+                "done": done,
+                "cpu_ready": cpu_ready,
+                "cpu_done": cpu_done,
+                "max_rss_kb": peak_rss_kb(),
+                "services": services,
+                "outcome": outcome,
+            }
+        ),
+        flush=True,
+    )
+
+
+main()

@@ -1,0 +1,302 @@
+"""``make bench``: the five figures of issue 8, measured on this machine for the current commit, one table.
+
+    python -m bench.run [--samples 10] [--skip-throughput] [--json build/bench/results.json]
+
+Figures, not timed tests: it always exits 0 (``--strict``: 1 when a target is missed). The handlers'
+own output (logs, metrics) goes to build/bench/bench.log; progress to stderr; the table to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from local.template import ROOT
+
+OUT = ROOT / "build" / "bench"
+
+
+@dataclass
+class Check:
+    figure: str
+    what: str
+    measured: str
+    floor: str
+    target: str
+    ok: bool | None  # None: no target, a figure to read
+
+    @property
+    def result(self) -> str:
+        return {True: "PASS", False: "MISS", None: "info"}[self.ok]
+
+
+@dataclass
+class Report:
+    checks: list[Check] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)
+
+    def add(self, *args: Any) -> None:
+        self.checks.append(Check(*args))
+
+
+def _progress(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _commit() -> str:
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()  # noqa: S603, S607
+
+    sha = git("rev-parse", "--short", "HEAD") or "unknown"
+    return sha + (" (+ uncommitted changes)" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = "  ".join("-" * w for w in widths)
+    out = ["  ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=True)), line]
+    out += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(out)
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+# ---------------------------------------------------------------- the figures
+
+
+def figure_1(report: Report, bench: Any, samples: int) -> Any:
+    from . import coldstart
+
+    fig = coldstart.run(bench, samples, _progress)
+    rows = []
+    for r in fig.results:
+        ours, floor = statistics.median(r.ours), statistics.median(r.floor)
+        ratio_ok = r.ratio <= coldstart.RATIO_TARGET
+        report.add(
+            "1 cold start",
+            f"{r.function} ({r.what})",
+            f"{_ms(ours)} = {r.ratio:.2f} x floor",
+            _ms(floor),
+            f"<= {coldstart.RATIO_TARGET} x floor",
+            ratio_ok,
+        )
+        report.add("1 peak memory", r.function, f"{r.peak_mb:.0f} MB", f"{max(r.floor_rss_kb) / 1024:.0f} MB",
+                   f"<= {coldstart.RSS_TARGET_MB} MB", r.peak_mb <= coldstart.RSS_TARGET_MB)  # fmt: skip
+        rows.append(
+            [
+                r.function,
+                r.what,
+                ",".join(r.services),
+                _ms(ours),
+                _ms(statistics.median(r.imports)),
+                _ms(statistics.median(r.invoke)),
+                _ms(floor),
+                f"{r.ratio:.2f}",
+                f"{r.peak_mb:.0f} MB",
+                f"{r.memory_mb} MB",
+            ]
+        )
+    if fig.naive is not None:
+        n = fig.naive
+        report.add("1 reference", n.what + " + the same client", f"{_ms(statistics.median(n.ours))} = "
+                   f"{n.ratio:.2f} x floor", _ms(statistics.median(n.floor)), "-", None)  # fmt: skip
+    header = ["function", "invocation", "clients", "cold start", "of which ready", "invoke", "floor", "ratio",
+              "peak RSS", "configured"]  # fmt: skip
+    report.details.append(
+        f"Figure 1. Cold start, median of {fig.samples} fresh processes each (after one untimed warm-up pair),\n"
+        "from spawning `python -I -S` to the handler's return (nothing subtracted); the floor is the same process\n"
+        "importing boto3 and creating the clients the function called. Path as on Lambda: the function's folder,\n"
+        "the layers and the runtime only (bench/lambda_path.py). Environment: "
+        + fig.environment
+        + ".\n"
+        + _table(rows, header)
+        + ("\nNot measured: " + ", ".join(f"{k} ({v})" for k, v in fig.skipped.items()) if fig.skipped else "")
+    )
+    return fig
+
+
+def figure_2_3(report: Report, story: Any) -> None:
+    from . import calls
+
+    targets: dict[str, tuple[str, Any]] = {
+        "invite_1": ("<= 3 DynamoDB + 1 StartExecution",
+                     lambda s: s.dynamodb <= 3 and s.count("stepfunctions", "StartExecution") == 1),
+        "invite_100": ("<= 15 DynamoDB + 100 StartExecution",
+                       lambda s: s.dynamodb <= 15 and s.count("stepfunctions", "StartExecution") == 100),
+        "accept_get": ("<= 2 DynamoDB (batched reads)", lambda s: s.dynamodb <= 2),
+        "accept_post": ("<= 3 DynamoDB + 1 SendTaskSuccess",
+                        lambda s: s.dynamodb <= 3 and s.count("stepfunctions", "SendTaskSuccess") == 1),
+        "settle_refund": ("<= 2 DynamoDB + <= 1 PutEvents",
+                          lambda s: s.dynamodb <= 2 and s.count("events", "PutEvents") <= 1),
+    }  # fmt: skip
+    targets["settle_credit"] = targets["settle_none"] = targets["settle_refund"]
+    rows = []
+    for key, row in story.rows.items():
+        s = row.summary
+        per = row.per
+        others = [f"{n / per:g} {k.split('.', 1)[1]}" for k, n in sorted(s.by_operation.items()) if k[:8] != "dynamodb"]
+        ddb = [f"{n / per:g} {k.split('.', 1)[1]}" for k, n in sorted(s.by_operation.items()) if k[:8] == "dynamodb"]
+        if key in targets:
+            text, check = targets[key]
+            measured = f"{s.dynamodb / per:g} DynamoDB + " + (", ".join(others) or "nothing else")
+            report.add("2 requests", row.name, measured, "", text, bool(check(s)))
+        rows.append(
+            [row.name, f"{s.dynamodb / per:g}", "; ".join(ddb), "; ".join(others) or "-",
+             f"{s.items_read / per:g}", f"{s.rru / per:g}", f"{s.wru / per:g}"]
+        )  # fmt: skip
+    report.add(
+        "2 items read",
+        f"reminder run: {calls.PENDING_TOTAL:,} pending, {calls.DUE} due",
+        f"{story.reminder_items_read} items read (+{story.reminder_lookups_missed} look-ups that found nothing)",
+        "",
+        "<= 60 items read",
+        story.reminder_items_read <= 60,
+    )
+    report.details.append(
+        "Figure 2. AWS requests per operation, counted by botocore event hooks on every client (per invocation\n"
+        "of the functions that served it; rows 'per ...' are averages). Items read: items DynamoDB returned or\n"
+        "evaluated (Query: ScannedCount). Request units from the items' sizes as moto holds them, before and\n"
+        "after each write (1 RRU per 4 KB strongly consistent, 0.5 eventually, 2x in transactions; 1 WRU per\n"
+        "1 KB of the larger of before and after, 2x in transactions, plus each global secondary index write).\n"
+        + _table(rows, ["operation", "DynamoDB", "DynamoDB requests", "other requests", "items read", "RRU", "WRU"])
+    )
+    trows = []
+    for key, t in story.transitions.items():
+        if key == "settled":
+            report.add("3 transitions", t.name, f"{t.billed}", "", "<= 5", t.billed <= 5)
+        else:
+            report.add("3 transitions", t.name, f"{t.billed}", "", "-", None)
+        trows.append([t.name, str(t.billed), " -> ".join(t.states), str(t.retries)])
+    report.details.append(
+        "Figure 3. State transitions per invitation, from the execution history: billed transitions = states\n"
+        "entered + retries of a task (Step Functions Standard bills each state a workflow enters, retries included;\n"
+        "the start of an execution is not a state).\n" + _table(trows, ["invitation", "billed", "states", "retries"])
+    )
+
+
+def figure_4(report: Report, story: Any, template: Any) -> None:
+    from . import cost
+
+    fig = cost.run(story, template)
+    rows = []
+    for single, bulk in zip(fig.single, fig.bulk, strict=True):
+        price = cost.PRICES[single.key][1]
+        rows.append(
+            [single.unit, f"{single.per_invitation:.4g}", f"${single.per_thousand_usd:.4f}",
+             f"{bulk.per_invitation:.4g}", f"${bulk.per_thousand_usd:.4f}", f"${price * 1e6:g} per million"]
+        )  # fmt: skip
+    rows.append(["total", "", f"${fig.total(fig.single):.3f}", "", f"${fig.total(fig.bulk):.3f}", ""])
+    report.add(
+        "4 cost",
+        "per 1,000 invitations, accepted with a refund",
+        f"${fig.total(fig.single):.3f} (1 per request), ${fig.total(fig.bulk):.3f} (100 per request)",
+        f"${fig.floor_usd:.3f} (SES alone)",
+        "-",
+        None,
+    )
+    report.details.append(
+        f"Figure 4. Cost per 1,000 invitations, each accepted with a refund (invite, invitation e-mail, accept page,\n"
+        f"accept, settle, the inviter's notice), from figures 2 and 3; prices {cost.PRICES_SOURCE}, as of\n"
+        f"{cost.PRICES_AS_OF}, before free tiers. Lambda: measured warm durations, per started ms, at the configured\n"
+        "memory (cold starts add their init time). The floor: SES's price for the e-mails alone, "
+        f"${fig.floor_usd:.3f}.\n"
+        + _table(rows, ["what", "per invitation (1/request)", "per 1,000", "per invitation (100/request)",
+                        "per 1,000", "price"])
+    )  # fmt: skip
+
+
+def figure_5(report: Report, story: Any) -> None:
+    from . import throughput
+
+    fig = throughput.run(story.replay_invite, story.replay_mails, story.replay_emails, _progress)
+    report.add(
+        "5 throughput",
+        f"{fig.invitations:,} invitations created and e-mailed, 10 requests of 100",
+        f"{fig.ours_rate:.1f}/s = {fig.ratio:.2f} x floor",
+        f"{fig.floor_rate:.1f}/s",
+        f">= {throughput.TARGET} x floor",
+        fig.ratio >= throughput.TARGET,
+    )
+    report.details.append(
+        "Figure 5. Throughput through the local stack (`python -m local.server`, its HTTP front and moto), end to\n"
+        f"end: {fig.invitations:,} invitations in {fig.ours_seconds:.1f} s ({fig.ours_rate:.1f}/s). Floor: the same "
+        f"{fig.floor_requests:,} AWS requests\n"
+        f"replayed directly against the same moto, before ours: {fig.floor_seconds:.1f} s ({fig.floor_rate:.1f}/s). "
+        f"Server process afterwards:\n{fig.threads} threads (moto keeps one per waiting execution), "
+        f"{fig.rss_mb:.0f} MB resident, {fig.peak_rss_mb:.0f} MB at its peak."
+    )
+
+
+# ---------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--samples", type=int, default=10, help="cold start processes per function (and floor)")
+    parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument("--skip-coldstart", action="store_true")
+    parser.add_argument("--json", type=Path, default=OUT / "results.json")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(argv)
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    OUT.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    report = Report()
+    with open(OUT / "bench.log", "w") as log, contextlib.redirect_stdout(log):
+        from . import stack
+
+        _progress("starting the bench stack (moto server, template.yaml, bench data)")
+        bench = stack.start()
+        from . import calls
+
+        _progress("figures 2 and 3: requests per operation, state transitions")
+        story = calls.run(bench)
+        if not args.skip_coldstart:
+            _progress(f"figure 1: cold starts, {args.samples} processes per function and floor")
+            figure_1(report, bench, args.samples)
+        _progress("figure 2: a reminder run over 10,000 pending invitations")
+        calls.reminders(bench, story)
+        figure_2_3(report, story)
+        figure_4(report, story, bench.stack.template)
+        if not args.skip_throughput:
+            _progress("figure 5: throughput through the local stack")
+            figure_5(report, story)
+    head = (
+        f"paid-account-invites benchmark: commit {_commit()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+        f"{platform.node()} ({os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}), "
+        f"Python {platform.python_version()}, {time.monotonic() - started:.0f} s"
+    )
+    order = {"1": 0, "2": 1, "3": 2, "4": 3, "5": 4}
+    checks = sorted(report.checks, key=lambda c: order[c.figure[0]])
+    table = _table(
+        [[c.figure, c.what, c.measured, c.floor or "-", c.target, c.result] for c in checks],
+        ["figure", "what", "measured", "floor", "target", "result"],
+    )
+    met = sum(1 for c in checks if c.ok)
+    targets = sum(1 for c in checks if c.ok is not None)
+    print(head)
+    print()
+    print(table)
+    print(f"\n{met} of {targets} targets met.\n")
+    print("\n\n".join(report.details))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps([c.__dict__ for c in checks], indent=1))
+    return 1 if args.strict and met < targets else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

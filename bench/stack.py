@@ -1,0 +1,293 @@
+"""The benchmark's local stack: one moto server in this process, the template deployed into it, bench data.
+
+Every Lambda invocation (through the HTTP-shaped helpers here, or by Step Functions in moto's threads)
+runs the real handler in this process under a label of its own (``<logical id>#<n>``), so that
+:mod:`bench.counting` attributes each AWS request to the invocation that made it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from local import apigw, bridge
+from local.stack import OUTBOX, Stack, deploy, seed
+from local.template import Function
+from paid_invites import clock, config
+from paid_invites.store import models as m
+
+from . import counting
+
+ORG = "bench-org"
+FLOOR_ORG = "bench-floor-org"  # the throughput floor writes here (bench/throughput.py)
+OWNER = "u-bench-owner"
+ADMIN = "u-bench-admin"
+# Limits high enough for what the bench creates (the defaults are for one organization's day).
+PARAMETERS = {"MaxInvitationsPerDay": "100000", "MaxPendingInvitations": "1000000"}
+QUIET = {"LogLevel": "ERROR"}  # the bench stack's own functions log only errors (the cold start keeps INFO)
+
+
+@dataclass
+class Invocation:
+    label: str
+    function: str
+    kind: str  # the route (API), the mail kind (send_email), "" otherwise
+    started: float
+    ended: float = 0.0
+
+    @property
+    def seconds(self) -> float:
+        return self.ended - self.started
+
+
+@dataclass
+class Bench:
+    stack: Stack
+    moto_url: str
+    invocations: list[Invocation] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def by_label(self) -> dict[str, Invocation]:
+        with self.lock:
+            return {i.label: i for i in self.invocations}
+
+    # ------------------------------------------------------------ calling the functions
+
+    def api(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        caller: str | None = None,
+        query: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, Any], str]:
+        """One API request, as API Gateway hands it to the function; (status, headers, body)."""
+        function, event = self.api_event(method, path, body, caller, query, headers)
+        response = self.stack.invoke(function, event)
+        out_headers = dict(response.get("headers") or {})
+        out_headers.update({k: ", ".join(v) for k, v in (response.get("multiValueHeaders") or {}).items()})
+        return int(response["statusCode"]), out_headers, response.get("body") or ""
+
+    def api_event(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        caller: str | None = None,
+        query: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[str, dict[str, Any]]:
+        """(function, event) of one API request, as API Gateway would hand it over."""
+        route, params, _known = apigw.match(self.stack.routes, method, path)
+        assert route is not None, f"no route {method} {path}"
+        hdrs = dict(headers or {})
+        if caller:
+            hdrs["Authorization"] = f"Bearer {caller}"
+        raw = b""
+        if isinstance(body, dict):
+            raw = json.dumps(body).encode()
+            hdrs.setdefault("Content-Type", "application/json")
+        elif isinstance(body, str):
+            raw = body.encode()
+        return route.function, apigw.event(route, method, path, params, urlencode(query or {}), hdrs, raw)
+
+    def run_job(self) -> dict[str, Any]:
+        """One run of the scheduled job (RemindFunction) with the whole of its configured timeout to spend
+        (the local bridge hands every handler 10 seconds)."""
+        fn = self.stack.functions["RemindFunction"]
+        timeout_ms = int(self.stack.template.doc["Resources"]["RemindFunction"]["Properties"]["Timeout"]) * 1000
+
+        class Context(bridge.Context):
+            @staticmethod
+            def get_remaining_time_in_millis() -> int:
+                return timeout_ms
+
+        handler = bridge.handler_for(fn)
+        return _labelled(self, lambda f, e: handler(e, Context(f)))(fn, {})  # type: ignore[no-any-return]
+
+    def last(self, function: str, kind: str | None = None) -> Invocation:
+        with self.lock:
+            found = [i for i in self.invocations if i.function == function and (kind is None or i.kind == kind)]
+        return found[-1]
+
+    def since(self, mark: int, function: str | None = None, kind: str | None = None) -> list[Invocation]:
+        with self.lock:
+            found = self.invocations[mark:]
+        return [i for i in found if (function is None or i.function == function) and (kind is None or i.kind == kind)]
+
+    def mark(self) -> int:
+        with self.lock:
+            return len(self.invocations)
+
+
+_seq = itertools.count(1)
+
+
+def _labelled(bench: Bench, original: Callable[[Function, dict[str, Any]], Any]) -> Callable[..., Any]:
+    def invoke(fn: Function, event: dict[str, Any]) -> Any:
+        kind = str(event.get("kind") or event.get("httpMethod", "") + " " + event.get("resource", "")).strip()
+        inv = Invocation(f"{fn.logical_id}#{next(_seq)}", fn.logical_id, kind, time.perf_counter())
+        with counting.label(inv.label):
+            try:
+                return original(fn, event)
+            finally:
+                inv.ended = time.perf_counter()
+                with bench.lock:
+                    bench.invocations.append(inv)
+
+    return invoke
+
+
+def start(port: int | None = None) -> Bench:
+    """A moto server on a free port, counting installed, the template deployed, the bench data loaded."""
+    from local.server import free_port, start_moto
+
+    counting.install(counting.moto_peek)
+    port = port or free_port()
+    start_moto(port)
+    from paid_invites import aws
+
+    aws.reset()
+    stack = deploy({"AcceptBaseUrl": "http://127.0.0.1:3000/invitations/accept", **PARAMETERS, **QUIET})
+    bench = Bench(stack, f"http://127.0.0.1:{port}")
+    bridge.invoke = _labelled(bench, bridge.invoke)  # type: ignore[assignment]
+    with counting.label("setup"):
+        seed(bench_seed())
+    OUTBOX.messages.clear()
+    return bench
+
+
+# ---------------------------------------------------------------- data
+
+
+def _subscription(now: datetime) -> dict[str, Any]:
+    """A monthly plan, 10 of its 30 days used: a refund or credit of about two thirds of it."""
+    start = (now - timedelta(days=10)).replace(microsecond=0)
+    return {
+        "amount_minor": 3000,
+        "interval": "month",
+        "current_period_start": clock.iso(start),
+        "current_period_end": clock.iso(start + timedelta(days=30)),
+        "payment_method": "visa-4242",
+    }
+
+
+PAID = 400  # paid individuals (own account with a subscription): paid-<n>@bench.example
+FREE = 200  # free individuals: free-<n>@bench.example
+
+
+def paid(n: int) -> str:
+    return f"paid-{n}@bench.example"
+
+
+def free(n: int) -> str:
+    return f"free-{n}@bench.example"
+
+
+def bench_seed(now: datetime | None = None) -> dict[str, Any]:
+    now = now or datetime.now(UTC)
+    accounts: list[dict[str, Any]] = [
+        {"id": ORG, "name": "Bench B.V.", "type": "organization", "plan": "business", "currency": "EUR"},
+        {"id": FLOOR_ORG, "name": "Floor B.V.", "type": "organization", "plan": "business", "currency": "EUR"},
+    ]
+    for acc in accounts:
+        acc["licenses"] = 50_000
+    users = [
+        {"id": OWNER, "email": "owner@bench.example", "name": "Olivia Owner", "account_id": ORG, "role": "owner"},
+        {"id": ADMIN, "email": "admin@bench.example", "name": "Adam Admin", "account_id": ORG, "role": "admin"},
+        {"id": "u-floor-admin", "email": "admin@floor.example", "name": "Floor Admin", "account_id": FLOOR_ORG},
+    ]
+    users[2]["role"] = "admin"
+    for user in users:
+        user["user_type"] = "licensed"
+    for n in range(PAID):
+        accounts.append(
+            {
+                "id": f"acc-paid-{n}",
+                "name": f"Paid {n}",
+                "type": "individual",
+                "plan": "pro",
+                "currency": "EUR",
+                "licenses": 1,
+                "subscription": _subscription(now),
+            }
+        )
+        users.append(
+            {
+                "id": f"u-paid-{n}",
+                "email": paid(n),
+                "name": f"Paid {n}",
+                "account_id": f"acc-paid-{n}",
+                "role": "owner",
+                "user_type": "licensed",
+                "language": "nl" if n % 2 else "en",
+            }
+        )
+    for n in range(FREE):
+        accounts.append(
+            {"id": f"acc-free-{n}", "name": f"Free {n}", "type": "individual", "plan": "basic", "currency": "EUR"}
+        )
+        users.append(
+            {"id": f"u-free-{n}", "email": free(n), "name": f"Free {n}", "account_id": f"acc-free-{n}", "role": "owner"}
+        )
+    return {"accounts": accounts, "users": users, "invoices": []}
+
+
+# ---------------------------------------------------------------- waiting on the workflow
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise TimeoutError(f"timed out waiting for {what}")
+
+
+def execution_arn(bench: Bench, invitation_id: str) -> str:
+    return bench.stack.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{invitation_id}"
+
+
+def history(bench: Bench, invitation_id: str) -> list[dict[str, Any]]:
+    from paid_invites import aws
+
+    sfn = aws.client("stepfunctions")
+    events: list[dict[str, Any]] = []
+    token = None
+    with counting.label("bench"):
+        while True:
+            more: dict[str, str] = {"nextToken": token} if token else {}
+            page = sfn.get_execution_history(executionArn=execution_arn(bench, invitation_id), maxResults=1000, **more)
+            events += page["events"]
+            token = page.get("nextToken")
+            if not token:
+                return events
+
+
+def finished(bench: Bench, invitation_id: str, timeout: float = 60.0) -> str:
+    from paid_invites import aws
+
+    sfn = aws.client("stepfunctions")
+
+    def status() -> str | None:
+        with counting.label("bench"):
+            found = sfn.describe_execution(executionArn=execution_arn(bench, invitation_id))["status"]
+        return None if found == "RUNNING" else str(found)
+
+    result: str = wait_for(status, timeout, f"execution {invitation_id} to end")
+    return result
+
+
+def reload_settings() -> None:
+    config.reload()
+    m.bind()
