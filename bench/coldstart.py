@@ -60,10 +60,16 @@ class Result:
     rss_kb: list[int] = field(default_factory=list)
     floor_rss_kb: list[int] = field(default_factory=list)
     outcomes: list[str] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # the process's CPU time, spawn to handler returned
+    floor_cpu: list[float] = field(default_factory=list)
 
     @property
     def ratio(self) -> float:
         return statistics.median(self.ours) / statistics.median(self.floor)
+
+    @property
+    def cpu_ratio(self) -> float:
+        return statistics.median(self.cpu) / statistics.median(self.floor_cpu)
 
     @property
     def peak_mb(self) -> float:
@@ -353,6 +359,8 @@ def _run(bench: Bench, samples: int, progress: Any, daemon: str) -> Figure:
             result.invoke.append(ours["done"] - ours["ready"])
             result.rss_kb.append(ours["max_rss_kb"])
             result.outcomes.append(ours["outcome"])
+            result.cpu.append(ours["cpu_done"])
+            result.floor_cpu.append(floor["cpu_done"])
         results.append(result)
         if progress:
             progress(
@@ -387,4 +395,6 @@ def _naive(bench: Bench, template: Template, opt: Path, daemon: str, samples: in
         result.invoke.append(0.0)
         result.rss_kb.append(naive["max_rss_kb"])
         result.floor_rss_kb.append(floor["max_rss_kb"])
+        result.cpu.append(naive["cpu_done"])
+        result.floor_cpu.append(floor["cpu_done"])
     return result

@@ -1,14 +1,15 @@
 """Figure 5: invitations per second through the local stack, end to end, beside the floor.
 
 Ours: the local stack exactly as ``make run`` starts it (``python -m local.server``, its own moto server),
-10 requests of 100 invitees to its HTTP front, one after the other, until moto has sent the 1,000
-invitation e-mails (SES's send count; the outbox is checked at the end): the invite function, 1,000
-Standard executions on moto's interpreter, 1,000 e-mail tasks, all in the server's process.
+10 requests of 100 invitees to its HTTP front, each timed until moto has sent its 100 invitation e-mails
+(SES's send count; the outbox is checked at the end): the invite function, 1,000 Standard executions on
+moto's interpreter, 1,000 e-mail tasks, all in the server's process.
 
 The floor: the same AWS requests, issued directly with botocore against the same moto in the same run,
-before ours: what one 100-invitee request and its 100 e-mail tasks sent (recorded by figure 2's hooks on
-the bench stack: BatchGetItem, TransactWriteItems, StartExecution, then per invitation UpdateItem,
-GetItem, SendEmail, UpdateItem), replayed 10 times with fresh ids and addresses for another organization.
+in rounds alternating with ours: what one 100-invitee request and its 100 e-mail tasks sent (recorded by
+figure 2's hooks on the bench stack: BatchGetItem, TransactWriteItems, StartExecution, then per invitation
+UpdateItem, GetItem, SendEmail, UpdateItem), replayed 10 times with fresh ids and addresses for another
+organization. Both sides run on one CPU (see :func:`one_cpu`).
 The e-mail sequences run 10 at a time (the e-mail task's reserved concurrency). Each StartExecution starts
 what Step Functions and Lambda do for ours without our code: a machine whose one state is our SendInvitation
 (``lambda:invoke.waitForTaskToken``, the same heartbeat) invoking a function that only echoes its input
