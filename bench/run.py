@@ -67,7 +67,7 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
     line = "  ".join("-" * w for w in widths)
     out = ["  ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=True)), line]
     out += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    return "\n".join(out)
+    return "\n".join(row.rstrip() for row in out)
 
 
 def _ms(seconds: float) -> str:
