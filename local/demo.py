@@ -19,6 +19,7 @@ from typing import Any
 
 from paid_invites.money import Money
 
+from .client import Http
 from .server import launched
 
 ADMIN = "u-arno"  # Arno Admin of Acme B.V. (see local/demo-seed.json)
@@ -26,31 +27,22 @@ PAID = "jan@devries.example"  # pays EUR 149.90 a year for his own plan
 FREE = "fleur@bakker.example"  # has a free account
 
 
-class Client:
+class Client(Http):
+    """The demo's requests to the stack: JSON, or a form as the browser posts it."""
+
     def __init__(self, base: str) -> None:
-        self.base = base.rstrip("/")
+        super().__init__(base.rstrip("/"))
 
     def request(
         self, method: str, path: str, body: Any = None, caller: str | None = None, form: bool = False
     ) -> tuple[int, str]:
-        headers = {"Accept": "application/json"}
-        data = None
-        if body is not None:
-            if form:
-                data = "&".join(f"{k}={v}" for k, v in body.items()).encode()
-                headers["Content-Type"] = "application/x-www-form-urlencoded"
-                headers["Accept"] = "text/html"
-            else:
-                data = json.dumps(body).encode()
-                headers["Content-Type"] = "application/json"
-        if caller:
-            headers["Authorization"] = f"Bearer {caller}"
-        req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
-        try:
-            with urllib.request.urlopen(req, timeout=30) as response:
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as error:
-            return error.code, error.read().decode()
+        if form and body is not None:
+            data = "&".join(f"{k}={v}" for k, v in body.items()).encode()
+            headers = {"Accept": "text/html", "Content-Type": "application/x-www-form-urlencoded"}
+            answer = self.call(method, path, data, headers, caller)
+        else:
+            answer = self.json_call(method, path, body, caller)
+        return answer.status, answer.body
 
     def json(self, method: str, path: str, body: Any = None, caller: str | None = None) -> Any:
         status, text = self.request(method, path, body, caller)

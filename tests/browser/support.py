@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -15,6 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import ConsoleMessage, Page, Request, Response
+
+from local import client
+from local.client import Http
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -118,34 +118,16 @@ def describe(violations: list[dict[str, Any]]) -> str:
 
 
 def http(base: str, method: str, path: str, body: Any = None, caller: str | None = None) -> tuple[int, Any]:
-    headers = {"Accept": "application/json"}
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    if caller:
-        headers["Authorization"] = f"Bearer {caller}"
-    request = urllib.request.Request(base + path, data=data, method=method, headers=headers)
+    """A JSON request to the local stack: the status and the body, decoded when it is JSON."""
+    answer = Http(base).json_call(method, path, body, caller)
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            raw = response.read().decode()
-            status = response.status
-    except urllib.error.HTTPError as error:
-        raw, status = error.read().decode(), error.code
-    try:
-        return status, json.loads(raw)
+        return answer.status, answer.json
     except ValueError:
-        return status, raw
+        return answer.status, answer.body
 
 
 def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+    return client.wait_for(predicate, timeout, what, every=0.1)
 
 
 LINK = re.compile(r"https?://\S+/invitations/accept\?token=[^\s\"'<>]+")

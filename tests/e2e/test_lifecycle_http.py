@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import Http
+from local.client import Http
 
 ADMIN = "u-arno"  # Arno Admin of Acme B.V.
 DAY = 24 * 3600

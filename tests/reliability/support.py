@@ -13,11 +13,8 @@ Faults are injected from outside the code under test only:
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,7 +25,8 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.core.exceptions import JsonRESTError
 
-from local import bridge
+from local import bridge, client
+from local.client import Answer
 from local.stack import OUTBOX
 from paid_invites import aws
 from paid_invites.store import repository as repo
@@ -39,45 +37,11 @@ from ..support import link_token, wait_for
 
 
 @dataclass
-class Answer:
-    status: int
-    body: str
-    headers: dict[str, str]
+class Http(client.Http):
+    """Requests to the front (``local.client.Http``: each on its own connection, so that threads really
+    race), with the routes the suite uses by name."""
 
-    @property
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-@dataclass
-class Http:
-    """Requests to the front; each on its own connection, so that threads really race."""
-
-    base: str
     timeout: float = 60.0
-
-    def call(
-        self,
-        method: str,
-        path: str,
-        body: bytes | None = None,
-        headers: dict[str, str] | None = None,
-        caller: str | None = None,
-    ) -> Answer:
-        sent = dict(headers or {})
-        if caller:
-            sent["Authorization"] = f"Bearer {caller}"
-        request = urllib.request.Request(self.base + path, data=body, method=method, headers=sent)
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return Answer(response.status, response.read().decode(), dict(response.headers))
-        except urllib.error.HTTPError as error:
-            return Answer(error.code, error.read().decode(), dict(error.headers))
-
-    def json_call(self, method: str, path: str, value: Any = None, caller: str | None = None) -> Answer:
-        body = json.dumps(value).encode() if value is not None else None
-        headers = {"Accept": "application/json", **({"Content-Type": "application/json"} if body else {})}
-        return self.call(method, path, body, headers, caller)
 
     def invite(self, caller: str, account: str, *invitees: dict[str, Any] | str) -> Answer:
         people = [{"email": i} if isinstance(i, str) else i for i in invitees]
