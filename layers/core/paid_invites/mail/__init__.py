@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ from .. import i18n
 from ..aws import client, error_code
 from ..config import get_settings
 from ..errors import DomainError, MailThrottled
+from ..templating import environment
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _TAG_VALUE = re.compile(r"[^A-Za-z0-9_-]")
@@ -34,19 +34,6 @@ class Mail:
     kind: str = ""  # the template; sent along as the SES message tag ``kind``
 
 
-@cache
-def _env() -> Any:
-    import jinja2  # only the functions that render pay for Jinja2
-
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-        autoescape=jinja2.select_autoescape(["html"]),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def one_line(value: str) -> str:
     """Subjects and names never carry CR/LF or other control characters into a header."""
     return _CONTROL.sub(" ", value).strip()
@@ -59,7 +46,7 @@ def render(kind: str, to: str, lang: str, **context: Any) -> Mail:
     def t(key: str, **values: Any) -> str:
         return i18n.text(lang, key, **{**safe, **values})
 
-    env = _env()
+    env = environment(Path(__file__).parent)
     variables = {**safe, "t": t, "lang": lang}
     return Mail(
         to=to,

@@ -15,21 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import i18n
+from ..templating import environment
 
 _HERE = Path(__file__).parent
-
-
-@cache
-def _env() -> Any:
-    import jinja2
-
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(_HERE / "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
 
 
 @cache
@@ -65,6 +53,5 @@ def render(template: str, lang: str, **context: Any) -> str:
         return i18n.text(lang, key, **{**context.get("words", {}), **values})
 
     other = "nl" if lang == "en" else "en"
-    return str(
-        _env().get_template(f"{template}.html").render(**context, t=t, lang=lang, other_lang=other, css=stylesheet())
-    )
+    page = environment(_HERE).get_template(f"{template}.html")
+    return str(page.render(**context, t=t, lang=lang, other_lang=other, css=stylesheet()))
