@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import BaseModel, event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paid_invites import imports
+from paid_invites.tasks import parse
 
 logger = Logger()
-tracer = Tracer()
+# X-Ray traces every AWS call through botocore (pynamodb's too); patching pynamodb as well (patch_all) would
+# record each DynamoDB call a second time and parse its response again
+tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics()
 
 
-class ChunkTask(BaseModel):
+@dataclass(frozen=True)
+class ChunkTask:
     import_id: str
     chunk: int
 
@@ -24,8 +28,8 @@ class ChunkTask(BaseModel):
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-@event_parser(model=ChunkTask)
-def lambda_handler(event: ChunkTask, context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(payload: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    event = parse(ChunkTask, payload)
     logger.append_keys(import_id=event.import_id, chunk=event.chunk)
     result = imports.process_chunk(event.import_id, event.chunk)
     metrics.add_metric(name="ImportRowsCreated", unit=MetricUnit.Count, value=result.get("created", 0))
