@@ -309,15 +309,17 @@ def _daemon() -> tuple[socket.socket, str]:
     return sock, f"127.0.0.1:{sock.getsockname()[1]}"
 
 
-def run(bench: Bench, samples: int = 10, progress: Any = None) -> Figure:
+def run(bench: Bench, samples: int = 10, progress: Any = None, extra_env: dict[str, str] | None = None) -> Figure:
+    """``extra_env``: variables added to every function's environment (and the floor's), for "what if" runs
+    such as ``POWERTOOLS_TRACE_DISABLED=true`` (Powertools' Tracer then never loads the X-Ray SDK)."""
     daemon_socket, daemon = _daemon()
     try:
-        return _run(bench, samples, progress, daemon)
+        return _run(bench, samples, progress, daemon, extra_env or {})
     finally:
         daemon_socket.close()
 
 
-def _run(bench: Bench, samples: int, progress: Any, daemon: str) -> Figure:
+def _run(bench: Bench, samples: int, progress: Any, daemon: str, extra_env: dict[str, str]) -> Figure:
     template = _template()
     opt = lambda_path.build()
     prepared, skipped = cases(bench, samples + 2)
@@ -326,7 +328,7 @@ def _run(bench: Bench, samples: int, progress: Any, daemon: str) -> Figure:
         logical_id = key.split(":")[0]
         props = template.doc["Resources"][logical_id]["Properties"]
         fn = template.functions()[logical_id]
-        env = _environment(bench, logical_id, template, daemon)
+        env = {**_environment(bench, logical_id, template, daemon), **extra_env}
         base = {
             "function_name": logical_id,
             "function_arn": fn.arn,
@@ -367,21 +369,23 @@ def _run(bench: Bench, samples: int, progress: Any, daemon: str) -> Figure:
                 f"cold start {key}: {statistics.median(result.ours) * 1000:.0f} ms vs floor "
                 f"{statistics.median(result.floor) * 1000:.0f} ms ({result.ratio:.2f}), {result.peak_mb:.0f} MB"
             )
-    naive = _naive(bench, template, opt, daemon, samples)
+    naive = _naive(bench, template, opt, daemon, samples, extra_env)
     if progress:
         progress(f"cold start reference (boto3, Powertools, pynamodb, Jinja2): {naive.ratio:.2f} x floor")
     environment = (
         "each function's variables from template.yaml and the Lambda runtime's (LAMBDA_TASK_ROOT, "
         "_X_AMZN_TRACE_ID, AWS_XRAY_DAEMON_ADDRESS: tracing on, as Tracing: Active has it), moto at AWS_ENDPOINT_URL"
     )
+    if extra_env:
+        environment += "; and, for this run only, " + ", ".join(f"{k}={v}" for k, v in extra_env.items())
     return Figure(results, samples, environment, skipped, naive)
 
 
-def _naive(bench: Bench, template: Template, opt: Path, daemon: str, samples: int) -> Result:
+def _naive(bench: Bench, template: Template, opt: Path, daemon: str, samples: int, extra_env: dict[str, str]) -> Result:
     """The reference the issue quotes: importing boto3, Powertools (Logger, Metrics, Tracer), pynamodb and
     Jinja2 and creating the accept function's client, beside the floor; no handler, no invocation."""
     fn = template.functions()["AcceptFunction"]
-    env = _environment(bench, "AcceptFunction", template, daemon)
+    env = {**_environment(bench, "AcceptFunction", template, daemon), **extra_env}
     case = {"function_name": "AcceptFunction", "path": [str(fn.code_uri), str(opt)], "services": ["dynamodb"]}
     result = Result("reference", "import boto3, Powertools, pynamodb, Jinja2", ["dynamodb"], 0)
     for n in range(samples + 1):

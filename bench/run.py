@@ -77,10 +77,10 @@ def _ms(seconds: float) -> str:
 # ---------------------------------------------------------------- the figures
 
 
-def figure_1(report: Report, bench: Any, samples: int) -> Any:
+def figure_1(report: Report, bench: Any, samples: int, extra_env: dict[str, str]) -> Any:
     from . import coldstart
 
-    fig = coldstart.run(bench, samples, _progress)
+    fig = coldstart.run(bench, samples, _progress, extra_env)
     rows = []
     for r in fig.results:
         ours, floor = statistics.median(r.ours), statistics.median(r.floor)
@@ -259,6 +259,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-coldstart", action="store_true")
     parser.add_argument("--json", type=Path, default=OUT / "results.json")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="figure 1 only: add to every function's environment, e.g. POWERTOOLS_TRACE_DISABLED=true (what if)",
+    )
     args = parser.parse_args(argv)
     os.environ["TZ"] = "UTC"
     time.tzset()
@@ -276,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
         story = calls.run(bench)
         if not args.skip_coldstart:
             _progress(f"figure 1: cold starts, {args.samples} processes per function and floor")
-            figure_1(report, bench, args.samples)
+            figure_1(report, bench, args.samples, dict(e.split("=", 1) for e in args.env))
         _progress("figure 2: a reminder run over 10,000 pending invitations")
         calls.reminders(bench, story)
         figure_2_3(report, story)
@@ -285,7 +292,8 @@ def main(argv: list[str] | None = None) -> int:
             _progress("figure 5: throughput through the local stack")
             figure_5(report, story)
     head = (
-        f"paid-account-invites benchmark: commit {_commit()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+        f"paid-account-invites benchmark: commit {_commit()}{' with ' + ' '.join(args.env) if args.env else ''}, "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
         f"{platform.node()} ({os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}), "
         f"Python {platform.python_version()}, {time.monotonic() - started:.0f} s"
     )
