@@ -8,16 +8,14 @@ runs the real handler in this process under a label of its own (``<logical id>#<
 from __future__ import annotations
 
 import itertools
-import json
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
-from local import apigw, bridge
+from local import apigw, bridge, client
 from local.stack import OUTBOX, Stack, deploy, seed
 from local.template import Function
 from paid_invites import clock, config
@@ -60,44 +58,20 @@ class Bench:
 
     # ------------------------------------------------------------ calling the functions
 
-    def api(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        caller: str | None = None,
-        query: dict[str, str] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> tuple[int, dict[str, Any], str]:
-        """One API request, as API Gateway hands it to the function; (status, headers, body)."""
-        function, event = self.api_event(method, path, body, caller, query, headers)
+    def api(self, method: str, path: str, *request: Any, **more: Any) -> tuple[int, dict[str, Any], str]:
+        """One API request (what ``api_event`` takes), as API Gateway hands it to the function; (status,
+        headers, body)."""
+        function, event = self.api_event(method, path, *request, **more)
         response = self.stack.invoke(function, event)
-        out_headers = dict(response.get("headers") or {})
-        out_headers.update({k: ", ".join(v) for k, v in (response.get("multiValueHeaders") or {}).items()})
-        return int(response["statusCode"]), out_headers, response.get("body") or ""
+        return int(response["statusCode"]), apigw.response_headers(response), response.get("body") or ""
 
     def api_event(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        caller: str | None = None,
-        query: dict[str, str] | None = None,
-        headers: dict[str, str] | None = None,
+        self, method: str, path: str, body: Any = None, caller: str | None = None, **more: dict[str, str] | None
     ) -> tuple[str, dict[str, Any]]:
-        """(function, event) of one API request, as API Gateway would hand it over."""
-        route, params, _known = apigw.match(self.stack.routes, method, path)
-        assert route is not None, f"no route {method} {path}"
-        hdrs = dict(headers or {})
-        if caller:
-            hdrs["Authorization"] = f"Bearer {caller}"
-        raw = b""
-        if isinstance(body, dict):
-            raw = json.dumps(body).encode()
-            hdrs.setdefault("Content-Type", "application/json")
-        elif isinstance(body, str):
-            raw = body.encode()
-        return route.function, apigw.event(route, method, path, params, urlencode(query or {}), hdrs, raw)
+        """(function, event) of one API request, as API Gateway would hand it over (``query``, ``headers``:
+        as ``apigw.request`` takes them)."""
+        route, event = apigw.request(self.stack.routes, method, path, body, caller, **more)
+        return route.function, event
 
     def run_job(self) -> dict[str, Any]:
         """One run of the scheduled job (RemindFunction) with the whole of its configured timeout to spend
@@ -245,13 +219,7 @@ def bench_seed(now: datetime | None = None) -> dict[str, Any]:
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise TimeoutError(f"timed out waiting for {what}")
+    return client.wait_for(predicate, timeout, what, every=0.02, error=TimeoutError)
 
 
 def execution_arn(bench: Bench, invitation_id: str) -> str:

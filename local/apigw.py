@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 import uuid
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from .template import Route
 
@@ -69,6 +70,39 @@ def event(
         "body": text or None,
         "isBase64Encoded": encoded,
     }
+
+
+def request(
+    routes: list[Route],
+    method: str,
+    path: str,
+    body: Any = None,
+    caller: str | None = None,
+    query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[Route, dict[str, Any]]:
+    """The route of one request and the event API Gateway hands its function. ``caller`` is the bearer (the
+    local stand-in for Cognito); a dict or list ``body`` is sent as JSON, a str as UTF-8, bytes as they are."""
+    route, params, known = match(routes, method, path)
+    assert route is not None, f"no route {method} {path} in template.yaml (path known: {known})"
+    sent = dict(headers or {})
+    if caller:
+        sent["Authorization"] = f"Bearer {caller}"
+    if isinstance(body, dict | list):
+        raw = json.dumps(body).encode()
+        sent.setdefault("Content-Type", "application/json")
+    elif isinstance(body, str):
+        raw = body.encode()
+    else:
+        raw = body or b""
+    return route, event(route, method, path, params, urlencode(query or {}), sent, raw)
+
+
+def response_headers(response: dict[str, Any]) -> dict[str, str]:
+    """The headers of a function's response, the multi-valued ones joined as HTTP sends them."""
+    headers = dict(response.get("headers") or {})
+    headers.update({k: ", ".join(v) for k, v in (response.get("multiValueHeaders") or {}).items()})
+    return headers
 
 
 def unauthorized() -> dict[str, Any]:

@@ -111,10 +111,7 @@ class Front(BaseHTTPRequestHandler):
                 response = {"statusCode": 502, "body": '{"message": "Internal server error"}'}
         out = response.get("body") or ""
         raw = out.encode() if not response.get("isBase64Encoded") else base64.b64decode(out)
-        resp_headers = dict(response.get("headers") or {})
-        for key, values in (response.get("multiValueHeaders") or {}).items():
-            resp_headers[key] = ", ".join(values)
-        self._send(int(response.get("statusCode", 502)), raw, resp_headers)
+        self._send(int(response.get("statusCode", 502)), raw, apigw.response_headers(response))
 
     def _local(self, path: str, body: bytes) -> None:
         answer = jobs.handle(self.stack, self.command, path, body)  # the clock, the scheduled job, SES events

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -13,6 +11,7 @@ from urllib.parse import urlencode
 import boto3
 
 from local import apigw
+from local.client import wait_for
 from local.stack import OUTBOX, Stack
 
 
@@ -34,34 +33,13 @@ class Api:
         self.stack = stack
 
     def call(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        caller: str | None = None,
-        query: dict[str, str] | None = None,
-        headers: dict[str, str] | None = None,
+        self, method: str, path: str, body: Any = None, caller: str | None = None, **more: dict[str, str] | None
     ) -> Reply:
-        route, params, known = apigw.match(self.stack.routes, method, path)
-        assert route is not None, f"no route {method} {path} in template.yaml (path known: {known})"
-        hdrs = dict(headers or {})
-        if caller:
-            hdrs["Authorization"] = f"Bearer {caller}"
-        if isinstance(body, dict | list):
-            raw = json.dumps(body).encode()
-            hdrs.setdefault("Content-Type", "application/json")
-        elif isinstance(body, str):
-            raw = body.encode()
-        else:
-            raw = body or b""
-        if not route.public and not caller:
-            response = apigw.unauthorized()
-        else:
-            event = apigw.event(route, method, path, params, urlencode(query or {}), hdrs, raw)
-            response = self.stack.invoke(route.function, event)
-        headers = dict(response.get("headers") or {})
-        headers.update({k: ", ".join(v) for k, v in (response.get("multiValueHeaders") or {}).items()})
-        return Reply(int(response["statusCode"]), headers, response.get("body") or "")
+        """One request (``query``, ``headers``: as ``apigw.request`` takes them); API Gateway itself refuses
+        a private route without a bearer."""
+        route, event = apigw.request(self.stack.routes, method, path, body, caller, **more)
+        response = apigw.unauthorized() if not route.public and not caller else self.stack.invoke(route.function, event)
+        return Reply(int(response["statusCode"]), apigw.response_headers(response), response.get("body") or "")
 
     # the routes by name -------------------------------------------------------------------
 
@@ -83,16 +61,6 @@ class Api:
 
     def summary(self, caller: str, account: str) -> Reply:
         return self.call("GET", f"/accounts/{account}", caller=caller)
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 TOKEN = re.compile(r"token=([0-9a-f]{32}\.[A-Za-z0-9_-]{43})")
