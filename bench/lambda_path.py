@@ -57,13 +57,10 @@ def _layer_names() -> list[str]:
     return names
 
 
-def build() -> Path:
-    """(Re)make the folder of links; returns it. Cheap: links only."""
-    if FOLDER.exists():
-        shutil.rmtree(FOLDER)
-    FOLDER.mkdir(parents=True)
-    (FOLDER / "paid_invites").symlink_to(ROOT / "layers" / "core" / "paid_invites")
-    todo, seen = [*_layer_names(), *RUNTIME_AND_POWERTOOLS], set()
+def link_distributions(names: list[str], target: Path) -> set[str]:
+    """Link the top-level modules of the distributions ``names`` and of all they depend on into ``target``
+    (a module already there is kept); the modules linked."""
+    todo, seen, linked = list(names), set(), set()
     while todo:
         name = todo.pop().lower().replace("_", "-")
         if name in seen:
@@ -74,6 +71,17 @@ def build() -> Path:
         for module in _top_level(dist):
             source = Path(str(dist.locate_file(module)))
             source = source if source.exists() else source.with_suffix(".py")
-            if source.exists() and not (FOLDER / source.name).exists():
-                (FOLDER / source.name).symlink_to(source)
+            if source.exists() and not (target / source.name).exists():
+                (target / source.name).symlink_to(source)
+                linked.add(module)
+    return linked
+
+
+def build() -> Path:
+    """(Re)make the folder of links; returns it. Cheap: links only."""
+    if FOLDER.exists():
+        shutil.rmtree(FOLDER)
+    FOLDER.mkdir(parents=True)
+    (FOLDER / "paid_invites").symlink_to(ROOT / "layers" / "core" / "paid_invites")
+    link_distributions([*_layer_names(), *RUNTIME_AND_POWERTOOLS], FOLDER)
     return FOLDER

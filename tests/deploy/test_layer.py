@@ -25,55 +25,16 @@ from pathlib import Path
 
 import pytest
 
+from bench import lambda_path
 from local.template import ROOT
 
 from .sam import transformed
 
 LAYER = ROOT / "layers" / "core"
-# What the Lambda runtime (python3.12) and the Powertools layer put on the path, as distributions
-RUNTIME_AND_POWERTOOLS = ["boto3", "aws-lambda-powertools", "pydantic", "aws-xray-sdk", "fastjsonschema"]
 # Compiled modules with a pure-Python fallback (MarkupSafe's speedups): harmless when built for x86
 OPTIONAL_NATIVE = re.compile(r"markupsafe/_speedups\..*\.so$")
 
 pytestmark = pytest.mark.slow
-
-
-def requirement_names(dist: md.Distribution) -> list[str]:
-    names = []
-    for requirement in dist.requires or []:
-        if "extra ==" in requirement:
-            continue
-        names.append(re.split(r"[\s;<>=!~\[(]", requirement, maxsplit=1)[0])
-    return names
-
-
-def top_level(dist: md.Distribution) -> set[str]:
-    found = set()
-    for file in dist.files or []:
-        first = file.parts[0]
-        if first.endswith((".dist-info", ".egg-info", ".pth")) or first in ("..", "__pycache__", "bin"):
-            continue
-        found.add(first.removesuffix(".py") if len(file.parts) == 1 else first)
-    return found
-
-
-def stand_in_for_runtime(target: Path) -> set[str]:
-    """Link the top-level modules of the runtime's and the Powertools layer's distributions into target."""
-    todo, seen, linked = list(RUNTIME_AND_POWERTOOLS), set(), set()
-    while todo:
-        name = todo.pop().lower().replace("_", "-")
-        if name in seen:
-            continue
-        seen.add(name)
-        dist = md.distribution(name)
-        todo += requirement_names(dist)
-        for module in top_level(dist):
-            source = Path(str(dist.locate_file(module)))
-            source = source if source.exists() else source.with_suffix(".py")
-            if source.exists() and not (target / source.name).exists():
-                (target / source.name).symlink_to(source)
-                linked.add(module)
-    return linked
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +52,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("runtime")
-    linked = stand_in_for_runtime(target)
+    # the runtime's and the Powertools layer's distributions, linked as for the cold start (bench/lambda_path.py)
+    linked = lambda_path.link_distributions(lambda_path.RUNTIME_AND_POWERTOOLS, target)
     assert {"boto3", "botocore", "aws_lambda_powertools", "pydantic", "aws_xray_sdk"} <= linked
     assert not linked & {"paid_invites", "pynamodb", "jinja2", "markupsafe"}, "those must come from our layer"
     return target
