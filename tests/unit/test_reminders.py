@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from paid_invites import reminders
-from paid_invites.invitations import ACCEPTED, BOUNCED, EXPIRED, PENDING, REVOKED, Invitation
+from paid_invites.invitations import ACCEPTED, BOUNCED, EXPIRED, REVOKED, Invitation
 
-SENT = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+from .builders import NOW, invitation
+
+SENT = NOW  # the e-mail goes out at the builders' now
 DEFAULT = reminders.cadence("3,7", 2, 30 * 24 * 3600)
 
 
@@ -19,21 +20,10 @@ def days(n: float) -> timedelta:
 
 
 def sent_invitation(**changes: object) -> Invitation:
-    inv = Invitation(
-        id="0123456789abcdef0123456789abcdef",
-        account_id="acme",
-        email="jan@devries.example",
-        user_type="licensed",
-        role="member",
-        inviter_id="u-arno",
-        inviter_name="Arno Admin",
-        org_name="Acme B.V.",
-        status=PENDING,
-        created_at=SENT,
-        expires_at=SENT + days(30),
-        sent_at=SENT,
-    )
-    return replace(inv, **changes)  # type: ignore[arg-type]
+    """The builders' pending invitation, its e-mail sent at SENT (no link secret: the cadence needs none)."""
+    sent = {"created_at": SENT, "expires_at": SENT + days(30), "sent_at": SENT, "token_hash": None}
+    inv, _secret = invitation(**{**sent, **changes})
+    return inv
 
 
 def test_offsets_are_days_after_the_send_ascending() -> None:
