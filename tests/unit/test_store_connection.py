@@ -27,16 +27,30 @@ print(json.dumps({"first": first, "tables": {model.__name__: model.Meta.table_na
 """
 
 
-def run_fresh() -> dict[str, object]:
+# The bulk import's models: in their own table, on the same client as the others.
+IMPORTS_SCRIPT = """
+import json
+from paid_invites.store import imports, models as m
+from paid_invites.store import repository as repo
+first = repo.key_item(imports.ImportChunkModel, "chunk#x#0")._get_connection().table_name
+models = [imports.ImportModel, imports.ImportChunkModel, *(model for ms in m.MODELS.values() for model in ms)]
+clients = {id(model._get_connection().connection.client) for model in models}
+print(json.dumps({"first": first, "tables": {model.__name__: model.Meta.table_name for model in models[:2]},
+                  "clients": len(clients)}))
+"""
+
+
+def run_fresh(script: str = SCRIPT) -> dict[str, object]:
     env = {
         "PATH": os.environ.get("PATH", ""),
         "AWS_DEFAULT_REGION": "eu-west-1",
         "AWS_ACCESS_KEY_ID": "x",
         "AWS_SECRET_ACCESS_KEY": "x",
         **TABLES,
+        "IMPORTS_TABLE": "stack-imports",
     }
     done = subprocess.run(  # noqa: S603 - our interpreter, our code
-        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60, check=False
     )
     assert done.returncode == 0, done.stderr
     result: dict[str, object] = json.loads(done.stdout)
@@ -61,4 +75,13 @@ def test_every_model_is_bound_and_all_share_one_client() -> None:
         "DailyCountModel": "stack-invitations",
         "LedgerModel": "stack-ledger",
     }
+    assert result["clients"] == 1
+
+
+def test_the_import_models_used_first_thing_are_bound_to_the_imports_table_and_share_the_one_client() -> None:
+    # Given a fresh container, When an import chunk is written to before anything else
+    result = run_fresh(IMPORTS_SCRIPT)
+    # Then it goes to the stack's imports table, and every model, the import ones too, uses one client
+    assert result["first"] == "stack-imports"
+    assert result["tables"] == {"ImportModel": "stack-imports", "ImportChunkModel": "stack-imports"}
     assert result["clients"] == 1

@@ -9,7 +9,6 @@ done yet, so a retried chunk is counted once. Items expire (TTL) ``RETENTION`` a
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,20 +22,28 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import UpdateError
-from pynamodb.models import Model
+from pynamodb.connection.table import TableConnection
 
 from .. import clock
 from ..config import Settings, get_settings
 from ..invitations import Invitation
 from . import models as m
-from .repository import Tx, TxCancelled, key_item, read_many, to_invitation
+from .repository import Tx, TxCancelled, key_item, read_many, to_invitation, update_if
 
 RETENTION = timedelta(days=90)
 RUNNING, COMPLETED, FAILED = "running", "completed", "failed"
 
 
-class ImportModel(Model):
+class _ImportsModel(m._Model):
+    """Bound to the imports table and to the container's one DynamoDB client on first use (``models._Model``)."""
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        bind()
+        return super()._get_connection()
+
+
+class ImportModel(_ImportsModel):
     class Meta:
         table_name = "imports"
 
@@ -62,7 +69,7 @@ class ImportModel(Model):
         return f"import#{import_id}"
 
 
-class ImportChunkModel(Model):
+class ImportChunkModel(_ImportsModel):
     class Meta:
         table_name = "imports"
 
@@ -90,12 +97,8 @@ def bind() -> None:
     settings = get_settings()
     if settings == _bound:
         return
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    models: tuple[type[Model], ...] = (ImportModel, ImportChunkModel)
-    for model in models:
-        model.Meta.table_name = settings.imports_table
-        model.Meta.region = region
-        model._connection = None
+    for model in (ImportModel, ImportChunkModel):
+        m.point(model, settings.imports_table)
     m.bind()
     _bound = settings
 
@@ -168,7 +171,6 @@ def _chunk(item: ImportChunkModel) -> Chunk:
 
 def create(record: ImportRecord, chunks: list[list[dict[str, Any]]]) -> None:
     """The chunks first, then the import item: an import that can be read has all its rows."""
-    bind()
     expiration = record.created_at + RETENTION
     with ImportChunkModel.batch_write() as batch:
         for number, rows in enumerate(chunks):
@@ -206,7 +208,7 @@ def get(import_id: str) -> ImportRecord | None:
 
 def read(import_ids: list[str], chunks: list[tuple[str, int]]) -> list[ImportRecord | Chunk | None]:
     """Imports and chunks in one strongly consistent batched read, in the order asked."""
-    bind()
+    bind()  # read_many takes the table names from the models
     keys: list[Any] = [(ImportModel, ImportModel.key(i)) for i in import_ids]
     keys += [(ImportChunkModel, ImportChunkModel.key(i, n)) for i, n in chunks]
     items = read_many(keys)
@@ -223,9 +225,8 @@ def read(import_ids: list[str], chunks: list[tuple[str, int]]) -> list[ImportRec
 
 def begin_attempt(import_id: str, number: int, now: datetime) -> Chunk | None:
     """Count an attempt at a chunk not done yet (the first one's time is kept); None when it is done."""
-    bind()
     item = key_item(ImportChunkModel, ImportChunkModel.key(import_id, number))
-    updated = _update(
+    updated = update_if(
         item,
         [
             ImportChunkModel.attempts.add(1),
@@ -238,7 +239,6 @@ def begin_attempt(import_id: str, number: int, now: datetime) -> Chunk | None:
 
 def finish_chunk(import_id: str, number: int, results: list[dict[str, Any]], total_rows: int) -> bool:
     """Store a chunk's results and add them to the import's counters, once. False if it was done already."""
-    bind()
     created = sum(1 for r in results if r["status"] == "created")
     tx = Tx()
     tx.update(
@@ -268,8 +268,7 @@ def finish_chunk(import_id: str, number: int, results: list[dict[str, Any]], tot
 
 def complete_if_all_processed(import_id: str, now: datetime) -> bool:
     """The chunk that brings ``processed`` to the total marks the import completed."""
-    bind()
-    return _update(
+    return update_if(
         key_item(ImportModel, ImportModel.key(import_id)),
         [ImportModel.status.set(COMPLETED), ImportModel.finished_at.set(clock.iso(now))],
         (ImportModel.status == RUNNING) & (ImportModel.processed == ImportModel.total_rows),
@@ -278,8 +277,7 @@ def complete_if_all_processed(import_id: str, now: datetime) -> bool:
 
 def fail(import_id: str, code: str, message: str, now: datetime) -> bool:
     """Mark a running import failed, with why (the workflow's own failure step keeps what is set here)."""
-    bind()
-    return _update(
+    return update_if(
         key_item(ImportModel, ImportModel.key(import_id)),
         [
             ImportModel.status.set(FAILED),
@@ -289,17 +287,6 @@ def fail(import_id: str, code: str, message: str, now: datetime) -> bool:
         ],
         ImportModel.status == RUNNING,
     )
-
-
-def _update(item: Model, actions: list[Any], condition: Any) -> bool:
-    """One conditional UpdateItem (the item takes the new values); False when the condition failed."""
-    try:
-        item.update(actions=actions, condition=condition)
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
 
 
 def open_invitations(account_id: str, emails: list[str]) -> dict[str, Invitation]:

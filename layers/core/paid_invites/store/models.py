@@ -289,10 +289,14 @@ def bind(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     if settings == _bound:
         return
-    region = _region()
     for attr, models in MODELS.items():
         for model in models:
-            model.Meta.table_name = getattr(settings, attr)
-            model.Meta.region = region
-            model._connection = None
+            point(model, getattr(settings, attr))
     _bound = settings
+
+
+def point(model: type[Model], table_name: str) -> None:
+    """Point one model at a table in this container's region; its next use connects anew."""
+    model.Meta.table_name = table_name
+    model.Meta.region = _region()
+    model._connection = None

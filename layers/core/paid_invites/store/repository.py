@@ -430,13 +430,18 @@ def log(kind: str, actor: str, at: datetime, **extra: str) -> Any:
 def update_invitation(invitation_id: str, actions: list[Any], condition: Any = None) -> Invitation | None:
     """One conditional UpdateItem; the new invitation, or None when the condition failed."""
     item = key_item(m.InvitationModel, invitation_id)
+    return to_invitation(item) if update_if(item, actions, condition) else None
+
+
+def update_if(item: Model, actions: list[Any], condition: Any = None) -> bool:
+    """One conditional UpdateItem (the item takes the new values); False when the condition failed."""
     try:
         item.update(actions=actions, condition=condition)
     except UpdateError as error:
         if error.cause_response_code == "ConditionalCheckFailedException":
-            return None
+            return False
         raise
-    return to_invitation(item)
+    return True
 
 
 def accepted_condition() -> Any:
