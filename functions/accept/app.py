@@ -6,7 +6,6 @@ import json
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -16,13 +15,10 @@ from paid_invites.errors import AcceptRefused, DomainError, TransientError
 from paid_invites.http import FrontendCors, error
 from paid_invites.invitations import split_token
 from paid_invites.money import Money
+from paid_invites.observability import powertools
 from paid_invites.store import repository as repo
 
-logger = Logger()
-# X-Ray traces every AWS call through botocore (pynamodb's too); patching pynamodb as well (patch_all) would
-# record each DynamoDB call a second time and parse its response again
-tracer = Tracer(patch_modules=("botocore",))
-metrics = Metrics()
+logger, tracer, metrics = powertools()
 app = APIGatewayRestResolver(cors=FrontendCors())
 PATH = "/invitations/accept"
 # Relative, so that the pages work under any base path (a stage prefix, a custom domain mapping).

@@ -6,11 +6,11 @@ import json
 import re
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paid_invites import lifecycle
+from paid_invites.observability import powertools
 
 ADDRESS = re.compile(r"([^\s:@,'\"])[^\s:@,'\"]*@")
 
@@ -20,11 +20,7 @@ def masked(outcome: dict[str, Any]) -> dict[str, Any]:
     return {**outcome, "actions": [ADDRESS.sub(r"\1***@", str(a)) for a in outcome.get("actions", [])]}
 
 
-logger = Logger()
-# X-Ray traces every AWS call through botocore (pynamodb's too); patching pynamodb as well (patch_all) would
-# record each DynamoDB call a second time and parse its response again
-tracer = Tracer(patch_modules=("botocore",))
-metrics = Metrics()
+logger, tracer, metrics = powertools()
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -2,9 +2,9 @@
 
 import base64
 import hashlib
+from collections.abc import Callable
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
@@ -25,12 +25,9 @@ from paid_invites.contract import (
 from paid_invites.http import FrontendCors, caller_id, install_error_handlers, json_response, unsupported_media
 from paid_invites.idempotency import run_once
 from paid_invites.invitations import Invitee
+from paid_invites.observability import powertools
 
-logger = Logger()
-# X-Ray traces every AWS call through botocore (pynamodb's too); patching pynamodb as well (patch_all) would
-# record each DynamoDB call a second time and parse its response again
-tracer = Tracer(patch_modules=("botocore",))
-metrics = Metrics()
+logger, tracer, metrics = powertools()
 app = APIGatewayRestResolver(enable_validation=True, cors=FrontendCors())
 install_error_handlers(app)
 
@@ -100,24 +97,28 @@ def get_invitation(accountId: AccountId, invitationId: InvitationId) -> dict[str
     return service.public_invitation(service.get_invitation(caller_id(app), accountId, invitationId))
 
 
+def _change(
+    verb: str, metric: str, change: Callable[[str, str, str], Any], account: str, invitation: str
+) -> Response[str]:
+    """Resend or revoke one invitation, once per Idempotency-Key; the answer is the invitation afterwards."""
+
+    def action() -> dict[str, Any]:
+        metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+        return service.public_invitation(change(caller_id(app), account, invitation))
+
+    return _once(f"{verb}:{account}:{invitation}", {}, action)
+
+
 @app.post("/accounts/<accountId>/invitations/<invitationId>/resend", responses=ok(InvitationOut))
 @tracer.capture_method
 def resend_invitation(accountId: AccountId, invitationId: InvitationId) -> Response[str]:
-    def action() -> dict[str, Any]:
-        metrics.add_metric(name="InvitationsResent", unit=MetricUnit.Count, value=1)
-        return service.public_invitation(service.resend(caller_id(app), accountId, invitationId))
-
-    return _once(f"resend:{accountId}:{invitationId}", {}, action)
+    return _change("resend", "InvitationsResent", service.resend, accountId, invitationId)
 
 
 @app.delete("/accounts/<accountId>/invitations/<invitationId>", responses=ok(InvitationOut))
 @tracer.capture_method
 def revoke_invitation(accountId: AccountId, invitationId: InvitationId) -> Response[str]:
-    def action() -> dict[str, Any]:
-        metrics.add_metric(name="InvitationsRevoked", unit=MetricUnit.Count, value=1)
-        return service.public_invitation(service.revoke(caller_id(app), accountId, invitationId))
-
-    return _once(f"revoke:{accountId}:{invitationId}", {}, action)
+    return _change("revoke", "InvitationsRevoked", service.revoke, accountId, invitationId)
 
 
 @app.get("/accounts/<accountId>", responses=ok(AccountSummary))

@@ -5,17 +5,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paid_invites import service
+from paid_invites.observability import powertools
 
-logger = Logger()
-# X-Ray traces every AWS call through botocore (pynamodb's too); patching pynamodb as well (patch_all) would
-# record each DynamoDB call a second time and parse its response again
-tracer = Tracer(patch_modules=("botocore",))
-metrics = Metrics()
+logger, tracer, metrics = powertools()
 SAFETY_MS = 5_000  # stop taking new work this long before the function's timeout
 
 
