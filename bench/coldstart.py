@@ -45,6 +45,7 @@ from .stack import ADMIN, ORG, PARAMETERS, Bench, paid, wait_for
 CHILD = Path(__file__).with_name("coldstart_child.py")
 RATIO_TARGET = 1.25
 RSS_TARGET_MB = 90
+SAM_BUILDER = "the layer as BuildMethod: python3.12 would ship it"  # figure 1's comparison row
 
 
 @dataclass
@@ -74,6 +75,22 @@ class Result:
     @property
     def peak_mb(self) -> float:
         return max(self.rss_kb) / 1024
+
+    def add(self, floor_start: float, floor: dict[str, Any], ours_start: float, ours: dict[str, Any]) -> None:
+        """One pair of samples: the floor's process and ours (the children's BENCH-RESULT readings)."""
+        self.floor.append(floor["done"] - floor_start)
+        self.floor_rss_kb.append(floor["max_rss_kb"])
+        self.ours.append(ours["done"] - ours_start)
+        self.imports.append(ours["ready"] - ours_start)
+        self.invoke.append(ours["done"] - ours["ready"])
+        self.rss_kb.append(ours["max_rss_kb"])
+        self.outcomes.append(ours["outcome"])
+        self.cpu.append(ours["cpu_done"])
+        self.floor_cpu.append(floor["cpu_done"])
+
+    def summary(self) -> str:
+        ours, floor = statistics.median(self.ours) * 1000, statistics.median(self.floor) * 1000
+        return f"{ours:.0f} ms vs floor {floor:.0f} ms ({self.ratio:.2f}), {self.peak_mb:.0f} MB"
 
 
 @dataclass
@@ -280,7 +297,7 @@ def _spawn(mode: str, case: dict[str, Any], env: dict[str, str]) -> tuple[float,
     try:
         started = time.perf_counter()
         child = subprocess.run(  # noqa: S603 - our interpreter, our script
-            [sys.executable, "-I", "-S", str(CHILD), mode, f.name],
+            [sys.executable, "-I", "-S", "-B", str(CHILD), mode, f.name],  # -B: /opt and /var/task are read-only
             env=env,
             capture_output=True,
             text=True,
@@ -321,7 +338,7 @@ def run(bench: Bench, samples: int = 10, progress: Any = None, extra_env: dict[s
 
 def _run(bench: Bench, samples: int, progress: Any, daemon: str, extra_env: dict[str, str]) -> Figure:
     template = _template()
-    opt = lambda_path.build()
+    opt, runtime = lambda_path.build(), lambda_path.runtime()
     prepared, skipped = cases(bench, samples + 2)
     results = []
     for key, (what, events) in prepared.items():
@@ -334,42 +351,41 @@ def _run(bench: Bench, samples: int, progress: Any, daemon: str, extra_env: dict
             "function_arn": fn.arn,
             "memory_mb": int(props.get("MemorySize", 128)),
             "timeout_s": int(props.get("Timeout", 3)),
-            "path": [str(fn.code_uri), str(opt)],
         }
 
-        def case(event: dict[str, Any], services: list[str] | None = None) -> dict[str, Any]:
-            return {**base, "event": event, "services": services or [], "request_id": str(uuid.uuid4())}  # noqa: B023
+        def case(event: dict[str, Any], layer: Path | None, services: list[str] | None = None) -> dict[str, Any]:
+            path = [str(fn.code_uri), *([str(layer)] if layer else []), str(runtime)]  # noqa: B023
+            request = {"event": event, "services": services or [], "request_id": str(uuid.uuid4()), "path": path}
+            return {**base, **request}  # noqa: B023
 
         if logical_id == "RemindFunction":
             _due_reminder(0)
-        _s, discovered = _spawn("discover", case(events[0]), env)
+        _s, discovered = _spawn("discover", case(events[0], opt), env)
         _quiet(bench)
-        services = discovered["services"]
-        result = Result(key, what, services, int(props.get("MemorySize", 128)))
-        for n, event in enumerate(events[1:]):
-            if logical_id == "RemindFunction":
-                _due_reminder(n + 1)
-            floor_start, floor = _spawn("floor", case(event, services), env)
-            ours_start, ours = _spawn("ours", case(event), env)
-            _quiet(bench)
-            if n == 0:
-                continue  # the warm-up pair: page cache, .pyc files
-            result.floor.append(floor["done"] - floor_start)
-            result.floor_rss_kb.append(floor["max_rss_kb"])
-            result.ours.append(ours["done"] - ours_start)
-            result.imports.append(ours["ready"] - ours_start)
-            result.invoke.append(ours["done"] - ours["ready"])
-            result.rss_kb.append(ours["max_rss_kb"])
-            result.outcomes.append(ours["outcome"])
-            result.cpu.append(ours["cpu_done"])
-            result.floor_cpu.append(floor["cpu_done"])
+        result = Result(key, what, discovered["services"], int(props.get("MemorySize", 128)))
+
+        def measure(result: Result, layer: Path, events: list[dict[str, Any]]) -> None:
+            for n, event in enumerate(events):
+                if logical_id == "RemindFunction":  # noqa: B023
+                    _due_reminder(n + 1)
+                floor_start, floor = _spawn("floor", case(event, None, result.services), env)  # noqa: B023
+                ours_start, ours = _spawn("ours", case(event, layer), env)  # noqa: B023
+                _quiet(bench)
+                if n == 0:
+                    continue  # the warm-up pair: the page cache
+                result.add(floor_start, floor, ours_start, ours)
+
+        measure(result, opt, events[1:])
         results.append(result)
         if progress:
-            progress(
-                f"cold start {key}: {statistics.median(result.ours) * 1000:.0f} ms vs floor "
-                f"{statistics.median(result.floor) * 1000:.0f} ms ({result.ratio:.2f}), {result.peak_mb:.0f} MB"
-            )
-    naive = _naive(bench, template, opt, daemon, samples, extra_env)
+            progress(f"cold start {key}: {result.summary()}")
+        if logical_id == "AcceptFunction" and key == logical_id:  # the GET page changes nothing: same events
+            sam = Result(f"{key}, {SAM_BUILDER}", what, result.services, result.memory_mb)
+            measure(sam, lambda_path.build(sam_python_builder=True), events[1:])
+            results.append(sam)
+            if progress:
+                progress(f"cold start {sam.function}: {sam.summary()}")
+    naive = _naive(bench, template, (opt, runtime), daemon, samples, extra_env)
     if progress:
         progress(f"cold start reference (boto3, Powertools, pynamodb, Jinja2): {naive.ratio:.2f} x floor")
     environment = (
@@ -381,24 +397,19 @@ def _run(bench: Bench, samples: int, progress: Any, daemon: str, extra_env: dict
     return Figure(results, samples, environment, skipped, naive)
 
 
-def _naive(bench: Bench, template: Template, opt: Path, daemon: str, samples: int, extra_env: dict[str, str]) -> Result:
+def _naive(bench: Bench, template: Template, layers: tuple[Path, Path], daemon: str, samples: int,
+           extra_env: dict[str, str]) -> Result:  # fmt: skip
     """The reference the issue quotes: importing boto3, Powertools (Logger, Metrics, Tracer), pynamodb and
     Jinja2 and creating the accept function's client, beside the floor; no handler, no invocation."""
     fn = template.functions()["AcceptFunction"]
     env = {**_environment(bench, "AcceptFunction", template, daemon), **extra_env}
-    case = {"function_name": "AcceptFunction", "path": [str(fn.code_uri), str(opt)], "services": ["dynamodb"]}
+    opt, runtime = (str(p) for p in layers)
+    case = {"function_name": "AcceptFunction", "path": [str(fn.code_uri), opt, runtime], "services": ["dynamodb"]}
+    floor_case = {**case, "path": [str(fn.code_uri), runtime]}
     result = Result("reference", "import boto3, Powertools, pynamodb, Jinja2", ["dynamodb"], 0)
     for n in range(samples + 1):
-        floor_start, floor = _spawn("floor", case, env)
+        floor_start, floor = _spawn("floor", floor_case, env)
         naive_start, naive = _spawn("naive", case, env)
-        if n == 0:
-            continue
-        result.floor.append(floor["done"] - floor_start)
-        result.ours.append(naive["done"] - naive_start)
-        result.imports.append(naive["done"] - naive_start)
-        result.invoke.append(0.0)
-        result.rss_kb.append(naive["max_rss_kb"])
-        result.floor_rss_kb.append(floor["max_rss_kb"])
-        result.cpu.append(naive["cpu_done"])
-        result.floor_cpu.append(floor["cpu_done"])
+        if n:  # the first pair warms the page cache
+            result.add(floor_start, floor, naive_start, naive)
     return result

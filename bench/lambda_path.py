@@ -1,31 +1,42 @@
-"""What a function sees on Lambda, as one folder of links: our layer, the Powertools layer and the runtime.
+"""What a function sees on Lambda, as two folders: our layer as `sam build` makes it, and the Powertools
+layer and the runtime.
 
 On Lambda a function's ``sys.path`` is its own folder, then ``/opt/python`` (the layers, merged), then the
 runtime's packages; no site-packages of a virtualenv. The cold start runs in exactly that shape: a fresh
-``python -I -S`` (no site, no user site, no script folder) whose path is the function's folder and this
-folder, which links
+``python -I -S -B`` (no site, no user site, no script folder, and no ``.pyc`` written: ``/opt`` is
+read-only) whose path is the function's folder and two folders:
 
-- our layer: ``paid_invites`` (the working tree's) and the distributions ``layers/core/requirements.txt``
-  names, with their dependencies;
-- the AWS-published Powertools layer and the runtime: Powertools, pydantic, aws-xray-sdk, fastjsonschema,
-  boto3 and botocore, with theirs
+- ``opt-python``: our layer, built by its own Makefile (``layers/core/Makefile``, what ``sam build`` runs)
+  for this machine's interpreter, its files dated 1980-01-01 as they are when Lambda unpacks SAM's zip;
+- ``runtime``: links to what the AWS-published Powertools layer and the runtime bring (Powertools,
+  pydantic, aws-xray-sdk, fastjsonschema, boto3 and botocore, with theirs): this virtualenv's installed
+  copies, at the versions the project pins, their ``.pyc`` files valid (as AWS ships them).
 
-to this virtualenv's installed copies (the versions the project pins, compiled ``.pyc`` files included).
+Our layer's boto3 and botocore come first, as on Lambda; the floor's path is the function's folder and
+``runtime`` only (a function that only uses boto3 has no layer).
+
 So nothing the virtualenv holds for the tests and the local stack (moto, requests, Flask...) is importable,
 as on Lambda. ``tests/deploy/test_layer.py`` checks that the handlers import from such a path alone.
+``build(sam_python_builder=True)`` makes the layer as SAM's own ``BuildMethod: python3.12`` would instead
+(pip's timestamp-based ``.pyc`` files, none for our package): the comparison in figure 1.
 """
 
 from __future__ import annotations
 
 import importlib.metadata as md
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from local.template import ROOT
 
 FOLDER = ROOT / "build" / "bench" / "opt-python"
-LAYER_REQUIREMENTS = ROOT / "layers" / "core" / "requirements.txt"
+RUNTIME = ROOT / "build" / "bench" / "runtime"
+LAYER = ROOT / "layers" / "core"
+ZIP_DATE = 315532800  # 1980-01-01 UTC: the date SAM's zip gives every entry, so the files' date on Lambda
 RUNTIME_AND_POWERTOOLS = ["boto3", "aws-lambda-powertools", "pydantic", "aws-xray-sdk", "fastjsonschema"]
 
 
@@ -48,15 +59,6 @@ def _top_level(dist: md.Distribution) -> set[str]:
     return found
 
 
-def _layer_names() -> list[str]:
-    names = []
-    for raw in LAYER_REQUIREMENTS.read_text().splitlines():
-        line = raw.split("#", 1)[0].strip()
-        if line:
-            names.append(re.split(r"[\s;<>=!~\[(]", line, maxsplit=1)[0])
-    return names
-
-
 def link_distributions(names: list[str], target: Path) -> set[str]:
     """Link the top-level modules of the distributions ``names`` and of all they depend on into ``target``
     (a module already there is kept); the modules linked."""
@@ -77,11 +79,44 @@ def link_distributions(names: list[str], target: Path) -> set[str]:
     return linked
 
 
-def build() -> Path:
-    """(Re)make the folder of links; returns it. Cheap: links only."""
-    if FOLDER.exists():
-        shutil.rmtree(FOLDER)
-    FOLDER.mkdir(parents=True)
-    (FOLDER / "paid_invites").symlink_to(ROOT / "layers" / "core" / "paid_invites")
-    link_distributions([*_layer_names(), *RUNTIME_AND_POWERTOOLS], FOLDER)
-    return FOLDER
+def build_layer(target: Path, python: str = sys.executable) -> Path:
+    """``sam build`` for CoreLayer into ``target`` (its ``ARTIFACTS_DIR``), for ``python`` and this machine's
+    platform; the layer's ``python/`` folder."""
+    command = ["make", "-C", str(LAYER), "build-CoreLayer", f"ARTIFACTS_DIR={target}", f"PYTHON={python}"]
+    subprocess.run([*command, "PIP_TARGET_FLAGS="], check=True, timeout=300, capture_output=True)  # noqa: S603
+    return target / "python"
+
+
+def _sam_python_builder(target: Path) -> Path:
+    """What ``BuildMethod: python3.12`` makes: the requirements installed by pip (which compiles them to
+    timestamp-based ``.pyc`` files), the package copied as it is."""
+    python = target / "python"
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    into = ["--target", str(python), "-r", str(LAYER / "requirements.txt")]
+    subprocess.run([*pip, *into], check=True, timeout=300, capture_output=True)  # noqa: S603
+    shutil.copytree(LAYER / "paid_invites", python / "paid_invites", ignore=shutil.ignore_patterns("__pycache__"))
+    return python
+
+
+def build(sam_python_builder: bool = False) -> Path:
+    """(Re)make our layer's folder (``opt-python``, or ``opt-python-sam`` as SAM's own builder makes it),
+    dated as Lambda unpacks it; returns it."""
+    folder = FOLDER.with_name(FOLDER.name + "-sam") if sam_python_builder else FOLDER
+    staging = folder.with_name(folder.name + "-build")
+    for old in (folder, staging):
+        shutil.rmtree(old, ignore_errors=True)
+    layer = _sam_python_builder(staging) if sam_python_builder else build_layer(staging)
+    layer.rename(folder)
+    shutil.rmtree(staging)
+    for root, _dirs, files in os.walk(folder):  # unpacked from SAM's zip: every file dated 1980
+        for name in files:
+            os.utime(os.path.join(root, name), (ZIP_DATE, ZIP_DATE))
+    return folder
+
+
+def runtime() -> Path:
+    """(Re)make the folder of links to what the Powertools layer and the runtime bring; returns it."""
+    shutil.rmtree(RUNTIME, ignore_errors=True)
+    RUNTIME.mkdir(parents=True)
+    link_distributions(RUNTIME_AND_POWERTOOLS, RUNTIME)
+    return RUNTIME

@@ -1,11 +1,12 @@
 """The layer builds into the layout Lambda expects, and every handler imports from it alone.
 
 What is honest here: on Lambda a function sees its own folder, then /opt/python (our layer and the
-Powertools layer, merged), then the runtime (which brings boto3 and botocore). We build our layer as
-`sam build` does (the layer's requirements.txt installed into python/, the package copied beside them)
-and put, in a separate folder, only what the runtime and the AWS-published Powertools layer bring:
-boto3 and botocore, Powertools with pydantic, aws-xray-sdk and fastjsonschema, and their dependencies
-(taken from this virtualenv, at the versions the project pins). Then each handler is imported in a
+Powertools layer, merged), then the runtime (which brings boto3 and botocore). We build our layer with
+what `sam build` runs for it (layers/core/Makefile: the layer's requirements.txt installed into python/,
+the package copied beside them, every module compiled to a .pyc that stays valid in SAM's zip) and
+put, in a separate folder, only what the runtime and the AWS-published Powertools layer bring: boto3
+and botocore, Powertools with pydantic, aws-xray-sdk and fastjsonschema, and their dependencies (taken
+from this virtualenv, at the versions the project pins). Then each handler is imported in a
 fresh interpreter that has no site-packages: if our code needs anything else (pynamodb, jinja2, a
 template file), it must come from the layer we built, or the import fails.
 
@@ -16,9 +17,9 @@ holds no compiled code it cannot do without, which is checked too.
 from __future__ import annotations
 
 import importlib.metadata as md
+import importlib.util
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -39,14 +40,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`sam build` for CoreLayer (BuildMethod python3.12): requirements into python/, the package beside them."""
-    root = tmp_path_factory.mktemp("layer")
-    python = root / "python"
-    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile"]
-    target = ["--target", str(python), "-r", str(LAYER / "requirements.txt")]
-    subprocess.run([*pip, *target], check=True, timeout=120)  # noqa: S603 - our own interpreter and paths
-    shutil.copytree(LAYER / "paid_invites", python / "paid_invites", ignore=shutil.ignore_patterns("__pycache__"))
-    return python
+    """`sam build` for CoreLayer: its own Makefile (BuildMethod makefile), for this machine's interpreter."""
+    return lambda_path.build_layer(tmp_path_factory.mktemp("layer"))
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +60,22 @@ def test_the_layer_has_our_package_its_files_and_its_dependencies_under_python(b
         assert any((built / "paid_invites" / folder).iterdir()), f"{folder} is not in the layer"
     for package in ("pynamodb", "jinja2", "markupsafe"):
         assert (built / package / "__init__.py").is_file(), f"{package} is not in the layer"
+
+
+def test_every_module_of_the_layer_has_a_bytecode_file_that_survives_the_zip(built: Path) -> None:
+    # Given the built layer: SAM zips it with every entry dated 1980, and /opt is read-only on Lambda
+    sources = sorted(built.rglob("*.py"))
+    assert len(sources) > 200, "the SDK, pynamodb, Jinja2 and our package"
+    stale = []
+    for source in sources:
+        # When Python looks for the module's .pyc
+        cached = Path(importlib.util.cache_from_source(str(source)))
+        header = cached.read_bytes()[:16] if cached.exists() else b""
+        # Then there is one, hash-based and checked (PEP 552: flags 0b11), for exactly this source
+        flags = int.from_bytes(header[4:8], "little") if header else 0
+        if flags != 0b11 or header[8:16] != importlib.util.source_hash(source.read_bytes()):
+            stale.append(str(source.relative_to(built)))
+    assert stale == [], f"{len(stale)} modules would be compiled on every cold start, e.g. {stale[:5]}"
 
 
 def test_the_sdk_in_the_layer_is_a_matched_pinned_pair(built: Path) -> None:
