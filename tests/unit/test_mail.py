@@ -5,17 +5,30 @@ from __future__ import annotations
 from paid_invites import i18n, mail
 
 
-def test_a_name_ending_in_a_full_stop_is_not_followed_by_another() -> None:
-    # Given an organization whose name ends in a full stop, When its invitation e-mail is written
-    message = mail.render(
+def invitation(org: str, lang: str = "nl") -> mail.Mail:
+    return mail.render(
         "invitation",
         "jan@devries.example",
-        "nl",
-        org="Acme B.V.",
+        lang,
+        org=org,
         inviter="Arno",
         expires_on="31 december 2026",
         accept_url="https://x.example/accept?token=t",
     )
+
+
+def test_a_name_ending_in_a_full_stop_is_not_followed_by_another() -> None:
+    # Given an organization whose name ends in a full stop, When its invitation e-mail is written
+    message = invitation("Acme B.V.")
     # Then no sentence ends in "B.V.."
     assert "B.V.." not in message.text and "B.V.." not in message.html
     assert i18n.text("en", "accepted_body", email="a@b.example", org="Acme B.V.").endswith("Acme B.V.")
+
+
+def test_html_is_autoescaped_and_text_is_not() -> None:
+    # Given a name that carries markup, When the invitation e-mail is rendered
+    rendered = invitation("<b>Acme</b> & Co", "en")
+    # Then the HTML escapes it and the plain text keeps it as written
+    assert "&lt;b&gt;Acme&lt;/b&gt; &amp; Co" in rendered.html
+    assert "<b>Acme</b>" not in rendered.html
+    assert "<b>Acme</b> & Co" in rendered.text

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from paid_invites import mail, pages, templating
+from paid_invites import pages, templating
 
 
 def _modules(archive: Path) -> dict[str, str]:
@@ -31,20 +31,3 @@ def test_pages_render_from_the_compiled_modules_not_the_sources() -> None:
     # Given the pages' environment, When a template is loaded, Then it comes from the archive, not templates/
     template = templating.environment(Path(pages.__file__).parent).get_template("confirm.html")
     assert templating.ARCHIVE in str(template.filename)
-
-
-def test_html_is_autoescaped_and_text_is_not() -> None:
-    # Given a name that carries markup, When the invitation e-mail is rendered
-    rendered = mail.render(
-        "invitation",
-        "ann@example.com",
-        "en",
-        org="<b>Acme</b> & Co",
-        inviter="Ann",
-        expires_on="1 January 2027",
-        accept_url="https://example.com/a?token=x",
-    )
-    # Then the HTML escapes it and the plain text keeps it as written
-    assert "&lt;b&gt;Acme&lt;/b&gt; &amp; Co" in rendered.html
-    assert "<b>Acme</b>" not in rendered.html
-    assert "<b>Acme</b> & Co" in rendered.text
