@@ -95,5 +95,8 @@ def _bridged_invoke(
 
 
 def install(functions: dict[str, Function]) -> None:
+    from . import powertools_patches
+
+    powertools_patches.install()  # many invocations at once in one process: each thread its own request
     _functions.update(functions)
     LambdaSimpleBackend.invoke = _bridged_invoke  # type: ignore[method-assign]
