@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,3 +34,21 @@ def test_pages_render_from_the_compiled_modules_not_the_sources() -> None:
     # Given the pages' environment, When a template is loaded, Then it comes from the archive, not templates/
     template = templating.environment(Path(pages.__file__).parent).get_template("confirm.html")
     assert templating.ARCHIVE in str(template.filename)
+
+
+def test_threads_loading_the_same_template_at_once_all_get_it() -> None:
+    # Given fresh environments (nothing loaded yet) and twenty threads per template, released together
+    folder = Path(pages.__file__).parent
+    for _ in range(30):
+        fresh = templating.environment.__wrapped__(folder)
+        start = threading.Barrier(20, timeout=10)
+
+        def load(env: Any = fresh, barrier: threading.Barrier = start) -> str:
+            barrier.wait()
+            return str(env.get_template("confirm.html").name)
+
+        # When they all load the same template
+        with ThreadPoolExecutor(20) as pool:
+            names = list(pool.map(lambda _: load(), range(20)))
+        # Then every one of them has it
+        assert names == ["confirm.html"] * 20

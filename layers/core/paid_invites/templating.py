@@ -13,12 +13,14 @@ compile to.
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 EXTENSIONS = ("html", "txt")
 ARCHIVE = "compiled.zip"
+_loading = threading.Lock()
 
 
 def _environment(loader: Any) -> Any:
@@ -38,7 +40,16 @@ def environment(folder: Path) -> Any:
     """The environment of ``folder``'s compiled templates (built once per container)."""
     import jinja2
 
-    return _environment(jinja2.ModuleLoader(folder / ARCHIVE))
+    class Compiled(jinja2.ModuleLoader):  # type: ignore[misc]
+        """Jinja's loader of compiled templates, one load at a time: it imports a template's module and takes
+        it out of ``sys.modules`` again, which two threads loading the same template at once trip over (a
+        Lambda container handles one invocation at a time; the local stack serves requests on threads)."""
+
+        def load(self, environment: Any, name: str, globals: Any = None) -> Any:
+            with _loading:
+                return super().load(environment, name, globals)
+
+    return _environment(Compiled(folder / ARCHIVE))
 
 
 def compile_templates(folder: Path, target: Path | None = None) -> None:
