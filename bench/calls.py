@@ -18,12 +18,10 @@ from urllib.parse import urlencode
 
 from local.stack import OUTBOX
 from paid_invites import aws
-from paid_invites.invitations import PENDING, Invitation, new_id
-from paid_invites.store import models as m
-from paid_invites.store import repository as repo
+from paid_invites.invitations import PENDING, Invitation
 
 from . import counting
-from .stack import ADMIN, ORG, Bench, Invocation, finished, free, history, paid, wait_for
+from .stack import ADMIN, ORG, Bench, Invocation, finished, free, history, invitation, paid, save, wait_for
 
 TOKEN = re.compile(r"token=([0-9a-f]{32}\.[A-Za-z0-9_-]{43})")
 PENDING_TOTAL, DUE = 10_000, 50
@@ -218,37 +216,18 @@ def _pending(n: int, now: datetime) -> Invitation:
     """A pending invitation whose e-mail went out; the first 50 are due a reminder now, the rest later."""
     due_in = -timedelta(minutes=1 + n) if n < DUE else timedelta(hours=1 + n % 200)
     sent_at = (now + due_in - timedelta(days=3)).replace(microsecond=0)
-    return Invitation(
-        id=new_id(),
-        account_id=ORG,
-        email=f"person{n}@load.bench.example",
-        user_type="basic",
-        role="member",
-        inviter_id=ADMIN,
-        inviter_name="Adam Admin",
-        org_name="Bench B.V.",
-        status=PENDING,
-        created_at=sent_at,
-        expires_at=sent_at + timedelta(days=30),
-        sent_at=sent_at,
-    )
+    return invitation(f"person{n}@load.bench.example", PENDING, sent_at, user_type="basic", sent_at=sent_at)
+
+
+def _first_reminder(inv: Invitation) -> datetime:
+    assert inv.sent_at is not None
+    return inv.sent_at + timedelta(days=3)
 
 
 def reminders(bench: Bench, story: Story) -> None:
     """10,000 pending invitations written straight into the table (not through invites); 50 are due."""
     now = datetime.now(UTC)
-    client = repo._connection().client
-    table = m.InvitationModel.Meta.table_name
-    with counting.label("setup"):
-        plans = [_pending(n, now) for n in range(PENDING_TOTAL)]
-        for start in range(0, len(plans), 25):
-            batch = []
-            for inv in plans[start : start + 25]:
-                item = repo.from_invitation(inv)
-                assert inv.sent_at is not None
-                item.due_shard, item.due_at = repo.DUE_SHARD, inv.sent_at + timedelta(days=3)
-                batch.append({"PutRequest": {"Item": item.serialize()}})
-            client.batch_write_item(RequestItems={table: batch})
+    save([_pending(n, now) for n in range(PENDING_TOTAL)], due_at=_first_reminder)
     mark = bench.mark()
     report = bench.run_job()
     _quiet(bench)

@@ -33,14 +33,13 @@ from urllib.parse import urlencode
 from local.jobs import ses_event, sns_envelope
 from local.stack import LOCAL_PARAMETERS, OUTBOX
 from local.template import ROOT, Template
-from paid_invites.invitations import ACCEPTED, PENDING, Invitation, new_id
+from paid_invites.invitations import ACCEPTED, PENDING
 from paid_invites.proration import Subscription
-from paid_invites.store import models as m
 from paid_invites.store import repository as repo
 
-from . import counting, lambda_path
+from . import lambda_path
 from .calls import TOKEN
-from .stack import ADMIN, ORG, PARAMETERS, Bench, paid, wait_for
+from .stack import ADMIN, ORG, PARAMETERS, Bench, invitation, paid, save, wait_for
 
 CHILD = Path(__file__).with_name("coldstart_child.py")
 RATIO_TARGET = 1.25
@@ -148,33 +147,6 @@ def _environment(bench: Bench, logical_id: str, template: Template, daemon: str)
 # ---------------------------------------------------------------- the cases (one event per process)
 
 
-def _invitation(email: str, status: str, now: datetime, **extra: Any) -> Invitation:
-    created = now.replace(microsecond=0) - timedelta(minutes=5)
-    return Invitation(
-        id=new_id(),
-        account_id=ORG,
-        email=email,
-        user_type="licensed",
-        role="member",
-        inviter_id=ADMIN,
-        inviter_name="Adam Admin",
-        org_name="Bench B.V.",
-        status=status,
-        created_at=created,
-        expires_at=created + timedelta(days=30),
-        **extra,
-    )
-
-
-def _save(invitations: list[Invitation], due_at: datetime | None = None) -> None:
-    with counting.label("setup"), m.InvitationModel.batch_write() as batch:
-        for inv in invitations:
-            item = repo.from_invitation(inv)
-            if due_at is not None:
-                item.due_shard, item.due_at = repo.DUE_SHARD, due_at
-            batch.save(item)
-
-
 def _invite_and_tokens(bench: Bench, emails: list[str]) -> list[str]:
     status, _h, body = bench.api(
         "POST", f"/accounts/{ORG}/invitations", {"invitees": [{"email": e} for e in emails]}, caller=ADMIN
@@ -193,9 +165,8 @@ def _due_reminder(n: int) -> None:
     """One pending invitation whose first reminder is due now."""
     now = datetime.now(UTC)
     sent = now.replace(microsecond=0) - timedelta(days=3, minutes=1)
-    inv = _invitation(f"cold-remind-{n}@bench.example", PENDING, now, sent_at=sent)
-    inv.created_at, inv.expires_at, inv.user_type = sent, sent + timedelta(days=30), "basic"
-    _save([inv], due_at=sent + timedelta(days=3))
+    inv = invitation(f"cold-remind-{n}@bench.example", PENDING, sent, user_type="basic", sent_at=sent)
+    save([inv], due_at=lambda _: sent + timedelta(days=3))
 
 
 def cases(bench: Bench, count: int) -> tuple[dict[str, tuple[str, list[dict[str, Any]]]], dict[str, str]]:
@@ -233,8 +204,8 @@ def cases(bench: Bench, count: int) -> tuple[dict[str, tuple[str, list[dict[str,
         ],
     )
     # send-email: the invitation e-mail of a pending invitation (its workflow's task token)
-    mails = [_invitation(f"cold-mail-{i}@bench.example", PENDING, now) for i in range(count)]
-    _save(mails)
+    mails = [invitation(f"cold-mail-{i}@bench.example", PENDING, now - timedelta(minutes=5)) for i in range(count)]
+    save(mails)
     found["SendEmailFunction"] = (
         "the invitation e-mail",
         [{"kind": "invitation", "invitation_id": inv.id, "task_token": f"bench-{uuid.uuid4()}"} for inv in mails],
@@ -251,10 +222,10 @@ def cases(bench: Bench, count: int) -> tuple[dict[str, tuple[str, list[dict[str,
             sub.payment_method, sub.status,
         )  # fmt: skip
         settles.append(
-            _invitation(
+            invitation(
                 paid(n),
                 ACCEPTED,
-                now,
+                now - timedelta(minutes=5),
                 accepted_at=now.replace(microsecond=0),
                 settlement="refund",
                 settle_due=True,
@@ -263,7 +234,7 @@ def cases(bench: Bench, count: int) -> tuple[dict[str, tuple[str, list[dict[str,
                 subscription=snapshot,
             )
         )
-    _save(settles)
+    save(settles)
     found["SettleProrationFunction"] = ("settle a refund", [{"invitation_id": inv.id} for inv in settles])
     # remind: one run with one reminder due (written before each process starts, see run())
     found["RemindFunction"] = ("one run, 1 reminder due", [{} for _ in range(count)])

@@ -19,7 +19,9 @@ from local import apigw, bridge, client
 from local.stack import OUTBOX, Stack, deploy, seed
 from local.template import Function
 from paid_invites import clock, config
+from paid_invites.invitations import Invitation, new_id
 from paid_invites.store import models as m
+from paid_invites.store import repository as repo
 
 from . import counting
 
@@ -259,3 +261,33 @@ def finished(bench: Bench, invitation_id: str, timeout: float = 60.0) -> str:
 def reload_settings() -> None:
     config.reload()
     m.bind()
+
+
+def invitation(email: str, status: str, created: datetime, user_type: str = "licensed", **extra: Any) -> Invitation:
+    """An invitation of the bench organization by its admin, created at ``created`` (30 days to live)."""
+    created = created.replace(microsecond=0)
+    return Invitation(
+        id=new_id(),
+        account_id=ORG,
+        email=email,
+        user_type=user_type,
+        role="member",
+        inviter_id=ADMIN,
+        inviter_name="Adam Admin",
+        org_name="Bench B.V.",
+        status=status,
+        created_at=created,
+        expires_at=created + timedelta(days=30),
+        **extra,
+    )
+
+
+def save(invitations: list[Invitation], due_at: Callable[[Invitation], datetime] | None = None) -> None:
+    """Write invitations straight into the table (bench set-up, not through invites); ``due_at`` puts each in
+    the ``by_due`` index at the time it gives."""
+    with counting.label("setup"), m.InvitationModel.batch_write() as batch:
+        for inv in invitations:
+            item = repo.from_invitation(inv)
+            if due_at is not None:
+                item.due_shard, item.due_at = repo.DUE_SHARD, due_at(inv)
+            batch.save(item)
