@@ -99,12 +99,18 @@ def test_every_handler_imports_with_only_the_layer_and_the_runtime_on_the_path(b
         folder = transformed().local_paths[logical_id]
         module = fn["Properties"]["Handler"].rpartition(".")[0]
         script = (
-            "import sys\n"
+            "import sys, importlib\n"
+            "compiled = []\n"  # every module compiled from source on the way (a cold start's waste)
+            "loader = importlib._bootstrap_external.SourceLoader\n"
+            "real = loader.source_to_code\n"
+            "loader.source_to_code = lambda self, data, path, *a: compiled.append(path) or real(self, data, path, *a)\n"
             f"sys.path[:0] = [{str(folder)!r}, {str(built)!r}, {str(runtime)!r}]\n"
-            f"import importlib; handler = importlib.import_module({module!r})\n"
+            f"handler = importlib.import_module({module!r})\n"
             f"assert callable(getattr(handler, {fn['Properties']['Handler'].rpartition('.')[2]!r}))\n"
             "import paid_invites, pynamodb, jinja2\n"
             f"for m in (paid_invites, pynamodb, jinja2): assert m.__file__.startswith({str(built)!r}), m.__file__\n"
+            f"compiled = [p for p in compiled if not p.startswith({str(folder)!r})]\n"  # SAM ships app.py alone
+            "assert compiled == [], compiled\n"
         )
         environment = {
             "PATH": os.environ.get("PATH", ""),
@@ -113,9 +119,10 @@ def test_every_handler_imports_with_only_the_layer_and_the_runtime_on_the_path(b
             "AWS_LAMBDA_FUNCTION_NAME": logical_id,
             "LAMBDA_TASK_ROOT": str(folder),
         }
-        # When it is imported in a fresh interpreter without site-packages (-S), outside the project (-I)
+        # When it is imported in a fresh interpreter without site-packages (-S), outside the project (-I),
+        # writing no .pyc (-B: /opt is read-only)
         done = subprocess.run(  # noqa: S603 - our own interpreter and script
-            [sys.executable, "-I", "-S", "-c", script],
+            [sys.executable, "-I", "-S", "-B", "-c", script],
             cwd=built.parent,
             env=environment,
             capture_output=True,
@@ -123,5 +130,6 @@ def test_every_handler_imports_with_only_the_layer_and_the_runtime_on_the_path(b
             timeout=60,
             check=False,
         )
-        # Then it imports, and our code and its dependencies came from the layer
+        # Then it imports, our code and its dependencies came from the layer, and nothing but the handler's
+        # own module was compiled from source (each module of the layer and the runtime had its .pyc)
         assert done.returncode == 0, f"{logical_id}:\n{done.stderr[-2000:]}"
