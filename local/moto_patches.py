@@ -1,13 +1,20 @@
-"""Make moto's DynamoDB TransactWriteItems cost what the transaction touches, not the size of its tables.
+"""Two moto 5.2 patches for the local stack (installed by ``local.stack.deploy``; tested in
+``tests/unit/test_moto_patches.py``). What moto does, succeeds or refuses is otherwise moto's own code.
 
-moto 5.2 deep-copies every table a transaction names before it starts, to roll back on a failed
-condition. With thousands of items (a 9,999-row bulk import) every transaction then copies them all:
-the time and the memory grow with the square of the data. And its rollback puts the whole copy back,
-which also loses what other threads wrote meanwhile (our workflows run in threads).
+**DynamoDB TransactWriteItems costs what the transaction touches, not the size of its tables.** moto
+deep-copies every table a transaction names before it starts, to roll back on a failed condition. With
+thousands of items (a 9,999-row bulk import) every transaction then copies them all: the time and the
+memory grow with the square of the data. And its rollback puts the whole copy back, which also loses what
+other threads wrote meanwhile (our workflows run in threads). Here the table is not copied; the items the
+transaction names are snapshotted and, when moto cancels the transaction, exactly those are put back.
 
-Here the table is not copied; the items the transaction names are snapshotted and, when moto cancels
-the transaction, exactly those are put back. What a transaction does, succeeds or refuses is moto's
-own code, unchanged. Installed by ``local.stack.deploy``; tested in ``tests/unit/test_moto_patches.py``.
+**A task token answered while its task's Lambda still runs is heard.** For a ``waitForTaskToken`` task with
+``HeartbeatSeconds`` moto's interpreter registers the token before it invokes the function, but builds the
+heartbeat waiter only after the function returned, and then waits on that waiter alone: a SendTaskSuccess or
+SendTaskFailure that came in between is accepted (its caller sees success) and never reaches the execution,
+which sleeps until the heartbeat times out (our invitation's lifetime: 30 days). Step Functions takes the
+answer whenever it comes. Here a heartbeat waiter set up for a token already answered starts notified. Ours
+hit it when an accept, a revoke or the job's expiry came within milliseconds of the invitation e-mail.
 """
 
 from __future__ import annotations
@@ -24,6 +31,26 @@ def install() -> None:
     global _installed
     if _installed:
         return
+    _patch_transactions()
+    _patch_callbacks()
+    _installed = True
+
+
+def _patch_callbacks() -> None:
+    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint, HeartbeatEndpoint
+
+    original = CallbackEndpoint.setup_heartbeat_endpoint
+
+    def setup_heartbeat_endpoint(self: CallbackEndpoint, heartbeat_seconds: int) -> HeartbeatEndpoint:
+        endpoint = original(self, heartbeat_seconds=heartbeat_seconds)
+        if self.get_outcome() is not None:  # answered before the waiter existed (notify() found none)
+            endpoint.notify()
+        return endpoint
+
+    CallbackEndpoint.setup_heartbeat_endpoint = setup_heartbeat_endpoint  # type: ignore[method-assign]
+
+
+def _patch_transactions() -> None:
     from moto.dynamodb.exceptions import MockValidationException, MultipleTransactionsException
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table
@@ -55,7 +82,6 @@ def install() -> None:
 
     Table.__deepcopy__ = table_deepcopy  # type: ignore[attr-defined]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
-    _installed = True
 
 
 def _snapshot(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Any, Any, Any, Any]]:

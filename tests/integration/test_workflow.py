@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 import pytest
 
-from local.stack import Stack
+from local.stack import OUTBOX, Stack
+from paid_invites import service
 from paid_invites.store import repository as repo
 
-from ..support import Api, finished, invitation_token, mail_to, states_entered, wait_for
+from ..support import Api, Reply, finished, invitation_token, link_token, mail_to, states_entered, wait_for
 
 HAPPY_PATH = ["SendInvitation", "Settle", "NotifyInviter"]
 
@@ -53,6 +57,31 @@ def test_paid_invitee_transfers_credit_to_the_organization(api: Api, stack: Stac
     assert events[0]["detail"]["to_account_id"] == "acme"
     # and the inviter is told
     assert "accepted" in mail_to("arno@acme.example")[-1]["subject"] or mail_to("arno@acme.example")
+
+
+def test_an_accept_before_the_email_task_has_returned_still_resumes_the_workflow(
+    api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given Jan accepts the moment his e-mail went out, while the task that sent it has not returned yet
+    # (Step Functions takes a task token's answer whenever it comes)
+    replies: list[Reply] = []
+    real = service.send_invitation
+
+    def send_then_accept(invitation_id: str, task_token: str) -> dict[str, Any]:
+        result = real(invitation_id, task_token)
+        token = link_token(OUTBOX.to("jan@devries.example")[-1])
+        accepting = threading.Thread(target=lambda: replies.append(api.accept(token, "credit")))
+        accepting.start()
+        accepting.join()
+        return result
+
+    monkeypatch.setattr(service, "send_invitation", send_then_accept)
+    # When the invitation is sent
+    invitation_id = invite_one(api, "jan@devries.example")
+    # Then the accept was taken, and the workflow went on to settle and end as on the happy path
+    assert finished(stack, invitation_id)["status"] == "SUCCEEDED"
+    assert [r.status for r in replies] == [200]
+    assert states_entered(stack, invitation_id) == HAPPY_PATH
 
 
 def test_paid_invitee_asks_for_a_refund(api: Api, stack: Stack) -> None:

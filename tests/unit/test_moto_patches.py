@@ -1,4 +1,5 @@
-"""The local stack's moto patch: a cancelled DynamoDB transaction puts back exactly what it touched."""
+"""The local stack's moto patches: a cancelled DynamoDB transaction puts back exactly what it touched; a task
+token answered before its task's heartbeat waiter exists still reaches the execution."""
 
 from __future__ import annotations
 
@@ -88,3 +89,23 @@ def test_a_table_is_still_deep_copied_outside_a_transaction() -> None:
         table = dynamodb_backends["123456789012"]["us-east-1"].tables["t"]
         clone = copy.deepcopy(table)
         assert isinstance(clone, Table) and clone is not table and clone.items is not table.items
+
+
+@pytest.mark.parametrize("answer_first", [True, False], ids=["answered before the waiter", "answered after"])
+def test_a_task_token_answered_while_its_function_runs_reaches_the_waiting_task(answer_first: bool) -> None:
+    moto_patches.install()
+    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint, CallbackOutcomeSuccess
+
+    # Given a waitForTaskToken task's token (moto registers it before it invokes the task's function)
+    endpoint = CallbackEndpoint("token-1")
+    answer = CallbackOutcomeSuccess("token-1", '{"accepted": true}')
+    # When SendTaskSuccess comes in while the function still runs (before moto sets up the heartbeat waiter),
+    # or once the task waits
+    if answer_first:
+        endpoint.notify(answer)
+    heartbeat = endpoint.setup_heartbeat_endpoint(heartbeat_seconds=1)
+    if not answer_first:
+        endpoint.notify(answer)
+    # Then the task's wait ends at once with that answer (unpatched, the first case waits out the heartbeat)
+    assert heartbeat.clear_and_wait() is True
+    assert endpoint.get_outcome() is answer
