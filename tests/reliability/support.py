@@ -114,6 +114,7 @@ class Fault:
     injected: int = 0
     passed: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    holding: threading.Event = field(default_factory=threading.Event)  # a held call has started (hold_retry)
 
     def take(self, times: int | None) -> bool:
         """True when this call gets the fault (the first ``times`` calls; all of them when None)."""
@@ -201,6 +202,7 @@ def times_out(
         if fn.logical_id != function or not when(event):
             return original(fn, event)
         if fault.injected >= times and hold_retry is not None:
+            fault.holding.set()
             hold_retry.wait(timeout=60)
         result = original(fn, event)
         if fault.take(times):
