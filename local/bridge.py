@@ -28,6 +28,7 @@ _handlers: dict[str, Handler] = {}
 _functions: dict[str, Function] = {}
 _lock = threading.Lock()
 _original_invoke = LambdaSimpleBackend.invoke
+_in_flight = 0  # invocations moto's interpreter started that have not returned yet
 
 
 class Context:
@@ -81,6 +82,9 @@ def _bridged_invoke(
     if fn is None:
         return _original_invoke(self, function_name, qualifier, body, headers, response_headers)  # type: ignore[no-any-return]
     event = json.loads(body) if body else {}
+    global _in_flight
+    with _lock:
+        _in_flight += 1
     try:
         result = invoke(fn, event)
     except Exception as error:  # noqa: BLE001 - the runtime reports every escaping exception alike
@@ -91,7 +95,17 @@ def _bridged_invoke(
             "stackTrace": traceback.format_tb(error.__traceback__)[-3:],
         }
         return json.dumps(payload).encode()
+    finally:
+        with _lock:
+            _in_flight -= 1
     return json.dumps(result).encode()
+
+
+def idle() -> bool:
+    """No invocation by the state machines is running: stopping an execution does not stop its task's
+    handler, whose last calls would otherwise land in whatever mock comes next (the next test's)."""
+    with _lock:
+        return _in_flight == 0
 
 
 def install(functions: dict[str, Function]) -> None:

@@ -135,7 +135,12 @@ def tell(base: str) -> dict[str, Any]:
     for entry in summary["ledger"]:
         amount = Money(entry["amount_minor"], entry["currency"]).format()
         print(f"   ledger: {entry['kind']:<24} {amount:>10}  ({entry['account_id']})")
+    # each workflow announces its own acceptance once settled; the free invitee's books nothing in the ledger
+    # above, so read the bus (drained as it is read) until both are on it
     events = api.json("GET", "/_local/events")
+    while sum(e["detail-type"] == "InvitationAccepted" for e in events) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        events += api.json("GET", "/_local/events")
     for event in events:
         print(f"   event:  {event['detail-type']} {json.dumps(event['detail'], sort_keys=True)[:90]}")
     return {"invited": invited, "summary": summary, "events": events}

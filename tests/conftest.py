@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
+from local import bridge
 from local.stack import MOTO_CONFIG, OUTBOX, Stack, deploy, seed
 from paid_invites import clock
 
@@ -64,8 +66,17 @@ def stack(parameters: dict[str, str], world: dict[str, Any]) -> Iterator[Stack]:
         seed(world)
         yield deployed
         deployed.stop_executions()
+        _until_idle(10.0)  # a handler mid-run (stopping its execution does not stop it) finishes in this mock
         OUTBOX.messages.clear()
     clock.reset()
+
+
+def _until_idle(timeout: float) -> None:
+    """Give the state machines' running handlers up to ``timeout`` to return (a test that holds one on
+    purpose has released it or stopped caring; none is waited for longer)."""
+    deadline = time.monotonic() + timeout
+    while not bridge.idle() and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import boto3
 from local import apigw
 from local.client import wait_for
 from local.stack import OUTBOX, Stack
+from paid_invites.config import get_settings
 
 
 @dataclass
@@ -77,8 +78,26 @@ def mail_to(address: str, count: int = 1, timeout: float = 15.0) -> list[dict[st
 
 
 def invitation_token(address: str) -> str:
-    """The accept token in the latest invitation e-mail to ``address`` (waits for the workflow to send it)."""
-    return link_token(mail_to(address)[-1])
+    """The accept token in the latest invitation e-mail to ``address``, once the workflow that sent it has
+    recorded the send (task_submitted)."""
+    mail = mail_to(address)[-1]
+    if mail["tags"].get("kind") == "invitation" and mail["tags"].get("invitation_id"):
+        task_submitted(mail["tags"]["invitation_id"])
+    return link_token(mail)
+
+
+def task_submitted(invitation_id: str, timeout: float = 20.0) -> None:
+    """Wait until the invitation's e-mail task has returned and its workflow waits for the invitee (the
+    execution's TaskSubmitted event): the send is recorded (sent_at, the "emailed" history entry, the
+    reminder schedule) after the e-mail itself is out, so a test that acts on the e-mail alone races it."""
+    arn = get_settings().state_machine_arn.replace(":stateMachine:", ":execution:") + f":{invitation_id}"
+    sfn = boto3.client("stepfunctions")
+
+    def submitted() -> bool:
+        events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        return any(e["type"] == "TaskSubmitted" for e in events)
+
+    wait_for(submitted, timeout, f"invitation {invitation_id}'s workflow to wait for the invitee")
 
 
 def execution(stack: Stack, invitation_id: str) -> dict[str, Any]:

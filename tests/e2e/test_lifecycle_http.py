@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from local.client import Http
+from local.client import Http, wait_for
 
 ADMIN = "u-arno"  # Arno Admin of Acme B.V.
 DAY = 24 * 3600
@@ -117,7 +117,10 @@ def test_a_reminder_then_the_expiry_then_a_re_invite(http: Http, unique_address:
     page = http.get(f"/invitations/accept?token={token.group(1)}&lang=en", Accept="text/html")
     assert page.status == 410
     assert "This invitation has expired; ask Arno Admin to resend it." in page.body
-    notices = [m for m in outbox(http, "arno@acme.example", "expired_inviter") if unique_address in m["text"]]
+    notices = wait_for(
+        lambda: [m for m in outbox(http, "arno@acme.example", "expired_inviter") if unique_address in m["text"]],
+        what="the inviter's notice",
+    )
     assert len(notices) == 1
     # and inviting the same address again works
     again = http.post(

@@ -47,7 +47,7 @@ def test_a_hard_bounce_shows_the_invitation_as_bounced_with_the_reason(api: Api,
     stack.clock.set(inv.expires_at + timedelta(minutes=1))
     assert run_job(stack)["expired"] == [inv.id]
     assert api.summary("u-olga", "acme").json["licenses"]["held_by_pending"] == 0
-    assert len(mails("arno@acme.example", "expired_inviter")) == 1
+    assert len(wait_for(lambda: mails("arno@acme.example", "expired_inviter"), what="the inviter's notice")) == 1
     # and a bounce of that notice (the inviter's address) changes nothing on the invitation
     assert ses(stack, "bounce", "arno@acme.example")["results"][0]["actions"] == ["ignored:arno@acme.example"]
     assert current(inv.id).status == "expired"
@@ -116,7 +116,7 @@ def test_a_complaint_stops_all_further_mail_to_that_address(api: Api, stack: Sta
     # and the original invitation still expires in time, and its inviter (not Jan) hears of it
     stack.clock.set(inv.expires_at + timedelta(minutes=1))
     assert inv.id in run_job(stack)["expired"]
-    assert len(mails("arno@acme.example", "expired_inviter")) == 1
+    assert len(wait_for(lambda: mails("arno@acme.example", "expired_inviter"), what="the inviter's notice")) == 1
     assert len(mails(JAN)) == sent_before
 
 

@@ -211,10 +211,10 @@ def test_an_idempotency_key_answers_a_retried_upload_with_the_same_import(api: A
 class TestProgress:
     @pytest.fixture
     def parameters(self) -> dict[str, str]:
-        return {"ImportChunkPauseSeconds": "3"}  # the pacing, short: long enough to look between chunks
+        return {"ImportChunkPauseSeconds": "6"}  # the pacing, short: time to look between chunks, even when busy
 
     def test_progress_shows_the_chunks_done_so_far_and_pages_through_the_results(self, api: Api, stack: Stack) -> None:
-        # Given a file of two chunks (150 rows), paced 3 seconds apart
+        # Given a file of two chunks (150 rows), paced 6 seconds apart
         import_id = upload(api, cheap_rows(150)).json["id"]
         # When the first chunk is done and the workflow pauses
         half = wait_for(
