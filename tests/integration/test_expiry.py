@@ -181,8 +181,10 @@ def test_an_inviter_notice_that_fails_is_sent_later_by_the_job_once(
 
     monkeypatch.setattr(service.mail, "send", refuse_notices)
     first = run_job(stack)
-    assert first["expired"] == [inv.id] and first["counts"]["errors"] == 1
-    finished(stack, inv.id)  # the workflow's Expire step found the notice claimed, or failed on it too
+    # (the job sends the notice right after it woke the workflow, whose Expire step then finds it claimed;
+    # should that step claim it first, its send fails instead and the job's finds it claimed)
+    assert first["expired"] == [inv.id] and first["counts"]["errors"] in (0, 1)
+    finished(stack, inv.id)
     assert set(refused) == {ARNO} and notices() == []
     monkeypatch.setattr(service.mail, "send", original)
     # When SES is fine again, and the job runs an hour later, and once more after that
