@@ -90,18 +90,27 @@ def task_submitted(invitation_id: str, timeout: float = 20.0) -> None:
     """Wait until the invitation's e-mail task has returned and its workflow waits for the invitee (the
     execution's TaskSubmitted event): the send is recorded (sent_at, the "emailed" history entry, the
     reminder schedule) after the e-mail itself is out, so a test that acts on the e-mail alone races it."""
-    arn = get_settings().state_machine_arn.replace(":stateMachine:", ":execution:") + f":{invitation_id}"
-    sfn = boto3.client("stepfunctions")
+    machine = get_settings().state_machine_arn
+    wait_for(
+        lambda: any(e["type"] == "TaskSubmitted" for e in history(machine, invitation_id)),
+        timeout,
+        f"invitation {invitation_id}'s workflow to wait for the invitee",
+    )
 
-    def submitted() -> bool:
-        events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
-        return any(e["type"] == "TaskSubmitted" for e in events)
 
-    wait_for(submitted, timeout, f"invitation {invitation_id}'s workflow to wait for the invitee")
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    """The execution named ``name`` (an invitation's id, an import's) of the state machine."""
+    return state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+
+
+def history(state_machine_arn: str, name: str) -> list[dict[str, Any]]:
+    """The events of that execution, oldest first."""
+    arn = execution_arn(state_machine_arn, name)
+    return list(boto3.client("stepfunctions").get_execution_history(executionArn=arn, maxResults=1000)["events"])
 
 
 def execution(stack: Stack, invitation_id: str) -> dict[str, Any]:
-    arn = stack.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{invitation_id}"
+    arn = execution_arn(stack.state_machine_arn, invitation_id)
     return boto3.client("stepfunctions").describe_execution(executionArn=arn)
 
 
@@ -112,8 +121,7 @@ def finished(stack: Stack, invitation_id: str, timeout: float = 20.0) -> dict[st
 
 
 def states_entered(stack: Stack, invitation_id: str) -> list[str]:
-    arn = stack.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{invitation_id}"
-    events = boto3.client("stepfunctions").get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    events = history(stack.state_machine_arn, invitation_id)
     return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
 
 

@@ -21,7 +21,7 @@ import pytest
 
 from local.stack import Stack
 
-from ..support import Api
+from ..support import Api, execution_arn
 
 ADMIN, ACCOUNT = "u-arno", "acme"
 ROWS = 9_999
@@ -81,7 +81,7 @@ def test_a_9999_row_import_is_accepted_at_once_and_completes_with_per_row_result
         names |= {e["name"] for e in page["executions"]}
     assert names == set(created)
     # paced: the Map ran the 100 chunks with a pause state between each two
-    arn = stack.state_machine_arns["ImportStateMachine"].replace(":stateMachine:", ":execution:") + f":{import_id}"
+    arn = execution_arn(stack.state_machine_arns["ImportStateMachine"], import_id)
     entered = [
         e["stateEnteredEventDetails"]["name"]
         for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn)

@@ -25,6 +25,8 @@ from paid_invites import clock
 from paid_invites.config import get_settings
 from paid_invites.proration import Subscription, unused_value
 
+from ..support import execution_arn
+
 OPEN = ("pending", "bounced")
 CLOSED_STATES = ("accepted", "revoked", "expired")
 
@@ -93,7 +95,7 @@ def _when(value: str) -> datetime:
 
 
 def _execution_status(stack: Stack, invitation_id: str) -> str:
-    arn = stack.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{invitation_id}"
+    arn = execution_arn(stack.state_machine_arn, invitation_id)
     try:
         return str(boto3.client("stepfunctions").describe_execution(executionArn=arn)["status"])
     except Exception:  # noqa: BLE001 - no execution (yet)

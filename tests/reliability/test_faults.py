@@ -17,7 +17,7 @@ from moto.sesv2.responses import SESV2Response
 from local.stack import OUTBOX, Stack
 from paid_invites.store import repository as repo
 
-from ..support import dump_tables, finished, states_entered, wait_for
+from ..support import dump_tables, finished, history, states_entered, wait_for
 from .conftest import Events
 from .invariants import deliveries
 from .plugin import Recorder
@@ -37,11 +37,8 @@ def ledger_kinds(invitation_id: str) -> Counter[str]:
 
 
 def task_failures(stack: Stack, invitation_id: str) -> list[str]:
-    import boto3
-
-    arn = stack.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{invitation_id}"
-    history = boto3.client("stepfunctions").get_execution_history(executionArn=arn, maxResults=1000)["events"]
-    return [e["taskFailedEventDetails"]["error"] for e in history if "taskFailedEventDetails" in e]
+    events = history(stack.state_machine_arn, invitation_id)
+    return [e["taskFailedEventDetails"]["error"] for e in events if "taskFailedEventDetails" in e]
 
 
 # ---------------------------------------------------------------- SES
