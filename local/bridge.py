@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import sys
 import threading
 import traceback
@@ -49,6 +50,8 @@ class Context:
 
 
 def load_module(fn: Function) -> ModuleType:
+    """The function's handler module, imported (once) with the function's environment in force, as Lambda
+    imports it: Powertools' Logger and Metrics take the service name and namespace from it when made."""
     module_name, _, _attr = fn.handler.rpartition(".")
     path = fn.code_uri / f"{module_name.replace('.', '/')}.py"
     name = f"lambda_{fn.logical_id}"
@@ -58,7 +61,16 @@ def load_module(fn: Function) -> ModuleType:
     assert spec and spec.loader, path
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    before = {key: os.environ.get(key) for key in fn.environment}
+    os.environ.update(fn.environment)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     return module
 
 
