@@ -1,4 +1,4 @@
-"""Two moto 5.2 patches for the local stack (installed by ``local.stack.deploy``; tested in
+"""moto 5.2 patches for the local stack (installed by ``local.stack.deploy``; tested in
 ``tests/unit/test_moto_patches.py``). What moto does, succeeds or refuses is otherwise moto's own code.
 
 **DynamoDB TransactWriteItems costs what the transaction touches, not the size of its tables.** moto
@@ -21,6 +21,12 @@ makes one token when the state is entered and hands it to every retry, and a tok
 still takes an answer. Step Functions gives every attempt its own token and answers TaskTimedOut for the
 earlier one. Without this, an accept that came between the attempts (with the first attempt's token, as
 stored on the invitation) resumed the retry that the job should resume, which cannot happen on AWS.
+
+**A task token that was answered is closed.** moto takes a second SendTaskSuccess, SendTaskFailure or
+SendTaskHeartbeat with a token it already had an answer for, says it succeeded, and does nothing. Step
+Functions closes the task with its first answer and answers TaskTimedOut to the later ones. Without this,
+the scheduled job took "resumed" for an answer when the workflow had been resumed long before (and was
+settling), and a revoke after an accept looked as if it had ended a waiting workflow.
 """
 
 from __future__ import annotations
@@ -40,7 +46,28 @@ def install() -> None:
     _patch_transactions()
     _patch_callbacks()
     _patch_task_tokens()
+    _patch_answered_tokens()
     _installed = True
+
+
+def _patch_answered_tokens() -> None:
+    from moto.stepfunctions.parser.asl.eval.callback.callback import (
+        CallbackConsumerTimeout,
+        CallbackNotifyConsumerError,
+        CallbackPoolManager,
+    )
+
+    def closed_once_answered(original: Any) -> Any:
+        def answer(self: CallbackPoolManager, callback_id: str, *args: Any, **kwargs: Any) -> bool:
+            endpoint = self.get(callback_id)
+            if endpoint is not None and endpoint.get_outcome() is not None:
+                raise CallbackNotifyConsumerError(callback_consumer_error=CallbackConsumerTimeout())
+            return bool(original(self, callback_id, *args, **kwargs))
+
+        return answer
+
+    CallbackPoolManager.notify = closed_once_answered(CallbackPoolManager.notify)  # type: ignore[method-assign]
+    CallbackPoolManager.heartbeat = closed_once_answered(CallbackPoolManager.heartbeat)  # type: ignore[method-assign]
 
 
 def _patch_task_tokens() -> None:

@@ -109,3 +109,34 @@ def test_a_task_token_answered_while_its_function_runs_reaches_the_waiting_task(
     # Then the task's wait ends at once with that answer (unpatched, the first case waits out the heartbeat)
     assert heartbeat.clear_and_wait() is True
     assert endpoint.get_outcome() is answer
+
+
+@pytest.mark.parametrize("again", ["SendTaskSuccess", "SendTaskFailure", "SendTaskHeartbeat"])
+def test_a_task_token_that_was_answered_is_closed(again: str) -> None:
+    moto_patches.install()
+    from moto.stepfunctions.parser.asl.eval.callback.callback import (
+        CallbackConsumerTimeout,
+        CallbackNotifyConsumerError,
+        CallbackOutcomeFailure,
+        CallbackOutcomeSuccess,
+        CallbackPoolManager,
+    )
+
+    # Given a waiting task's token that SendTaskSuccess answered
+    pool = CallbackPoolManager(activity_store={})
+    endpoint = pool.add("token-1")
+    endpoint.setup_heartbeat_endpoint(heartbeat_seconds=60)
+    first = CallbackOutcomeSuccess("token-1", '{"accepted": true}')
+    assert pool.heartbeat("token-1") is True  # (while it waits, a heartbeat is taken)
+    assert pool.notify("token-1", first) is True
+    # When the token is used again
+    with pytest.raises(CallbackNotifyConsumerError) as refused:
+        if again == "SendTaskHeartbeat":
+            pool.heartbeat("token-1")
+        elif again == "SendTaskFailure":
+            pool.notify("token-1", CallbackOutcomeFailure("token-1", "InvitationRevoked", "revoked"))
+        else:
+            pool.notify("token-1", CallbackOutcomeSuccess("token-1", '{"accepted": false}'))
+    # Then it is refused as Step Functions refuses it (TaskTimedOut), and the first answer stands
+    assert isinstance(refused.value.callback_consumer_error, CallbackConsumerTimeout)
+    assert endpoint.get_outcome() is first
