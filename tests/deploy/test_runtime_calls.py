@@ -9,6 +9,7 @@ each setting must be set in that function's own environment.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import fnmatch
 import sys
@@ -59,7 +60,8 @@ def iam_requests(service: str, operation: str, params: dict[str, Any]) -> list[t
         return [(f"dynamodb:{operation}", resource)]
     if service == "stepfunctions":
         # Task-token calls name no ARN: Step Functions authorizes them against the task's state machine
-        return [(f"states:{operation}", params.get("stateMachineArn", TASK_MACHINE))]
+        arn = params.get("stateMachineArn") or params.get("executionArn") or TASK_MACHINE
+        return [(f"states:{operation}", arn)]
     if service == "events":
         return [("events:PutEvents", entry.get("EventBusName", "default")) for entry in params["Entries"]]
     if service == "sesv2" and operation == "SendEmail":
@@ -105,17 +107,23 @@ def recording(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Recordi
 
 
 def run_the_story(api: Api, stack: Stack) -> None:
-    """Invite, list, summary, accept with a refund (settle, notify), resend, revoke, the scheduled run."""
-    reply = api.invite("u-arno", "acme", "jan@devries.example", "fleur@bakker.example", "piet@jansen.example")
+    """Invite, list, summary, accept with a refund (settle, notify), resend, revoke, the scheduled run (which
+    settles an acceptance whose workflow's settle step failed)."""
+    invitees = ("jan@devries.example", "fleur@bakker.example", "piet@jansen.example", "kees@visser.example")
+    reply = api.invite("u-arno", "acme", *invitees)
     assert reply.status == 200, reply.body
     ids = {r["email"]: r["invitation_id"] for r in reply.json["results"] if r["status"] == "created"}
-    assert len(ids) == 3, reply.body
+    assert len(ids) == 4, reply.body
     assert api.call("GET", "/accounts/acme/invitations", caller="u-olga").status == 200
     token = invitation_token("jan@devries.example")
     assert api.open_link(token).status == 200
     assert api.accept(token, "refund").status == 200
     assert finished(stack, ids["jan@devries.example"])["status"] == "SUCCEEDED"
     assert api.summary("u-olga", "acme").status == 200
+    kees = invitation_token("kees@visser.example")
+    with settle_step_broken():
+        assert api.accept(kees, "credit").status == 200
+        assert finished(stack, ids["kees@visser.example"])["status"] == "FAILED"
     invitation_token("fleur@bakker.example")  # its workflow waits for the invitee now
     fleur = f"/accounts/acme/invitations/{ids['fleur@bakker.example']}"
     stack.clock.advance(seconds=24 * 3600)  # past the resend cool-down
@@ -124,7 +132,24 @@ def run_the_story(api: Api, stack: Stack) -> None:
     invitation_token("piet@jansen.example")
     piet = f"/accounts/acme/invitations/{ids['piet@jansen.example']}"
     assert api.call("DELETE", piet, caller="u-olga").status == 200
-    stack.invoke("RemindFunction", {})
+    assert stack.invoke("RemindFunction", {})["counts"]["settled"] == 1
+
+
+@contextlib.contextmanager
+def settle_step_broken() -> Iterator[None]:
+    """The settle function fails every invocation (an error the workflow does not retry)."""
+    invoke = bridge.invoke
+
+    def broken(fn: Any, event: dict[str, Any]) -> Any:
+        if fn.logical_id == "SettleProrationFunction":
+            raise RuntimeError("injected: the settle function is broken")
+        return invoke(fn, event)
+
+    bridge.invoke = broken
+    try:
+        yield
+    finally:
+        bridge.invoke = invoke
 
 
 @dataclass(frozen=True)

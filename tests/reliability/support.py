@@ -182,6 +182,21 @@ def moto_error(code: str, message: str, status: int = 400, prefix: str = "") -> 
     return error
 
 
+def breaks(monkeypatch: pytest.MonkeyPatch, function: str, error: Callable[[], Exception]) -> Fault:
+    """Every invocation of the bridged Lambda ``function`` fails with ``error()`` before its handler runs, as a
+    broken deployment of it does (until the monkeypatch is undone)."""
+    fault = Fault()
+    original = bridge.invoke
+
+    def invoke(fn: Any, event: dict[str, Any]) -> Any:
+        if fn.logical_id == function and fault.take(None):
+            raise error()
+        return original(fn, event)
+
+    monkeypatch.setattr(bridge, "invoke", invoke)
+    return fault
+
+
 SandboxTimedout = type("Sandbox.Timedout", (Exception,), {})  # the runtime's errorType for a timed-out function
 
 

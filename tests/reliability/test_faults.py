@@ -14,6 +14,7 @@ from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, TransactionCanceledExcep
 from moto.dynamodb.responses import DynamoHandler
 from moto.sesv2.responses import SESV2Response
 
+from local import bridge
 from local.stack import OUTBOX, Stack
 from paid_invites.store import repository as repo
 
@@ -21,7 +22,7 @@ from ..support import dump_tables, finished, history, states_entered, wait_for
 from .conftest import Events
 from .invariants import deliveries
 from .plugin import Recorder
-from .support import Http, client_fault, invite_sent, moto_error, moto_fault, times_out, token_of
+from .support import Http, breaks, client_fault, invite_sent, moto_error, moto_fault, times_out, token_of
 
 pytestmark = pytest.mark.reliability(kind="fault")
 
@@ -181,6 +182,78 @@ def test_a_timed_out_settle_step_is_retried_without_a_second_settlement(
     assert task_failures(stack, invitation_id) == ["Sandbox.Timedout"]
     assert ledger == Counter({"subscription_cancelled": 1, "refund_requested": 1})
     assert refund_ids == {f"{invitation_id}:refund"}
+    assert invariants().clean
+
+
+def test_a_settle_step_that_fails_for_good_is_settled_by_the_scheduled_job(
+    front: Http, stack: Stack, events: Events, monkeypatch: pytest.MonkeyPatch, invariants: Any, reliability: Recorder
+) -> None:
+    # Given the settle function is broken: each invocation fails with an error the workflow does not retry
+    # (retries that run out end the same way: RecordFailure, then the execution fails)
+    fault = breaks(monkeypatch, "SettleProrationFunction", lambda: RuntimeError("injected: a broken deployment"))
+    invitation_id = invite_sent(front, JAN)
+    # When Jan accepts with a refund
+    assert front.accept_json(token_of(JAN), "refund").status == 200
+    end = finished(stack, invitation_id, timeout=60)
+    left = repo.get_invitation(invitation_id)
+    # Then he is in, the workflow has ended without settling, and no money has moved yet
+    assert end["status"] == "FAILED" and task_failures(stack, invitation_id) == ["RuntimeError"]
+    assert left is not None and left.status == "accepted" and left.failure == "RuntimeError"
+    assert ledger_kinds(invitation_id) == Counter()
+    # When the scheduled job runs after the grace period (2 minutes), the settle function still broken
+    before = front.run_job().json
+    stack.clock.advance(121)
+    run = front.run_job().json
+    settled = repo.get_invitation(invitation_id)
+    found = events.all()
+    notices = [m for m in OUTBOX.to("arno@acme.example") if m["tags"].get("kind") == "accepted"]
+    reliability.fault("settle fails for good", injected=fault.injected, survived=run["counts"]["settled"] == 1)
+    # Then the job (not before its time) settled it: once, as the workflow would have, and told the inviter
+    assert before["counts"]["settled"] == 0 and run["counts"]["seen"] == 1
+    assert run["counts"]["settled"] == 1 and run["counts"]["resumed"] == 0 and run["counts"]["errors"] == 0
+    assert ledger_kinds(invitation_id) == Counter({"subscription_cancelled": 1, "refund_requested": 1})
+    assert [e["detail"]["event_id"] for e in found if e["detail-type"] == "ProrationRefundRequested"] == [
+        f"{invitation_id}:refund"
+    ]
+    assert deliveries(found, "InvitationAccepted", invitation_id) == 1
+    assert len(notices) == 1
+    assert settled is not None and settled.failure is None
+    assert [(h["event"], h["by"]) for h in settled.history or [] if h["event"] == "settled"] == [
+        ("settled", "scheduler")
+    ]
+    # and the next run finds nothing left to do
+    assert front.run_job().json["counts"]["seen"] == 0
+    assert invariants().clean
+
+
+def test_a_settle_step_still_running_after_the_grace_period_is_left_to_the_workflow(
+    front: Http, stack: Stack, events: Events, monkeypatch: pytest.MonkeyPatch, invariants: Any, reliability: Recorder
+) -> None:
+    # Given the settle step is slow: it runs past the grace period (2 minutes) before it settles
+    started, release = threading.Event(), threading.Event()
+    original = bridge.invoke
+
+    def slow(fn: Any, event: dict[str, Any]) -> Any:
+        if fn.logical_id == "SettleProrationFunction":
+            started.set()
+            release.wait(timeout=60)
+        return original(fn, event)
+
+    monkeypatch.setattr(bridge, "invoke", slow)
+    invitation_id = invite_sent(front, JAN)
+    assert front.accept_json(token_of(JAN), "credit").status == 200
+    assert started.wait(timeout=30), "the settle step did not start"
+    # When the scheduled job comes by while it runs
+    stack.clock.advance(121)
+    run = front.run_job().json
+    release.set()
+    end = finished(stack, invitation_id, timeout=30)
+    ledger = ledger_kinds(invitation_id)
+    reliability.fault("settle still running when the job comes", injected=1, survived=run["counts"]["settled"] == 0)
+    # Then the job left it to the workflow (its task had been resumed), which settled it once
+    assert run["counts"]["seen"] == 1 and run["counts"]["resumed"] == 0 and run["counts"]["settled"] == 0
+    assert end["status"] == "SUCCEEDED"
+    assert ledger == Counter({"subscription_cancelled": 1, "credit_transferred": 1})
     assert invariants().clean
 
 

@@ -74,6 +74,7 @@ class RunReport:
     expired: list[str] = field(default_factory=list)
     seen: int = 0
     resumed: int = 0
+    settled: int = 0  # accepted, and settled by the job: the workflow ended without settling it
     rescheduled: int = 0
     notified: int = 0
     suppressed: int = 0
@@ -87,6 +88,7 @@ class RunReport:
             "reminded": len(self.reminded),
             "expired": len(self.expired),
             "resumed": self.resumed,
+            "settled": self.settled,
             "rescheduled": self.rescheduled,
             "notified": self.notified,
             "suppressed": self.suppressed,
@@ -100,10 +102,11 @@ class RunReport:
 
 
 def run_due(
-    limit: int = 500, resume: Callable[[Invitation], bool] | None = None, deadline: float | None = None
+    limit: int = 500, reconcile: Callable[[Invitation], str] | None = None, deadline: float | None = None
 ) -> RunReport:
-    """One run: everything due now, once. ``resume`` hands an accepted invitation to its workflow;
-    ``deadline`` (``time.monotonic()``) leaves the rest for the next run rather than time out."""
+    """One run: everything due now, once. ``reconcile`` resumes or settles an accepted invitation the
+    workflow has not settled (``"resumed"``, ``"settled"`` or ``"waiting"``); ``deadline``
+    (``time.monotonic()``) leaves the rest for the next run rather than time out."""
     now = clock.now()
     cadence = plan()
     report = RunReport()
@@ -122,9 +125,10 @@ def run_due(
                 assert step.due_at is not None
                 if step.due_at != read_due and store.reschedule(inv.id, read_due, step.due_at):
                     report.rescheduled += 1
-            elif step.kind == "resume":
-                if resume is not None and resume(inv):
-                    report.resumed += 1
+            elif step.kind == "reconcile":
+                outcome = reconcile(inv) if reconcile is not None else "waiting"
+                report.resumed += outcome == "resumed"
+                report.settled += outcome == "settled"
             elif step.kind == "notify_expired":
                 report.notified += notify_expired_once(inv.id, now)
             else:

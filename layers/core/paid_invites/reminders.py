@@ -86,7 +86,7 @@ def days_left(expires_at: datetime, now: datetime) -> int:
     return max(1, math.ceil((expires_at - now) / DAY))
 
 
-StepKind = Literal["expire", "remind", "reschedule", "resume", "notify_expired", "drop"]
+StepKind = Literal["expire", "remind", "reschedule", "reconcile", "notify_expired", "drop"]
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ def decide(inv: Invitation, now: datetime, plan: Cadence) -> Step:
                 return Step("remind", number, next_due(inv.sent_at, number, inv.expires_at, plan))
         return Step("reschedule", due_at=planned_due(inv, plan))
     if inv.status == ACCEPTED:
-        return Step("resume")
+        return Step("reconcile")
     if inv.status == EXPIRED and inv.expiry_notified_at is None:
         return Step("notify_expired")
     return Step("drop")

@@ -423,14 +423,37 @@ def _handed_over(invitation_id: str, accepted: dict[str, Any]) -> Invitation:
 def run_due(limit: int = 500, deadline: float | None = None) -> lifecycle.RunReport:
     """The scheduled job: everything the sparse ``by_due`` index says is due now, and nothing else.
 
-    Open invitations get their next reminder or expire (lifecycle.py). An accepted invitation whose
-    workflow has not settled it within the grace period (the SendTaskSuccess after the accept
-    transaction was lost) is resumed again; if the task had already been resumed, Step Functions
-    says so and nothing happens twice.
+    Open invitations get their next reminder or expire (lifecycle.py); accepted ones the workflow has not
+    settled within the grace period are reconciled (:func:`reconcile`).
     """
     from . import lifecycle
 
-    return lifecycle.run_due(limit, resume=_resume, deadline=deadline)
+    return lifecycle.run_due(limit, reconcile=reconcile, deadline=deadline)
+
+
+def reconcile(inv: Invitation) -> str:
+    """An accepted invitation still unsettled after the grace period: ``"resumed"``, ``"settled"`` or
+    ``"waiting"``.
+
+    Its workflow still waiting for the acceptance (the SendTaskSuccess after the accept transaction was
+    lost) is resumed. A workflow that was resumed and still runs is settling it (its Settle step may be
+    retrying): left to it. A workflow that ended without settling it (its Settle step failed for good,
+    or it was stopped) can no longer do it: the job settles the invitation here, exactly once as the
+    workflow would have (ledger once, stable event ids), and tells the inviter, as its NotifyInviter step
+    would have.
+    """
+    from . import workflow
+
+    if _resume(inv):
+        return "resumed"
+    if workflow.running(inv.id):
+        return "waiting"
+    settle(inv.id, actor="scheduler")
+    try:
+        notify_inviter(inv.id, "accepted")
+    except Exception:  # the courtesy e-mail only: settled is settled (the workflow's catch does the same)
+        log.exception("settled invitation %s, but could not tell its inviter", inv.id)
+    return "settled"
 
 
 # ---------------------------------------------------------------- workflow tasks
@@ -518,11 +541,11 @@ def invitation_mail(inv: Invitation, token: str) -> mail.Mail:
     )
 
 
-def settle(invitation_id: str, acceptance: dict[str, Any] | None = None) -> dict[str, Any]:
+def settle(invitation_id: str, acceptance: dict[str, Any] | None = None, actor: str = "workflow") -> dict[str, Any]:
     """Settle an accepted invitation exactly once: ledger, subscription, credit, then the events.
 
     ``acceptance``: what the accept handed the workflow (:func:`handover`); without it (a workflow resumed
-    by an older accept) the invitation is read."""
+    by an older accept, or the scheduled job settling one whose workflow ended) the invitation is read."""
     from . import events as bus
 
     accepted = (acceptance or {}).get("accepted")
@@ -585,7 +608,7 @@ def settle(invitation_id: str, acceptance: dict[str, Any] | None = None) -> dict
     bus.publish(published)
     # settled once its events are out: a run that failed before this point runs again (the ledger is
     # booked once whatever the runs; the events carry stable ids)
-    repo.update_invitation(inv.id, tx.settled_actions(now), m.InvitationModel.due_at.exists())
+    repo.update_invitation(inv.id, tx.settled_actions(now, actor), m.InvitationModel.due_at.exists())
     return {
         "invitation_id": inv.id,
         "settlement": result.settlement,

@@ -26,7 +26,20 @@ def start(invitation_id: str) -> str:
             )["executionArn"]
         )
     except sfn.exceptions.ExecutionAlreadyExists:
-        return f"{arn.replace(':stateMachine:', ':execution:')}:{invitation_id}"
+        return execution_arn(invitation_id)
+
+
+def execution_arn(invitation_id: str) -> str:
+    return f"{get_settings().state_machine_arn.replace(':stateMachine:', ':execution:')}:{invitation_id}"
+
+
+def running(invitation_id: str) -> bool:
+    """Whether the invitation's execution still runs; False once it ended, whichever way (or never began)."""
+    sfn = client("stepfunctions")
+    try:
+        return bool(sfn.describe_execution(executionArn=execution_arn(invitation_id))["status"] == "RUNNING")
+    except sfn.exceptions.ExecutionDoesNotExist:
+        return False
 
 
 def _call(fn: Any, **kwargs: Any) -> bool:

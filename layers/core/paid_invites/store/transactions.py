@@ -312,10 +312,12 @@ def close_pending(inv: Invitation, new_status: str, actor: str, at: datetime) ->
     return True
 
 
-def settled_actions(at: datetime) -> list[Any]:
-    """What marks an accepted invitation settled: no longer due for the reconciler."""
+def settled_actions(at: datetime, actor: str) -> list[Any]:
+    """What marks an accepted invitation settled: no longer due for the reconciler, and no failure left
+    from a workflow that ended before it settled (the scheduled job settles those)."""
     return [
         m.InvitationModel.due_at.remove(),
         m.InvitationModel.due_shard.remove(),
-        log("settled", "workflow", at),
+        m.InvitationModel.failure.remove(),
+        log("settled", actor, at),
     ]
