@@ -433,7 +433,10 @@ def test_dynamodb_grants_name_tables_and_indexes_of_the_stack(sam: Transformed) 
 
 
 def test_task_token_execution_and_mail_grants_are_scoped(sam: Transformed) -> None:
+    # a state machine of the stack, or the executions of one
+    execution = "arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:execution:${{{}.Name}}:*"
     machines = {json.dumps({"Ref": k}) for k in state_machines(sam)}
+    machines |= {json.dumps({"Fn::Sub": execution.format(k)}) for k in state_machines(sam)}
     for fn in lambda_functions(sam).values():
         for statement in statements(sam.output["Resources"][role_of(fn)]):
             actions = as_list(statement["Action"])
