@@ -16,6 +16,7 @@ from moto.sesv2.responses import SESV2Response
 
 from local import bridge
 from local.stack import OUTBOX, Stack
+from paid_invites import service
 from paid_invites.store import repository as repo
 
 from ..support import dump_tables, finished, history, states_entered, wait_for
@@ -254,6 +255,28 @@ def test_a_settle_step_still_running_after_the_grace_period_is_left_to_the_workf
     assert run["counts"]["seen"] == 1 and run["counts"]["resumed"] == 0 and run["counts"]["settled"] == 0
     assert end["status"] == "SUCCEEDED"
     assert ledger == Counter({"subscription_cancelled": 1, "credit_transferred": 1})
+    assert invariants().clean
+
+
+def test_an_acceptance_the_workflow_settled_after_the_jobs_query_is_left_alone(
+    front: Http, stack: Stack, events: Events, invariants: Any, reliability: Recorder
+) -> None:
+    # Given the job's query read Jan's acceptance as unsettled, and then the workflow settled it and ended
+    invitation_id = invite_sent(front, JAN)
+    assert front.accept_json(token_of(JAN), "refund").status == 200
+    as_read = repo.get_invitation(invitation_id)
+    assert as_read is not None and as_read.status == "accepted"
+    assert finished(stack, invitation_id, timeout=30)["status"] == "SUCCEEDED"
+    notices = len([m for m in OUTBOX.to("arno@acme.example") if m["tags"].get("kind") == "accepted"])
+    # When the job reconciles what it read
+    outcome = service.reconcile(as_read)
+    found = events.all()
+    reliability.fault("settled after the job's query", injected=1, survived=outcome == "left")
+    # Then it leaves it: no second settlement, event or notice
+    assert outcome == "left"
+    assert ledger_kinds(invitation_id) == Counter({"subscription_cancelled": 1, "refund_requested": 1})
+    assert deliveries(found, "InvitationAccepted", invitation_id) == 1
+    assert len([m for m in OUTBOX.to("arno@acme.example") if m["tags"].get("kind") == "accepted"]) == notices == 1
     assert invariants().clean
 
 

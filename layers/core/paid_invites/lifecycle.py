@@ -105,7 +105,7 @@ def run_due(
     limit: int = 500, reconcile: Callable[[Invitation], str] | None = None, deadline: float | None = None
 ) -> RunReport:
     """One run: everything due now, once. ``reconcile`` resumes or settles an accepted invitation the
-    workflow has not settled (``"resumed"``, ``"settled"`` or ``"waiting"``); ``deadline``
+    workflow has not settled (``"resumed"``, ``"settled"`` or ``"left"`` to the workflow); ``deadline``
     (``time.monotonic()``) leaves the rest for the next run rather than time out."""
     now = clock.now()
     cadence = plan()
@@ -126,7 +126,7 @@ def run_due(
                 if step.due_at != read_due and store.reschedule(inv.id, read_due, step.due_at):
                     report.rescheduled += 1
             elif step.kind == "reconcile":
-                outcome = reconcile(inv) if reconcile is not None else "waiting"
+                outcome = reconcile(inv) if reconcile is not None else "left"
                 report.resumed += outcome == "resumed"
                 report.settled += outcome == "settled"
             elif step.kind == "notify_expired":

@@ -432,8 +432,8 @@ def run_due(limit: int = 500, deadline: float | None = None) -> lifecycle.RunRep
 
 
 def reconcile(inv: Invitation) -> str:
-    """An accepted invitation still unsettled after the grace period: ``"resumed"``, ``"settled"`` or
-    ``"waiting"``.
+    """An accepted invitation still unsettled after the grace period (as the job's query read it):
+    ``"resumed"``, ``"settled"`` or ``"left"`` (to the workflow).
 
     Its workflow still waiting for the acceptance (the SendTaskSuccess after the accept transaction was
     lost) is resumed. A workflow that was resumed and still runs is settling it (its Settle step may be
@@ -447,8 +447,11 @@ def reconcile(inv: Invitation) -> str:
     if _resume(inv):
         return "resumed"
     if workflow.running(inv.id):
-        return "waiting"
-    settle(inv.id, actor="scheduler")
+        return "left"
+    current = repo.get_invitation(inv.id)  # the workflow may have settled it and ended since the job's query
+    if current is None or current.status != ACCEPTED or any(e.get("event") == "settled" for e in current.history):
+        return "left"
+    settle(inv.id, handover(current), actor="scheduler")
     try:
         notify_inviter(inv.id, "accepted")
     except Exception:  # the courtesy e-mail only: settled is settled (the workflow's catch does the same)
