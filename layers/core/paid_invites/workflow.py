@@ -34,10 +34,12 @@ def execution_arn(invitation_id: str) -> str:
 
 
 def running(invitation_id: str) -> bool:
-    """Whether the invitation's execution still runs; False once it ended, whichever way (or never began)."""
+    """Whether the invitation's execution still runs (or is being redriven); False once it ended, whichever
+    way, or never began."""
     sfn = client("stepfunctions")
     try:
-        return bool(sfn.describe_execution(executionArn=execution_arn(invitation_id))["status"] == "RUNNING")
+        status = sfn.describe_execution(executionArn=execution_arn(invitation_id))["status"]
+        return status in ("RUNNING", "PENDING_REDRIVE")
     except sfn.exceptions.ExecutionDoesNotExist:
         return False
 
