@@ -12,6 +12,7 @@ import pytest
 
 from local.template import Template, substitute
 from paid_invites.config import Settings
+from paid_invites.lifecycle import RunReport
 from paid_invites.store.models import MODELS
 
 from .sam import PLACEHOLDER, Transformed, transformed
@@ -433,16 +434,18 @@ def test_dynamodb_grants_name_tables_and_indexes_of_the_stack(sam: Transformed) 
 
 
 def test_task_token_execution_and_mail_grants_are_scoped(sam: Transformed) -> None:
-    # a state machine of the stack, or the executions of one
+    # execution calls name the executions of one state machine of the stack; the others, the state machine
     execution = "arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:execution:${{{}.Name}}:*"
     machines = {json.dumps({"Ref": k}) for k in state_machines(sam)}
-    machines |= {json.dumps({"Fn::Sub": execution.format(k)}) for k in state_machines(sam)}
+    executions = {json.dumps({"Fn::Sub": execution.format(k)}) for k in state_machines(sam)}
     for fn in lambda_functions(sam).values():
         for statement in statements(sam.output["Resources"][role_of(fn)]):
             actions = as_list(statement["Action"])
             if any(a.startswith("states:") for a in actions):
+                on_executions = {a in ("states:DescribeExecution", "states:StopExecution") for a in actions}
+                assert len(on_executions) == 1, statement  # (the two kinds of resource need two statements)
                 assert len(resource_names(statement)) == 1, statement
-                assert set(resource_names(statement)) <= machines, statement
+                assert set(resource_names(statement)) <= (executions if True in on_executions else machines), statement
             if "ses:SendEmail" in actions:
                 names = " ".join(resource_names(statement))
                 assert "identity/${SesIdentity}" in names and "configuration-set/${EmailConfigurationSet}" in names
@@ -469,6 +472,15 @@ def test_every_alarm_tells_the_alarm_topic(sam: Transformed) -> None:
     assert alarms(sam)
     for alarm in alarms(sam):
         assert {"Ref": "AlarmTopic"} in alarm["AlarmActions"], alarm["AlarmDescription"]
+
+
+def test_the_scheduled_jobs_errors_raise_an_alarm_on_the_metric_it_emits(sam: Transformed) -> None:
+    # Given the metric the job's handler emits for what it could not do (Due_<count>, RunReport "errors"),
+    # in the namespace and with the service dimension Powertools takes from the functions' environment
+    env = sam.source["Globals"]["Function"]["Environment"]["Variables"]
+    assert "errors" in RunReport().counts()
+    # Then an alarm watches exactly that metric
+    assert has_alarm(sam, env["POWERTOOLS_METRICS_NAMESPACE"], "Due_errors", env["POWERTOOLS_SERVICE_NAME"])
 
 
 def test_failures_throttles_5xx_and_bounces_raise_alarms(sam: Transformed) -> None:
