@@ -24,7 +24,9 @@ stored on the invitation) resumed the retry that the job should resume, which ca
 
 **A task token that was answered is closed.** moto takes a second SendTaskSuccess, SendTaskFailure or
 SendTaskHeartbeat with a token it already had an answer for, says it succeeded, and does nothing. Step
-Functions closes the task with its first answer and answers TaskTimedOut to the later ones. Without this,
+Functions closes the task with its first answer and refuses the later ones (TaskTimedOut; moto's API, with
+this patch, says TaskDoesNotExist: its provider tests the wrapping error's type, not the timeout's; both are
+"closed" to us). Without this,
 the scheduled job took "resumed" for an answer when the workflow had been resumed long before (and was
 settling), and a revoke after an accept looked as if it had ended a waiting workflow.
 """

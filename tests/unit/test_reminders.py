@@ -96,7 +96,7 @@ def test_decide_what_the_job_does() -> None:
     # one whose e-mail never went out is not reminded, and expires all the same
     assert reminders.decide(sent_invitation(sent_at=None), at, DEFAULT).kind == "reschedule"
     assert reminders.decide(sent_invitation(sent_at=None), SENT + days(30), DEFAULT).kind == "expire"
-    # accepted: the reconciler resumes its workflow; expired and not yet told: tell the inviter
+    # accepted: the reconciler resumes or settles it; expired and not yet told: tell the inviter
     assert reminders.decide(sent_invitation(status=ACCEPTED), at, DEFAULT).kind == "reconcile"
     assert reminders.decide(sent_invitation(status=EXPIRED), at, DEFAULT).kind == "notify_expired"
     told = sent_invitation(status=EXPIRED, expiry_notified_at=at)
