@@ -26,9 +26,10 @@ stored on the invitation) resumed the retry that the job should resume, which ca
 SendTaskHeartbeat with a token it already had an answer for, says it succeeded, and does nothing. Step
 Functions closes the task with its first answer and refuses the later ones (TaskTimedOut; moto's API, with
 this patch, says TaskDoesNotExist: its provider tests the wrapping error's type, not the timeout's; both are
-"closed" to us). Without this,
-the scheduled job took "resumed" for an answer when the workflow had been resumed long before (and was
-settling), and a revoke after an accept looked as if it had ended a waiting workflow.
+"closed" to us). Here an answer closes its token the way the previous patch closes an earlier attempt's,
+so moto's own check refuses what comes after. Without this, the scheduled job took "resumed" for an answer
+when the workflow had been resumed long before (and was settling), and a revoke after an accept looked as
+if it had ended a waiting workflow.
 """
 
 from __future__ import annotations
@@ -53,23 +54,15 @@ def install() -> None:
 
 
 def _patch_answered_tokens() -> None:
-    from moto.stepfunctions.parser.asl.eval.callback.callback import (
-        CallbackConsumerTimeout,
-        CallbackNotifyConsumerError,
-        CallbackPoolManager,
-    )
+    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackConsumerTimeout, CallbackEndpoint
 
-    def closed_once_answered(original: Any) -> Any:
-        def answer(self: CallbackPoolManager, callback_id: str, *args: Any, **kwargs: Any) -> bool:
-            endpoint = self.get(callback_id)
-            if endpoint is not None and endpoint.get_outcome() is not None:
-                raise CallbackNotifyConsumerError(callback_consumer_error=CallbackConsumerTimeout())
-            return bool(original(self, callback_id, *args, **kwargs))
+    original = CallbackEndpoint.notify
 
-        return answer
+    def notify(self: CallbackEndpoint, outcome: Any) -> None:
+        original(self, outcome=outcome)
+        self.report(CallbackConsumerTimeout())  # closed by its first answer, as an earlier attempt's token is
 
-    CallbackPoolManager.notify = closed_once_answered(CallbackPoolManager.notify)  # type: ignore[method-assign]
-    CallbackPoolManager.heartbeat = closed_once_answered(CallbackPoolManager.heartbeat)  # type: ignore[method-assign]
+    CallbackEndpoint.notify = notify  # type: ignore[method-assign]
 
 
 def _patch_task_tokens() -> None:
