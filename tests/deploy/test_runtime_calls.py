@@ -9,7 +9,6 @@ each setting must be set in that function's own environment.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import fnmatch
 import sys
@@ -26,6 +25,7 @@ from local.stack import Stack
 from local.template import Template
 from paid_invites.config import Settings
 
+from ..reliability.support import breaks
 from ..support import Api, finished, invitation_token
 
 CURRENT: contextvars.ContextVar[str | None] = contextvars.ContextVar("function", default=None)
@@ -121,7 +121,7 @@ def run_the_story(api: Api, stack: Stack) -> None:
     assert finished(stack, ids["jan@devries.example"])["status"] == "SUCCEEDED"
     assert api.summary("u-olga", "acme").status == 200
     kees = invitation_token("kees@visser.example")
-    with settle_step_broken():
+    with breaks("SettleProrationFunction", lambda: RuntimeError("injected: the settle function is broken")):
         assert api.accept(kees, "credit").status == 200
         assert finished(stack, ids["kees@visser.example"])["status"] == "FAILED"
     invitation_token("fleur@bakker.example")  # its workflow waits for the invitee now
@@ -133,23 +133,6 @@ def run_the_story(api: Api, stack: Stack) -> None:
     piet = f"/accounts/acme/invitations/{ids['piet@jansen.example']}"
     assert api.call("DELETE", piet, caller="u-olga").status == 200
     assert stack.invoke("RemindFunction", {})["counts"]["settled"] == 1
-
-
-@contextlib.contextmanager
-def settle_step_broken() -> Iterator[None]:
-    """The settle function fails every invocation (an error the workflow does not retry)."""
-    invoke = bridge.invoke
-
-    def broken(fn: Any, event: dict[str, Any]) -> Any:
-        if fn.logical_id == "SettleProrationFunction":
-            raise RuntimeError("injected: the settle function is broken")
-        return invoke(fn, event)
-
-    bridge.invoke = broken
-    try:
-        yield
-    finally:
-        bridge.invoke = invoke
 
 
 @dataclass(frozen=True)

@@ -182,9 +182,10 @@ def moto_error(code: str, message: str, status: int = 400, prefix: str = "") -> 
     return error
 
 
-def breaks(monkeypatch: pytest.MonkeyPatch, function: str, error: Callable[[], Exception]) -> Fault:
+@contextlib.contextmanager
+def breaks(function: str, error: Callable[[], Exception]) -> Iterator[Fault]:
     """Every invocation of the bridged Lambda ``function`` fails with ``error()`` before its handler runs, as a
-    broken deployment of it does (until the monkeypatch is undone)."""
+    broken deployment of it does."""
     fault = Fault()
     original = bridge.invoke
 
@@ -193,8 +194,11 @@ def breaks(monkeypatch: pytest.MonkeyPatch, function: str, error: Callable[[], E
             raise error()
         return original(fn, event)
 
-    monkeypatch.setattr(bridge, "invoke", invoke)
-    return fault
+    bridge.invoke = invoke
+    try:
+        yield fault
+    finally:
+        bridge.invoke = original
 
 
 SandboxTimedout = type("Sandbox.Timedout", (Exception,), {})  # the runtime's errorType for a timed-out function

@@ -28,10 +28,12 @@ from .support import Http, breaks, client_fault, invite_sent, moto_error, moto_f
 pytestmark = pytest.mark.reliability(kind="fault")
 
 JAN = "jan@devries.example"
+ARNO = "arno@acme.example"  # Acme's admin, who invites (and is told of each acceptance)
 
 
-def invitation_mails(address: str) -> int:
-    return sum(1 for m in OUTBOX.to(address) if m["tags"].get("kind") == "invitation")
+def mails(address: str, kind: str = "invitation") -> int:
+    """How many e-mails of this kind (the invitation, the inviter's "accepted" notice) went to the address."""
+    return sum(1 for m in OUTBOX.to(address) if m["tags"].get("kind") == kind)
 
 
 def ledger_kinds(invitation_id: str) -> Counter[str]:
@@ -60,7 +62,7 @@ def test_ses_throttling_three_times_is_absorbed_and_the_mail_goes_once(
     # When an invitation is sent
     email = "throttled@example.org"
     invitation_id = invite_sent(front, email)
-    sent = invitation_mails(email)
+    sent = mails(email)
     reliability.fault("SES throttled x3 (SDK retries)", injected=fault.injected, survived=sent == 1)
     # Then the e-mail went out once, when SES let it through
     assert fault.injected == 3 and fault.passed == 1
@@ -80,8 +82,8 @@ def test_ses_throttling_past_the_sdk_retries_is_retried_by_the_workflow(
         email = "throttled-long@example.org"
         reply = front.invite("u-arno", "acme", {"email": email})
         invitation_id = reply.json["results"][0]["invitation_id"]
-        wait_for(lambda: invitation_mails(email), timeout=60, what="the mail, after the workflow's retries")
-    sent = invitation_mails(email)
+        wait_for(lambda: mails(email), timeout=60, what="the mail, after the workflow's retries")
+    sent = mails(email)
     failures = task_failures(stack, invitation_id)
     reliability.fault("SES throttled x3 (workflow retries)", injected=fault.injected, survived=sent == 1)
     # Then the state machine retried the step (MailThrottled) and the e-mail went out once
@@ -187,27 +189,27 @@ def test_a_timed_out_settle_step_is_retried_without_a_second_settlement(
 
 
 def test_a_settle_step_that_fails_for_good_is_settled_by_the_scheduled_job(
-    front: Http, stack: Stack, events: Events, monkeypatch: pytest.MonkeyPatch, invariants: Any, reliability: Recorder
+    front: Http, stack: Stack, events: Events, invariants: Any, reliability: Recorder
 ) -> None:
     # Given the settle function is broken: each invocation fails with an error the workflow does not retry
     # (retries that run out end the same way: RecordFailure, then the execution fails)
-    fault = breaks(monkeypatch, "SettleProrationFunction", lambda: RuntimeError("injected: a broken deployment"))
-    invitation_id = invite_sent(front, JAN)
-    # When Jan accepts with a refund
-    assert front.accept_json(token_of(JAN), "refund").status == 200
-    end = finished(stack, invitation_id, timeout=60)
-    left = repo.get_invitation(invitation_id)
-    # Then he is in, the workflow has ended without settling, and no money has moved yet
-    assert end["status"] == "FAILED" and task_failures(stack, invitation_id) == ["RuntimeError"]
-    assert left is not None and left.status == "accepted" and left.failure == "RuntimeError"
-    assert ledger_kinds(invitation_id) == Counter()
-    # When the scheduled job runs after the grace period (2 minutes), the settle function still broken
-    before = front.run_job().json
-    stack.clock.advance(121)
-    run = front.run_job().json
+    with breaks("SettleProrationFunction", lambda: RuntimeError("injected: a broken deployment")) as fault:
+        invitation_id = invite_sent(front, JAN)
+        # When Jan accepts with a refund
+        assert front.accept_json(token_of(JAN), "refund").status == 200
+        end = finished(stack, invitation_id, timeout=60)
+        left = repo.get_invitation(invitation_id)
+        # Then he is in, the workflow has ended without settling, and no money has moved yet
+        assert end["status"] == "FAILED" and task_failures(stack, invitation_id) == ["RuntimeError"]
+        assert left is not None and left.status == "accepted" and left.failure == "RuntimeError"
+        assert ledger_kinds(invitation_id) == Counter()
+        # When the scheduled job runs after the grace period (2 minutes), the settle function still broken
+        before = front.run_job().json
+        stack.clock.advance(121)
+        run = front.run_job().json
     settled = repo.get_invitation(invitation_id)
     found = events.all()
-    notices = [m for m in OUTBOX.to("arno@acme.example") if m["tags"].get("kind") == "accepted"]
+    notices = mails(ARNO, "accepted")
     reliability.fault("settle fails for good", injected=fault.injected, survived=run["counts"]["settled"] == 1)
     # Then the job (not before its time) settled it: once, as the workflow would have, and told the inviter
     assert before["counts"]["settled"] == 0 and run["counts"]["seen"] == 1
@@ -217,7 +219,7 @@ def test_a_settle_step_that_fails_for_good_is_settled_by_the_scheduled_job(
         f"{invitation_id}:refund"
     ]
     assert deliveries(found, "InvitationAccepted", invitation_id) == 1
-    assert len(notices) == 1
+    assert notices == 1
     assert settled is not None and settled.failure is None
     assert [(h["event"], h["by"]) for h in settled.history or [] if h["event"] == "settled"] == [
         ("settled", "scheduler")
@@ -267,7 +269,7 @@ def test_an_acceptance_the_workflow_settled_after_the_jobs_query_is_left_alone(
     as_read = repo.get_invitation(invitation_id)
     assert as_read is not None and as_read.status == "accepted"
     assert finished(stack, invitation_id, timeout=30)["status"] == "SUCCEEDED"
-    notices = len([m for m in OUTBOX.to("arno@acme.example") if m["tags"].get("kind") == "accepted"])
+    notices = mails(ARNO, "accepted")
     # When the job reconciles what it read
     outcome = service.reconcile(as_read)
     found = events.all()
@@ -276,7 +278,7 @@ def test_an_acceptance_the_workflow_settled_after_the_jobs_query_is_left_alone(
     assert outcome == "left"
     assert ledger_kinds(invitation_id) == Counter({"subscription_cancelled": 1, "refund_requested": 1})
     assert deliveries(found, "InvitationAccepted", invitation_id) == 1
-    assert len([m for m in OUTBOX.to("arno@acme.example") if m["tags"].get("kind") == "accepted"]) == notices == 1
+    assert mails(ARNO, "accepted") == notices == 1
     assert invariants().clean
 
 
@@ -314,7 +316,7 @@ def test_a_timed_out_invitation_step_is_retried_without_a_second_mail(
         wait_for(lambda: fault.passed, what="the retry")
         assert front.accept_json(token_of(email)).status == 200
     end = finished(stack, invitation_id, timeout=30)
-    sent = invitation_mails(email)
+    sent = mails(email)
     reliability.fault(f"invitation step times out, accepted {accepted}", injected=fault.injected, survived=sent == 1)
     # Then one e-mail went out, its link accepted, and the workflow settled it
     assert fault.injected == 1 and task_failures(stack, invitation_id) == ["Sandbox.Timedout"]
@@ -333,11 +335,11 @@ def test_a_timed_out_inviter_notice_is_not_sent_twice(
     # When the invitee accepts and the workflow tells the inviter
     assert front.accept_json(token_of(email)).status == 200
     end = finished(stack, invitation_id, timeout=30)
-    notices = [m for m in OUTBOX.to("arno@acme.example") if m["tags"].get("kind") == "accepted"]
-    reliability.fault("inviter notice times out after the send", injected=fault.injected, survived=len(notices) == 1)
+    notices = mails(ARNO, "accepted")
+    reliability.fault("inviter notice times out after the send", injected=fault.injected, survived=notices == 1)
     # Then the inviter got one notice (a courtesy mail is not retried after a timeout), and all is settled
     assert fault.injected == 1
-    assert len(notices) == 1
+    assert notices == 1
     assert end["status"] == "SUCCEEDED"
     assert invariants().clean
 
