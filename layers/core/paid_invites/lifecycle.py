@@ -101,9 +101,7 @@ class RunReport:
         return {"reminded": self.reminded, "expired": self.expired, "counts": self.counts()}
 
 
-def run_due(
-    limit: int = 500, reconcile: Callable[[Invitation], str] | None = None, deadline: float | None = None
-) -> RunReport:
+def run_due(reconcile: Callable[[Invitation], str], limit: int = 500, deadline: float | None = None) -> RunReport:
     """One run: everything due now, once. ``reconcile`` resumes or settles an accepted invitation the
     workflow has not settled (``"resumed"``, ``"settled"`` or ``"left"`` to the workflow); ``deadline``
     (``time.monotonic()``) leaves the rest for the next run rather than time out."""
@@ -126,7 +124,7 @@ def run_due(
                 if step.due_at != read_due and store.reschedule(inv.id, read_due, step.due_at):
                     report.rescheduled += 1
             elif step.kind == "reconcile":
-                outcome = reconcile(inv) if reconcile is not None else "left"
+                outcome = reconcile(inv)
                 report.resumed += outcome == "resumed"
                 report.settled += outcome == "settled"
             elif step.kind == "notify_expired":

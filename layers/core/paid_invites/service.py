@@ -428,7 +428,7 @@ def run_due(limit: int = 500, deadline: float | None = None) -> lifecycle.RunRep
     """
     from . import lifecycle
 
-    return lifecycle.run_due(limit, reconcile=reconcile, deadline=deadline)
+    return lifecycle.run_due(reconcile, limit, deadline=deadline)
 
 
 def reconcile(inv: Invitation) -> str:
