@@ -1,10 +1,11 @@
 """Route moto's docker-less Lambda invocations to our real handlers, in this process.
 
 moto's Step Functions interpreter invokes Lambda through moto's Lambda backend; with
-``lambda.use_docker`` off that is ``LambdaSimpleBackend``, whose ``invoke`` we replace with a call
-to the handler that ``template.yaml`` names for the function. An exception becomes a function
-error with ``errorType`` = the exception's class name, as the Python runtime reports it, so the
-ASL's Retry and Catch see our domain errors by name.
+``lambda.use_docker`` off that is ``LambdaSimpleBackend``, whose ``invoke`` hands an invocation of
+one of the template's functions to ``answer`` here (``local/patches/lambda_bridge.py``), a call to
+the handler that ``template.yaml`` names for the function. An exception becomes a function error
+with ``errorType`` = the exception's class name, as the Python runtime reports it, so the ASL's
+Retry and Catch see our domain errors by name.
 """
 
 from __future__ import annotations
@@ -20,15 +21,13 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from moto.awslambda_simple.models import LambdaSimpleBackend
-
+from . import patches
 from .template import Function
 
 Handler = Callable[[dict[str, Any], Any], Any]
 _handlers: dict[str, Handler] = {}
 _functions: dict[str, Function] = {}
 _lock = threading.Lock()
-_original_invoke = LambdaSimpleBackend.invoke
 _in_flight = 0  # invocations moto's interpreter started that have not returned yet
 
 
@@ -86,13 +85,12 @@ def invoke(fn: Function, event: dict[str, Any]) -> Any:
     return handler_for(fn)(event, Context(fn))
 
 
-def _bridged_invoke(
-    self: LambdaSimpleBackend, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
-) -> bytes:
+def answer(function_name: str, body: Any, response_headers: dict[str, str]) -> bytes | None:
+    """What the Lambda runtime answers moto for an invocation of one of our functions (None: not ours)."""
     name = function_name.rsplit(":", 1)[-1] if function_name.startswith("arn:") else function_name
     fn = _functions.get(name)
     if fn is None:
-        return _original_invoke(self, function_name, qualifier, body, headers, response_headers)  # type: ignore[no-any-return]
+        return None
     event = json.loads(body) if body else {}
     global _in_flight
     with _lock:
@@ -121,8 +119,6 @@ def idle() -> bool:
 
 
 def install(functions: dict[str, Function]) -> None:
-    from . import powertools_patches
-
-    powertools_patches.install()  # many invocations at once in one process: each thread its own request
+    """Route moto's invocations of these functions here (and install the local stack's patches, once)."""
+    patches.install()
     _functions.update(functions)
-    LambdaSimpleBackend.invoke = _bridged_invoke  # type: ignore[method-assign]

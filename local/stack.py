@@ -13,7 +13,7 @@ from typing import Any
 from paid_invites import aws, clock, config
 from paid_invites.store import models
 
-from . import bridge, moto_patches
+from . import bridge, patches
 from .template import ACCOUNT, REGION, Function, Route, Template
 
 # The local stack's answers to the template's parameters that have no default (what `sam deploy --guided`
@@ -64,53 +64,7 @@ class Outbox:
             return [m for m in self.messages if m["to"] == address]
 
 
-OUTBOX = Outbox()
-_outbox_installed = False
-
-
-def _install_outbox() -> None:
-    """Wrap moto's SES v2 SendEmail so that the local outbox sees what was sent, text part included."""
-    global _outbox_installed
-    if _outbox_installed:
-        return
-    from moto.sesv2.responses import SESV2Response
-
-    original = SESV2Response.send_email
-
-    def send_email(self: SESV2Response) -> str:
-        result = original(self)
-        OUTBOX.record(json.loads(self.body), json.loads(result).get("MessageId", ""))
-        return result
-
-    SESV2Response.send_email = send_email  # type: ignore[method-assign]
-    _outbox_installed = True
-
-
-_dynamodb_serialised = False
-
-
-def _serialise_dynamodb() -> None:
-    """One DynamoDB request at a time in moto, as DynamoDB applies each request atomically.
-
-    moto's in-memory tables are plain dicts: a query racing a workflow thread's write can fail with
-    "dictionary changed size during iteration", and two transactions can interleave their condition
-    checks and writes. Real DynamoDB does neither, so the local stack serialises moto's DynamoDB requests
-    (DynamoDB requests never call back into moto, so one lock cannot deadlock).
-    """
-    global _dynamodb_serialised
-    if _dynamodb_serialised:
-        return
-    from moto.dynamodb.responses import DynamoHandler
-
-    original = DynamoHandler.call_action
-    lock = threading.Lock()
-
-    def call_action(self: DynamoHandler) -> Any:
-        with lock:
-            return original(self)
-
-    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
-    _dynamodb_serialised = True
+OUTBOX = Outbox()  # filled by local/patches/sesv2_outbox.py
 
 
 @dataclass
@@ -170,9 +124,7 @@ def deploy(parameters: dict[str, str] | None = None) -> Stack:
     known = Template().parameters
     local = {k: v for k, v in LOCAL_PARAMETERS.items() if k in known and not known[k]}
     template = Template({**local, **{k: v for k, v in LOCAL_OVERRIDES.items() if k in known}, **(parameters or {})})
-    _install_outbox()
-    moto_patches.install()
-    _serialise_dynamodb()
+    patches.install()  # moto's and Powertools' differences from AWS (local/patches/), each once
     os.environ.update(environment(template))
     os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")

@@ -12,14 +12,14 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local import moto_patches
+from local import patches
 
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 
 @pytest.fixture
 def ddb() -> Iterator[Any]:
-    moto_patches.install()
+    patches.install()
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
         client.create_table(
@@ -74,7 +74,7 @@ def test_a_cancelled_transaction_puts_back_what_it_touched_and_nothing_else(ddb:
 
 
 def test_a_table_is_still_deep_copied_outside_a_transaction() -> None:
-    moto_patches.install()
+    patches.install()
     from moto.dynamodb.models.table import Table
 
     with mock_aws():
@@ -93,7 +93,7 @@ def test_a_table_is_still_deep_copied_outside_a_transaction() -> None:
 
 @pytest.mark.parametrize("answer_first", [True, False], ids=["answered before the waiter", "answered after"])
 def test_a_task_token_answered_while_its_function_runs_reaches_the_waiting_task(answer_first: bool) -> None:
-    moto_patches.install()
+    patches.install()
     from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint, CallbackOutcomeSuccess
 
     # Given a waitForTaskToken task's token (moto registers it before it invokes the task's function)
@@ -113,7 +113,7 @@ def test_a_task_token_answered_while_its_function_runs_reaches_the_waiting_task(
 
 @pytest.mark.parametrize("again", ["SendTaskSuccess", "SendTaskFailure", "SendTaskHeartbeat"])
 def test_a_task_token_that_was_answered_is_closed(again: str) -> None:
-    moto_patches.install()
+    patches.install()
     from moto.stepfunctions.parser.asl.eval.callback.callback import (
         CallbackConsumerTimeout,
         CallbackNotifyConsumerError,

@@ -8,7 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-from local import powertools_patches
+from local import patches
 
 
 def _event(path: str, caller: str) -> dict[str, Any]:
@@ -23,7 +23,7 @@ def _event(path: str, caller: str) -> dict[str, Any]:
 
 def test_two_resolvers_in_two_threads_each_read_their_own_request() -> None:
     # Given two functions' resolvers in one process (as the local stack runs them), each pausing mid-request
-    powertools_patches.install()
+    patches.install()
     both_inside = threading.Barrier(2, timeout=10)
     accept, invite = APIGatewayRestResolver(), APIGatewayRestResolver()
 
