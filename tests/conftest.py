@@ -81,4 +81,4 @@ def _until_idle(timeout: float) -> None:
 
 @pytest.fixture
 def api(stack: Stack) -> Api:
-    return Api(stack)
+    return Api.in_process(stack)

@@ -23,7 +23,7 @@ from playwright.sync_api import Browser, BrowserContext, sync_playwright
 
 from local.server import launched
 
-from .support import ARTIFACTS, DESKTOP, Tab
+from ..support.browser import ARTIFACTS, DESKTOP, Tab
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 FLAGS = [

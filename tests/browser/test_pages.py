@@ -22,22 +22,12 @@ from paid_invites.store import models as m
 from paid_invites.store import repository as repo
 from paid_invites.store import transactions as tx
 
-from ..support import Api, Reply, invitation_token, wait_for
-from .support import DESKTOP, PHONE, Tab
+from ..support import Api, Reply, invite_with_token
+from ..support.browser import DESKTOP, PHONE, Tab
 
 ORIGIN = "https://invites.test"  # served as in production: COOP and HSTS mean something only over HTTPS
 ACME = {"org": "Acme B.V.", "inviter": "Arno Admin"}
 JAN, PIET, FLEUR, KEES = "jan@devries.example", "piet@jansen.example", "fleur@bakker.example", "kees@kees.example"
-
-
-def invited(api: Api, email: str, caller: str = "u-arno", account: str = "acme", **fields: str) -> tuple[str, str]:
-    reply = api.invite(caller, account, {"email": email, **fields})
-    assert reply.status == 200, reply.body
-    (result,) = reply.json["results"]
-    assert result["status"] == "created", result
-    token = invitation_token(email)
-    wait_for(lambda: (i := repo.get_invitation(result["invitation_id"])) is not None and i.mailed_for, what="sent")
-    return str(result["invitation_id"]), token
 
 
 def get(api: Api, token: str, lang: str) -> Reply:
@@ -73,7 +63,7 @@ class Case:
 
 def _confirm(email: str, caller: str = "u-arno", account: str = "acme", **fields: str) -> Any:
     def prepare(api: Api, stack: Stack) -> Callable[[str], Reply]:
-        _, token = invited(api, email, caller, account, **fields)
+        _, token = invite_with_token(api, email, caller, account, **fields)
         return lambda lang: get(api, token, lang)
 
     return prepare
@@ -81,7 +71,7 @@ def _confirm(email: str, caller: str = "u-arno", account: str = "acme", **fields
 
 def _result(email: str, **choice: str) -> Any:
     def prepare(api: Api, stack: Stack) -> Callable[[str], Reply]:
-        _, token = invited(api, email)
+        _, token = invite_with_token(api, email)
         # the second language is a replayed submit: the same result, told in the other language
         return lambda lang: post(api, token, lang, **choice)
 
@@ -89,7 +79,7 @@ def _result(email: str, **choice: str) -> Any:
 
 
 def _choice_missing(api: Api, stack: Stack) -> Callable[[str], Reply]:
-    _, token = invited(api, JAN)
+    _, token = invite_with_token(api, JAN)
     return lambda lang: post(api, token, lang)
 
 
@@ -98,14 +88,14 @@ def _unknown(api: Api, stack: Stack) -> Callable[[str], Reply]:
 
 
 def _used(api: Api, stack: Stack) -> Callable[[str], Reply]:
-    _, token = invited(api, FLEUR, user_type="basic")
+    _, token = invite_with_token(api, FLEUR, user_type="basic")
     assert api.accept(token).status == 200
     return lambda lang: get(api, token, lang)
 
 
 def _closed(status: str) -> Any:
     def prepare(api: Api, stack: Stack) -> Callable[[str], Reply]:
-        invitation_id, token = invited(api, JAN)
+        invitation_id, token = invite_with_token(api, JAN)
         close(invitation_id, status)
         return lambda lang: get(api, token, lang)
 
@@ -113,19 +103,19 @@ def _closed(status: str) -> Any:
 
 
 def _expired(api: Api, stack: Stack) -> Callable[[str], Reply]:
-    _, token = invited(api, JAN)
+    _, token = invite_with_token(api, JAN)
     stack.clock.advance(31 * 24 * 3600)
     return lambda lang: get(api, token, lang)
 
 
 def _no_license(api: Api, stack: Stack) -> Callable[[str], Reply]:
-    _, token = invited(api, JAN)
+    _, token = invite_with_token(api, JAN)
     set_account("acme", licenses_held=0)
     return lambda lang: get(api, token, lang)
 
 
 def _member_meanwhile(api: Api, stack: Stack) -> Callable[[str], Reply]:
-    _, token = invited(api, FLEUR, user_type="basic")
+    _, token = invite_with_token(api, FLEUR, user_type="basic")
     repo.key_item(m.UserModel, "u-fleur").update(actions=[m.UserModel.account_id.set("acme")])
     return lambda lang: get(api, token, lang)
 
@@ -214,8 +204,8 @@ def test_the_confirm_page_offers_what_the_invitee_can_choose(
     api: Api, stack: Stack, open_tab: Callable[..., Tab]
 ) -> None:
     # Given Jan's invitations from Acme (EUR, like his plan) and from Globex (GBP)
-    _, acme = invited(api, JAN)
-    _, globex = invited(api, "fleur@bakker.example", caller="u-gwen", account="globex", user_type="basic")
+    _, acme = invite_with_token(api, JAN)
+    _, globex = invite_with_token(api, "fleur@bakker.example", caller="u-gwen", account="globex", user_type="basic")
     tab = open_tab(ORIGIN)
     # When he opens Acme's
     show(tab, get(api, acme, "en"))

@@ -6,7 +6,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .support import AMOUNT, PHONE, Tab, http, invitation_link, invite, minor_units, wait_for
+from ..support import Api, delivered, invitation_link, invite_one, invite_sent, wait_for
+from ..support.browser import AMOUNT, PHONE, Tab, minor_units
 
 
 def sign_in(tab: Tab, base: str, user_id: str, where: str = "users") -> None:
@@ -17,15 +18,23 @@ def sign_in(tab: Tab, base: str, user_id: str, where: str = "users") -> None:
 
 def offer(base: str, link: str) -> dict[str, Any]:
     """What the confirm page offers, from the same handler's JSON answer."""
-    status, body = http(base, "GET", link.removeprefix(base))
-    assert status == 200, body
-    assert isinstance(body, dict) and body["offer"], body
-    return dict(body["offer"])
+    reply = Api.over_http(base).get(link.removeprefix(base))
+    assert reply.status == 200, reply.body
+    assert reply.json["offer"], reply.body
+    return dict(reply.json["offer"])
 
 
 def ledger_of(base: str, kind: str, user_id: str) -> list[dict[str, object]]:
-    entries = http(base, "GET", "/accounts/acme", caller="u-olga")[1]["ledger"]
+    """Acme's ledger entries of one ``kind`` for one user."""
+    entries = Api.over_http(base).summary("u-olga", "acme").json["ledger"]
     return [e for e in entries if e["kind"] == kind and e["user_id"] == user_id]
+
+
+def invited_link(base: str, email: str) -> str:
+    """Olga invites ``email`` to Acme as a licensed member: the link in the invitation e-mail."""
+    api = Api.over_http(base)
+    invite_one(api, email, "u-olga", "acme", user_type="licensed", role="member")
+    return invitation_link(api, email)
 
 
 def test_an_admin_invites_two_people_and_one_accepts_with_credit_from_the_mailbox(
@@ -33,7 +42,7 @@ def test_an_admin_invites_two_people_and_one_accepts_with_credit_from_the_mailbo
 ) -> None:
     tab = open_tab(live)
     page = tab.page
-    credit_before = http(live, "GET", "/accounts/acme", caller="u-olga")[1]["credit"]["amount_minor"]
+    credit_before = Api.over_http(live).summary("u-olga", "acme").json["credit"]["amount_minor"]
 
     # Given Arno, an admin of Acme, signed in to the console
     sign_in(tab, live, "u-arno")
@@ -107,7 +116,7 @@ def test_an_admin_invites_two_people_and_one_accepts_with_credit_from_the_mailbo
     tab.check("accept-result-nl")
 
     # and the console's account summary shows Acme's credit risen by exactly that amount, apart from the balance due
-    wait_for(lambda: ledger_of(live, "credit_transferred", "u-jan"), "the settlement")
+    wait_for(lambda: ledger_of(live, "credit_transferred", "u-jan"), 20, "the settlement")
     sign_in(tab, live, "u-arno", "account")
     page.goto(f"{live}/#account")
     page.wait_for_selector("#licenses")
@@ -121,8 +130,7 @@ def test_double_submitting_the_form_accepts_once_and_shows_the_same_result(
     live: str, open_tab: Callable[..., Tab]
 ) -> None:
     # Given Emma's invitation open in two tabs of her browser, the refund chosen in both
-    invite(live, "u-olga", "acme", "emma@clark.example")
-    link = invitation_link(live, "emma@clark.example")
+    link = invited_link(live, "emma@clark.example")
     first = open_tab(live)
     second = Tab(first.page.context.new_page(), first.origins)
     for tab in (first, second):
@@ -139,7 +147,7 @@ def test_double_submitting_the_form_accepts_once_and_shows_the_same_result(
     assert first.text() == second.text()
     assert "A refund of €" in first.text() and "to Visa •••• 4242 has been requested" in first.text()
     first.check("accept-result-en-double-submit")
-    refunds = wait_for(lambda: ledger_of(live, "refund_requested", "u-emma"), "the settlement")
+    refunds = wait_for(lambda: ledger_of(live, "refund_requested", "u-emma"), 20, "the settlement")
     assert len(refunds) == 1
     # and the link, opened again, says it has been used
     response = second.page.goto(link)
@@ -151,8 +159,7 @@ def test_a_refusal_page_says_what_is_owed_and_what_to_do_in_both_languages(
     live: str, open_tab: Callable[..., Tab]
 ) -> None:
     # Given Piet, who has an open invoice of EUR 14.99, is invited
-    invite(live, "u-olga", "acme", "piet@jansen.example")
-    link = invitation_link(live, "piet@jansen.example")
+    link = invited_link(live, "piet@jansen.example")
     tab = open_tab(live)
 
     # When he opens the link, Then the page is in his language, with the amount due and what to do
@@ -183,8 +190,7 @@ def test_the_dutch_page_switches_to_english_and_accepts_by_keyboard_alone(
     live: str, open_tab: Callable[..., Tab]
 ) -> None:
     # Given Sanne (Dutch) opens her invitation
-    invite(live, "u-olga", "acme", "sanne@visser.example")
-    link = invitation_link(live, "sanne@visser.example")
+    link = invited_link(live, "sanne@visser.example")
     tab = open_tab(live)
     page = tab.page
     page.goto(link)
@@ -224,13 +230,12 @@ def test_the_dutch_page_switches_to_english_and_accepts_by_keyboard_alone(
     page.click("nav.lang button")
     page.wait_for_selector("p.ok")
     assert page.inner_text("h1") == "Welkom bij Acme B.V."
-    assert len(wait_for(lambda: ledger_of(live, "credit_transferred", "u-sanne"), "the settlement")) == 1
+    assert len(wait_for(lambda: ledger_of(live, "credit_transferred", "u-sanne"), 20, "the settlement")) == 1
 
 
 def test_the_accept_page_works_on_a_phone_without_javascript(live: str, open_tab: Callable[..., Tab]) -> None:
     # Given Lotte on a phone-sized screen with JavaScript switched off
-    invite(live, "u-olga", "acme", "lotte@smit.example")
-    link = invitation_link(live, "lotte@smit.example")
+    link = invited_link(live, "lotte@smit.example")
     tab = open_tab(live, viewport=PHONE, java_script_enabled=False, is_mobile=True, has_touch=True)
     page = tab.page
 
@@ -264,15 +269,13 @@ def test_the_console_resends_revokes_and_lists_bounces_with_each_invitation_s_hi
     live: str, open_tab: Callable[..., Tab]
 ) -> None:
     # Given three pending invitations from Acme, and the mail to one of them bounced
-    made = invite(live, "u-olga", "acme", "resend-me@example.org", "revoke-me@example.org", "bounce-me@example.org")
-    revoked_link = invitation_link(live, "revoke-me@example.org")
-    invitation_link(live, "resend-me@example.org")
-    invitation_link(live, "bounce-me@example.org")
-    for made_one in made:  # each send is recorded after its e-mail went out; a bounce before that is ignored
-        path = f"/accounts/acme/invitations/{made_one['invitation_id']}"
-        wait_for(lambda path=path: http(live, "GET", path, None, "u-olga")[1].get("sent_at"), "the send recorded")
-    status, said = http(live, "POST", "/_local/ses-events", {"type": "bounce", "recipient": "bounce-me@example.org"})
-    assert status == 200, said
+    api = Api.over_http(live)
+    for email in ("resend-me@example.org", "revoke-me@example.org", "bounce-me@example.org"):
+        # each send is recorded after its e-mail went out; a bounce before that is ignored
+        invite_sent(api, email, "u-olga", "acme", user_type="licensed", role="member")
+    revoked_link = invitation_link(api, "revoke-me@example.org")
+    bounced = api.ses_event("bounce", "bounce-me@example.org")
+    assert bounced["results"][0]["actions"] == ["bounced:bounce-me@example.org"]
     tab = open_tab(live)
     page = tab.page
     sign_in(tab, live, "u-arno", "pending")
@@ -282,19 +285,16 @@ def test_the_console_resends_revokes_and_lists_bounces_with_each_invitation_s_hi
     page.click("#list tr:has-text('revoke-me@example.org') button:has-text('Yes, revoke')")
     # Then it leaves the pending list, and its link says it was withdrawn
     page.wait_for_selector(".flash:has-text('revoked')")
-    wait_for(lambda: "revoke-me@example.org" not in tab.text("#list"), "the revoked invitation to leave the list")
+    wait_for(lambda: "revoke-me@example.org" not in tab.text("#list"), 20, "the revoked invitation to leave the list")
     # When the resend cool-down has passed and he resends another
-    assert http(live, "POST", "/_local/clock", {"advance_seconds": 3600})[0] == 200
+    api.advance_clock(3600)
     page.click("#list tr:has-text('resend-me@example.org') button:has-text('Resend')")
     # Then a second e-mail goes out, and the invitation's history says so
     page.wait_for_selector(".flash:has-text('sent again')")
-    wait_for(
-        lambda: len([m for m in http(live, "GET", "/_local/outbox")[1] if m["to"] == "resend-me@example.org"]) == 2,
-        "the second e-mail",
-    )
+    assert len(delivered(api, "resend-me@example.org", count=2)) == 2
     page.click("#list tr:has-text('resend-me@example.org') button:has-text('History')")
     page.wait_for_selector("#history:not([hidden]) li")
-    wait_for(lambda: "Resent" in tab.text("#history") and tab.text("#history").count("Emailed") == 2, "history")
+    wait_for(lambda: "Resent" in tab.text("#history") and tab.text("#history").count("Emailed") == 2, 20, "history")
     tab.check("console-history")
     # and the bounced invitation is under Bounced, with what can be done about it
     page.click(".tabs a[data-tab=bounced]")

@@ -3,7 +3,7 @@
 ``local_stack`` is one stack per test session (it takes a few seconds to start): its base URL. It is
 shared, so a test uses its own addresses (``unique_address``) and checks for what it did rather than
 for everything; a test that moves the stack's clock (``POST /_local/clock``) puts it back when done
-(see ``clock_put_back`` in test_lifecycle_http.py). ``http`` speaks JSON to it (``local.client.Http``).
+(see ``clock_put_back`` in test_lifecycle_http.py). ``http`` is the tests' API client over HTTP to it.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from local.client import Http
 from local.server import launched
 
 from ..conftest import SEED
+from ..support import Api
 
 
 @pytest.fixture(scope="session")
@@ -27,8 +27,9 @@ def local_stack() -> Iterator[str]:
 
 
 @pytest.fixture
-def http(local_stack: str) -> Http:
-    return Http(local_stack)
+def http(local_stack: str) -> Api:
+    """The API client over HTTP to the shared stack."""
+    return Api.over_http(local_stack)
 
 
 @pytest.fixture

@@ -15,24 +15,11 @@ from paid_invites import clock, i18n
 from paid_invites.store import models as m
 from paid_invites.store import repository as repo
 from paid_invites.store import transactions as tx
+from tests.support.ledger import ledger_of_invitation
 
-from ..support import Api, Reply, dump_tables, finished, invitation_token, wait_for
+from ..support import Api, Reply, dump_tables, finished, invite_with_token
 
 JAN, PIET, FLEUR, KEES = "jan@devries.example", "piet@jansen.example", "fleur@bakker.example", "kees@kees.example"
-
-
-def invite_and_mail(
-    api: Api, email: str, caller: str = "u-arno", account: str = "acme", **fields: str
-) -> tuple[str, str]:
-    """Invite one address and wait until its e-mail went out and the workflow waits: (id, token)."""
-    reply = api.invite(caller, account, {"email": email, **fields})
-    assert reply.status == 200, reply.body
-    (result,) = reply.json["results"]
-    assert result["status"] == "created", result
-    invitation_id = str(result["invitation_id"])
-    token = invitation_token(email)
-    wait_for(lambda: (i := repo.get_invitation(invitation_id)) is not None and i.mailed_for, what="the send recorded")
-    return invitation_id, token
 
 
 def open_json(api: Api, token: str) -> Reply:
@@ -99,7 +86,7 @@ BAD_TOKENS = {
 
 def test_a_link_that_is_no_invitation_shows_the_unknown_link_page_and_changes_nothing(api: Api, stack: Stack) -> None:
     # Given Jan's invitation is out
-    _invitation_id, real = invite_and_mail(api, JAN)
+    _invitation_id, real = invite_with_token(api, JAN)
     before = dump_tables(stack)
     for shape, make in BAD_TOKENS.items():
         # When a link that is not its link is opened and submitted, as a page and as JSON
@@ -126,7 +113,7 @@ def test_a_link_that_is_no_invitation_shows_the_unknown_link_page_and_changes_no
 
 def test_the_right_invitation_with_the_wrong_secret_is_an_unknown_link(api: Api, stack: Stack) -> None:
     # Given Jan's link, with one character of its secret changed
-    invitation_id, real = invite_and_mail(api, JAN)
+    invitation_id, real = invite_with_token(api, JAN)
     last = real[-1]
     tampered = real[:-1] + ("B" if last == "A" else "A")
     before = dump_tables(stack)
@@ -148,7 +135,7 @@ def test_the_right_invitation_with_the_wrong_secret_is_an_unknown_link(api: Api,
 
 def test_submitting_twice_accepts_once_and_answers_the_same(api: Api, stack: Stack) -> None:
     # Given Jan accepts with a credit transfer
-    invitation_id, token = invite_and_mail(api, JAN)
+    invitation_id, token = invite_with_token(api, JAN)
     first_page = api.accept(token, "credit")
     assert first_page.status == 200, first_page.body
     # When the same form is submitted again (a double click, a retry), even with the other choice
@@ -163,7 +150,7 @@ def test_submitting_twice_accepts_once_and_answers_the_same(api: Api, stack: Sta
     # and the money moved once: one entry of each kind, the credit not doubled, one license used
     assert finished(stack, invitation_id)["status"] == "SUCCEEDED"
     assert api.accept(token, "credit", as_json=True).json == first.json  # after settling, too
-    ledger = repo.ledger_of_invitation(invitation_id)
+    ledger = ledger_of_invitation(invitation_id)
     assert sorted(e.kind for e in ledger) == ["credit_transferred", "subscription_cancelled"]
     summary = api.summary("u-olga", "acme").json
     assert summary["credit"] == {"amount_minor": 7453, "currency": "EUR"}
@@ -188,7 +175,7 @@ def revoke(invitation_id: str) -> None:
 
 def test_a_revoked_invitation_says_it_was_withdrawn(api: Api, stack: Stack) -> None:
     # Given Jan's invitation was withdrawn
-    invitation_id, token = invite_and_mail(api, JAN)
+    invitation_id, token = invite_with_token(api, JAN)
     revoke(invitation_id)
     before = dump_tables(stack)
     # When he opens and submits his link
@@ -206,7 +193,7 @@ def test_a_revoked_invitation_says_it_was_withdrawn(api: Api, stack: Stack) -> N
 
 def test_an_expired_invitation_says_whom_to_ask(api: Api, stack: Stack) -> None:
     # Given Jan's invitation (30 days) and 31 days passing
-    _invitation_id, token = invite_and_mail(api, JAN)
+    _invitation_id, token = invite_with_token(api, JAN)
     stack.clock.advance(31 * 24 * 3600)
     before = dump_tables(stack)
     # When he opens and submits his link
@@ -225,7 +212,7 @@ def test_an_expired_invitation_says_whom_to_ask(api: Api, stack: Stack) -> None:
 
 
 def test_an_invitation_expired_by_the_workflow_says_so_too(api: Api, stack: Stack) -> None:
-    invitation_id, token = invite_and_mail(api, JAN)
+    invitation_id, token = invite_with_token(api, JAN)
     inv = repo.get_invitation(invitation_id)
     assert inv is not None and tx.close_pending(inv, "expired", "workflow", clock.now())
     assert api.open_link(token).status == 410
@@ -237,7 +224,7 @@ def test_an_invitation_expired_by_the_workflow_says_so_too(api: Api, stack: Stac
 
 def test_open_invoices_are_paid_first_then_the_same_link_accepts(api: Api, stack: Stack) -> None:
     # Given Piet has an open invoice of EUR 14.99
-    invitation_id, token = invite_and_mail(api, PIET)
+    invitation_id, token = invite_with_token(api, PIET)
     before = dump_tables(stack)
     # When he opens his link, in Dutch and in English
     dutch = api.open_link(token, lang="nl")
@@ -273,7 +260,7 @@ def test_open_invoices_are_paid_first_then_the_same_link_accepts(api: Api, stack
 
 def test_no_license_left_when_the_organization_cut_its_licenses(api: Api, stack: Stack) -> None:
     # Given Jan's licensed invitation, and Acme's licenses cut back meanwhile (the hold is gone)
-    invitation_id, token = invite_and_mail(api, JAN)
+    invitation_id, token = invite_with_token(api, JAN)
     set_account("acme", licenses_held=0)
     before = dump_tables(stack)
     # When he opens and submits his link
@@ -286,14 +273,14 @@ def test_no_license_left_when_the_organization_cut_its_licenses(api: Api, stack:
     assert dump_tables(stack) == before
     assert status_of(invitation_id) == "pending"
     # and a basic user, who needs no license, still joins
-    basic_id, basic_token = invite_and_mail(api, FLEUR, user_type="basic")
+    basic_id, basic_token = invite_with_token(api, FLEUR, user_type="basic")
     assert api.accept(basic_token, as_json=True).status == 200
     assert finished(stack, basic_id)["status"] == "SUCCEEDED"
 
 
 def test_someone_who_became_a_member_meanwhile_is_already_a_member(api: Api, stack: Stack) -> None:
     # Given Fleur's invitation, and Fleur moved into Acme by another route meanwhile
-    _invitation_id, token = invite_and_mail(api, FLEUR, user_type="basic")
+    _invitation_id, token = invite_with_token(api, FLEUR, user_type="basic")
     repo.key_item(m.UserModel, "u-fleur").update(actions=[m.UserModel.account_id.set("acme")])
     repo.key_item(m.UserEmailModel, m.UserEmailModel.key(FLEUR)).update(
         actions=[m.UserEmailModel.account_id.set("acme")]
@@ -311,7 +298,7 @@ def test_someone_who_became_a_member_meanwhile_is_already_a_member(api: Api, sta
 
 def test_an_account_with_other_users_cannot_join(api: Api, stack: Stack) -> None:
     # Given Kees, whose own account has another user (his assistant)
-    invitation_id, token = invite_and_mail(api, KEES)
+    invitation_id, token = invite_with_token(api, KEES)
     before = dump_tables(stack)
     # When he opens and submits his link
     page = api.open_link(token, lang="nl")
@@ -330,7 +317,7 @@ def test_an_account_with_other_users_cannot_join(api: Api, stack: Stack) -> None
 
 def test_a_paying_invitee_must_choose(api: Api, stack: Stack) -> None:
     # Given Jan, who pays for his own plan
-    invitation_id, token = invite_and_mail(api, JAN)
+    invitation_id, token = invite_with_token(api, JAN)
     before = dump_tables(stack)
     # When he submits the form without choosing, or with a choice that is not offered
     page = submit_form(api, token, lang="en")
@@ -353,7 +340,7 @@ def test_a_paying_invitee_must_choose(api: Api, stack: Stack) -> None:
 
 def test_credit_is_not_offered_across_currencies(api: Api, stack: Stack) -> None:
     # Given Jan (EUR) invited by Globex (GBP)
-    invitation_id, token = invite_and_mail(api, JAN, caller="u-gwen", account="globex")
+    invitation_id, token = invite_with_token(api, JAN, caller="u-gwen", account="globex")
     # When he opens the link
     page = api.open_link(token)
     view = open_json(api, token).json
@@ -383,7 +370,7 @@ def test_credit_is_not_offered_across_currencies(api: Api, stack: Stack) -> None
 
 def test_opening_a_valid_link_changes_nothing(api: Api, stack: Stack) -> None:
     # Given Jan's invitation is out
-    invitation_id, token = invite_and_mail(api, JAN)
+    invitation_id, token = invite_with_token(api, JAN)
     before = dump_tables(stack)
     # When the link is opened again and again (a mail scanner, a preview, the invitee), in any form
     pages = [api.open_link(token), api.open_link(token, lang="en"), api.open_link(token, lang="nl")]

@@ -10,7 +10,7 @@ import pytest
 from local import apigw
 from local.stack import Stack
 
-from ..support import Api, dump_tables, invitation_token
+from ..support import Api, dump_tables, invite_with_token
 
 ACCOUNT = "acme"
 CALLERS = {"owner": "u-olga", "admin": "u-arno", "member": "u-mia", "outsider": "u-gwen", "nobody": None}
@@ -37,9 +37,7 @@ ROUTES = {
 
 @pytest.fixture
 def invitation_id(api: Api, stack: Stack) -> str:
-    reply = api.invite("u-olga", ACCOUNT, {"email": "jan@devries.example"})
-    invitation = str(reply.json["results"][0]["invitation_id"])
-    invitation_token("jan@devries.example")  # its e-mail went out
+    invitation, _token = invite_with_token(api, "jan@devries.example", "u-olga", ACCOUNT)
     stack.clock.advance(3600)  # past the resend cool-down
     return invitation
 

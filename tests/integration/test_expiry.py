@@ -11,11 +11,25 @@ import pytest
 
 from local import bridge
 from local.stack import Stack
-from paid_invites import i18n, service
+from paid_invites import i18n, mail
 from paid_invites.store import repository as repo
+from paid_invites.usecases import expiry
 
-from ..support import Api, finished, link_token, mail_to, states_entered, wait_for
-from .lifecycle_support import ADMIN, DAY, JAN, current, events, invite_sent, mails, run_job
+from ..support import (
+    ADMIN,
+    DAY,
+    JAN,
+    Api,
+    current,
+    events,
+    finished,
+    invite_sent,
+    link_token,
+    mail_to,
+    mails,
+    states_entered,
+    wait_for,
+)
 
 ARNO = "arno@acme.example"  # the inviter (Dutch)
 LICENSES_IDLE = {"total": 10, "used": 2, "held_by_pending": 0, "free": 8}
@@ -27,15 +41,15 @@ def notices(address: str = ARNO) -> list[dict[str, Any]]:
 
 def test_the_job_expires_an_invitation_30_days_after_its_last_send(api: Api, stack: Stack) -> None:
     # Given Jan's invitation went out, holding one of Acme's licenses
-    inv = invite_sent(api, JAN)
+    inv = current(invite_sent(api, JAN))
     token = link_token(mails(JAN, "invitation")[-1])
     assert inv.expires_at == inv.sent_at + timedelta(days=30)  # type: ignore[operator]
     assert api.summary("u-olga", "acme").json["licenses"]["held_by_pending"] == 1
     # When the job runs just before and just after the 30 days are up
     stack.clock.set(inv.expires_at - timedelta(minutes=1))
-    before = run_job(stack)
+    before = api.run_job()
     stack.clock.set(inv.expires_at + timedelta(minutes=1))
-    after = run_job(stack)
+    after = api.run_job()
     # Then it expired it on the second run only
     assert before["expired"] == [] and after["expired"] == [inv.id]
     assert current(inv.id).status == "expired"
@@ -57,21 +71,21 @@ def test_the_job_expires_an_invitation_30_days_after_its_last_send(api: Api, sta
     assert api.accept(token, as_json=True).json["error"]["code"] == "expired"
     # and later runs change nothing and tell nobody again
     stack.clock.advance(DAY)
-    assert run_job(stack)["counts"]["seen"] == 0
-    assert service.expire(inv.id)["inviter_notified"] is False  # the workflow step, run again by a retry
+    assert api.run_job()["counts"]["seen"] == 0
+    assert expiry.expire(inv.id)["inviter_notified"] is False  # the workflow step, run again by a retry
     assert len(notices()) == 1
 
 
 @pytest.mark.parametrize("parameters", [{"InvitationLifetimeSeconds": "7200"}])
 def test_the_lifetime_is_configurable(api: Api, stack: Stack, parameters: dict[str, str]) -> None:
     # Given invitations live two hours here (no reminder fits in that)
-    inv = invite_sent(api, JAN)
+    inv = current(invite_sent(api, JAN))
     assert inv.expires_at == inv.sent_at + timedelta(hours=2)  # type: ignore[operator]
     # When the job runs after one hour and after two
     stack.clock.advance(3600)
-    first = run_job(stack)
+    first = api.run_job()
     stack.clock.advance(3601)
-    second = run_job(stack)
+    second = api.run_job()
     # Then nothing happens at first; then it expires, without having sent a reminder
     assert (first["expired"], first["reminded"]) == ([], [])
     assert second["expired"] == [inv.id]
@@ -83,7 +97,7 @@ def test_the_state_machine_timeout_stays_the_backstop_and_tells_the_inviter_once
     api: Api, stack: Stack, parameters: dict[str, str]
 ) -> None:
     # Given the job does not run, and the invitation's 3 seconds (here) run out on the real timer
-    inv = invite_sent(api, JAN)
+    inv = current(invite_sent(api, JAN))
     # When the workflow's heartbeat timeout fires
     assert finished(stack, inv.id, timeout=20)["status"] == "SUCCEEDED"
     # Then its Expire step expired it and told the inviter
@@ -92,17 +106,17 @@ def test_the_state_machine_timeout_stays_the_backstop_and_tells_the_inviter_once
     assert len(wait_for(lambda: notices() or None, what="the inviter's notice")) == 1
     # and the job, running afterwards, has nothing left to do
     stack.clock.advance(60)
-    assert run_job(stack)["counts"]["seen"] == 0
+    assert api.run_job()["counts"]["seen"] == 0
     assert len(notices()) == 1
 
 
 def test_re_inviting_after_expiry_works(api: Api, stack: Stack) -> None:
     # Given Jan's invitation expired by the job
-    inv = invite_sent(api, JAN)
+    inv = current(invite_sent(api, JAN))
     stack.clock.set(inv.expires_at + timedelta(minutes=1))
-    assert run_job(stack)["expired"] == [inv.id]
+    assert api.run_job()["expired"] == [inv.id]
     # When Arno invites Jan again
-    again = invite_sent(api, JAN)
+    again = current(invite_sent(api, JAN))
     # Then a new invitation is created and e-mailed, with its own workflow and a working link
     assert again.id != inv.id and again.status == "pending"
     token = link_token(mails(JAN, "invitation")[-1])
@@ -113,7 +127,7 @@ def test_re_inviting_after_expiry_works(api: Api, stack: Stack) -> None:
 
 def test_re_inviting_when_the_time_is_up_but_the_job_has_not_run_yet_works(api: Api, stack: Stack) -> None:
     # Given Jan's invitation is past its 30 days, and the hourly job has not come by yet
-    inv = invite_sent(api, JAN)
+    inv = current(invite_sent(api, JAN))
     stack.clock.set(inv.expires_at + timedelta(minutes=5))
     assert current(inv.id).status == "pending"
     # When Arno invites Jan again
@@ -130,10 +144,10 @@ def test_re_inviting_when_the_time_is_up_but_the_job_has_not_run_yet_works(api: 
 
 def test_re_inviting_after_a_revoke_works(api: Api, stack: Stack) -> None:
     # Given Arno revoked Jan's invitation
-    inv = invite_sent(api, JAN)
+    inv = current(invite_sent(api, JAN))
     assert api.call("DELETE", f"/accounts/acme/invitations/{inv.id}", caller=ADMIN).status == 200
     # When he invites Jan again
-    again = invite_sent(api, JAN)
+    again = current(invite_sent(api, JAN))
     # Then a new invitation goes out
     assert again.id != inv.id
     assert len(mails(JAN, "invitation")) == 2
@@ -143,22 +157,22 @@ def test_an_invitation_whose_e_mail_never_went_out_still_expires(
     api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given the invitation e-mail failed for good (the workflow recorded the failure and ended)
-    original = service.mail.send
+    original = mail.send
 
     def broken(*_args: Any, **_kwargs: Any) -> str:
         raise ValueError("the message was rejected")
 
-    monkeypatch.setattr(service.mail, "send", broken)
+    monkeypatch.setattr(mail, "send", broken)
     reply = api.invite(ADMIN, "acme", JAN)
     (result,) = reply.json["results"]
     invitation_id = result["invitation_id"]
     assert finished(stack, invitation_id)["status"] == "FAILED"
-    monkeypatch.setattr(service.mail, "send", original)
+    monkeypatch.setattr(mail, "send", original)
     inv = current(invitation_id)
     assert inv.status == "pending" and inv.sent_at is None
     # When its lifetime is up and the job runs
     stack.clock.set(inv.expires_at + timedelta(minutes=1))
-    report = run_job(stack)
+    report = api.run_job()
     # Then it is expired, its license released, and the inviter told (no workflow is left to do it)
     assert report["expired"] == [invitation_id]
     assert api.summary("u-olga", "acme").json["licenses"] == LICENSES_IDLE
@@ -170,9 +184,9 @@ def test_an_inviter_notice_that_fails_is_sent_later_by_the_job_once(
     api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given the job expires an invitation and SES refuses the notice to the inviter the first time
-    inv = invite_sent(api, JAN)
+    inv = current(invite_sent(api, JAN))
     stack.clock.set(inv.expires_at + timedelta(minutes=1))
-    original = service.mail.send
+    original = mail.send
     refused: list[str] = []
 
     def refuse_notices(message: Any, tags: Any = None) -> str:
@@ -181,29 +195,29 @@ def test_an_inviter_notice_that_fails_is_sent_later_by_the_job_once(
             raise RuntimeError("SES said no")
         return original(message, tags=tags)
 
-    monkeypatch.setattr(service.mail, "send", refuse_notices)
+    monkeypatch.setattr(mail, "send", refuse_notices)
     # (the job wakes the workflow and then claims the notice itself; the workflow's Expire step is held until
     # the job is done, so that it is the job's claim and send that fail, not the step's)
     job_done = threading.Event()
     invoke = bridge.invoke
 
     def expire_after_the_job(fn: Any, event: dict[str, Any]) -> Any:
-        if event.get("kind") == "expired":
+        if event.get("action") == "expire":
             job_done.wait(timeout=30)
         return invoke(fn, event)
 
     monkeypatch.setattr(bridge, "invoke", expire_after_the_job)
-    first = run_job(stack)
+    first = api.run_job()
     job_done.set()
     assert first["expired"] == [inv.id] and first["counts"]["errors"] == 1
     finished(stack, inv.id)  # the workflow's Expire step found the notice claimed, or failed on it too
     assert set(refused) == {ARNO} and notices() == []
-    monkeypatch.setattr(service.mail, "send", original)
+    monkeypatch.setattr(mail, "send", original)
     # When SES is fine again, and the job runs an hour later, and once more after that
     stack.clock.advance(3601)
-    later = run_job(stack)
+    later = api.run_job()
     stack.clock.advance(3601)
-    run_job(stack)
+    api.run_job()
     # Then the inviter got the notice then, exactly once
     assert later["counts"]["notified"] == 1
     assert len(notices()) == 1

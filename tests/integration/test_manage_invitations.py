@@ -7,16 +7,9 @@ import boto3
 from local.stack import Stack
 from paid_invites.store import repository as repo
 
-from ..support import Api, finished, invitation_token, mail_to, states_entered, wait_for
+from ..support import Api, finished, invitation_token, invite_one, mail_to, states_entered, wait_for
 
 ADMIN, ACCOUNT, JAN = "u-arno", "acme", "jan@devries.example"
-
-
-def invite(api: Api, email: str = JAN, **fields: str) -> str:
-    reply = api.invite(ADMIN, ACCOUNT, {"email": email, **fields})
-    (result,) = reply.json["results"]
-    assert result["status"] == "created", result
-    return str(result["invitation_id"])
 
 
 def path(invitation_id: str, suffix: str = "") -> str:
@@ -24,7 +17,7 @@ def path(invitation_id: str, suffix: str = "") -> str:
 
 
 def test_one_invitation_shows_its_history(api: Api, stack: Stack) -> None:
-    invitation_id = invite(api)
+    invitation_id = invite_one(api, JAN)
     reply = wait_for(
         lambda: (r := api.call("GET", path(invitation_id), caller=ADMIN)) and len(r.json["history"]) == 2 and r,
         what="the e-mail to be recorded",
@@ -39,7 +32,7 @@ def test_one_invitation_shows_its_history(api: Api, stack: Stack) -> None:
 
 def test_resend_sends_a_fresh_link_kills_the_old_one_and_restarts_the_lifetime(api: Api, stack: Stack) -> None:
     # Given an invitation e-mailed a while ago
-    invitation_id = invite(api)
+    invitation_id = invite_one(api, JAN)
     old_token = invitation_token(JAN)
     before = repo.get_invitation(invitation_id)
     assert before is not None
@@ -62,7 +55,7 @@ def test_resend_sends_a_fresh_link_kills_the_old_one_and_restarts_the_lifetime(a
 
 
 def test_a_resend_within_the_cool_down_is_refused(api: Api, stack: Stack) -> None:
-    invitation_id = invite(api)
+    invitation_id = invite_one(api, JAN)
     invitation_token(JAN)
     reply = api.call("POST", path(invitation_id, "/resend"), caller=ADMIN)
     assert reply.status == 429
@@ -72,7 +65,7 @@ def test_a_resend_within_the_cool_down_is_refused(api: Api, stack: Stack) -> Non
 
 
 def test_revoke_releases_the_license_ends_the_workflow_and_withdraws_the_link(api: Api, stack: Stack) -> None:
-    invitation_id = invite(api)
+    invitation_id = invite_one(api, JAN)
     token = invitation_token(JAN)
     assert api.summary(ADMIN, ACCOUNT).json["licenses"]["held_by_pending"] == 1
     reply = api.call("DELETE", path(invitation_id), caller=ADMIN)
@@ -106,7 +99,7 @@ def test_an_idempotency_key_replays_the_first_answer_and_refuses_another_body(ap
 
 
 def test_another_tenant_cannot_see_or_touch_an_invitation(api: Api, stack: Stack) -> None:
-    invitation_id = invite(api)
+    invitation_id = invite_one(api, JAN)
     for method, suffix in (("GET", ""), ("POST", "/resend"), ("DELETE", "")):
         reply = api.call(method, f"/accounts/globex/invitations/{invitation_id}{suffix}", caller="u-gwen")
         assert reply.status == 404, (method, suffix)
@@ -117,12 +110,12 @@ def test_another_tenant_cannot_see_or_touch_an_invitation(api: Api, stack: Stack
 
 
 def test_a_resend_to_an_address_that_complained_is_refused_and_changes_nothing(api: Api, stack: Stack) -> None:
-    from paid_invites.store import lifecycle as lifecycle_store
+    from paid_invites.store import suppressions
 
     # Given an invitation whose address has since complained about our mail
-    invitation_id = invite(api)
+    invitation_id = invite_one(api, JAN)
     token = invitation_token(JAN)
-    lifecycle_store.suppress(JAN, "complaint", stack.clock())
+    suppressions.suppress(JAN, "complaint", stack.clock())
     stack.clock.advance(3600)
     # When the admin resends it, Then it is refused, and the link the invitee has still works
     reply = api.call("POST", path(invitation_id, "/resend"), caller=ADMIN)

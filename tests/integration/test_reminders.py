@@ -12,24 +12,23 @@ import botocore.client
 import pytest
 
 from local.stack import Stack
-from paid_invites import i18n, lifecycle
-from paid_invites.invitations import PENDING, Invitation, new_id
-from paid_invites.store import lifecycle as store
+from paid_invites import i18n, mail
+from paid_invites.invitations import Invitation, new_id
 from paid_invites.store import models as m
 from paid_invites.store import repository as repo
+from paid_invites.store import schedule as store
 
-from ..support import Api, finished, link_token
-from .lifecycle_support import DAY, FLEUR, JAN, current, events, invite_sent, mails, run_job
+from ..support import DAY, FLEUR, JAN, Api, builders, current, events, finished, invite_sent, link_token, mails
 
 
 def test_reminders_go_out_3_and_7_days_after_the_send_and_then_stop(api: Api, stack: Stack) -> None:
     # Given Jan's invitation went out (he reads Dutch)
-    inv = invite_sent(api, JAN)
+    inv = current(invite_sent(api, JAN))
     # When the hourly job runs through the following weeks
     seen: dict[float, list[str]] = {}
     for day in (1, 2.9, 3, 3.5, 5, 6.9, 7, 8, 14, 21, 29):
         stack.clock.set(inv.sent_at + timedelta(days=day) + timedelta(minutes=1))  # type: ignore[operator]
-        seen[day] = run_job(stack)["reminded"]
+        seen[day] = api.run_job()["reminded"]
     # Then exactly two reminders went out: on day 3 and on day 7, none before, between or after
     assert {day: ids for day, ids in seen.items() if ids} == {3: [inv.id], 7: [inv.id]}
     reminders = mails(JAN, "reminder")
@@ -49,10 +48,10 @@ def test_reminders_go_out_3_and_7_days_after_the_send_and_then_stop(api: Api, st
 
 def test_a_reminder_link_works_and_so_does_the_original_one(api: Api, stack: Stack) -> None:
     # Given Fleur (English) got her invitation and, three days later, a reminder
-    inv = invite_sent(api, FLEUR, user_type="basic")
+    inv = current(invite_sent(api, FLEUR, user_type="basic"))
     original = link_token(mails(FLEUR, "invitation")[-1])
     stack.clock.advance(3 * DAY + 60)
-    assert run_job(stack)["reminded"] == [inv.id]
+    assert api.run_job()["reminded"] == [inv.id]
     (reminder,) = mails(FLEUR, "reminder")
     assert reminder["subject"] == i18n.text("en", "reminder_subject", inviter="Arno Admin", org="Acme B.V.")
     assert (
@@ -67,19 +66,19 @@ def test_a_reminder_link_works_and_so_does_the_original_one(api: Api, stack: Sta
     # Then she is a member, the workflow settles, and no more reminders come
     assert finished(stack, inv.id)["status"] == "SUCCEEDED"
     stack.clock.advance(5 * DAY)
-    assert run_job(stack)["reminded"] == []
+    assert api.run_job()["reminded"] == []
     assert len(mails(FLEUR, "reminder")) == 1
 
 
 @pytest.mark.parametrize("parameters", [{"ReminderOffsetsDays": "1,2,4", "MaxReminders": "1"}])
 def test_the_cadence_and_the_maximum_are_configurable(api: Api, stack: Stack, parameters: dict[str, str]) -> None:
     # Given reminders configured for days 1, 2 and 4, at most 1
-    inv = invite_sent(api, JAN)
+    inv = current(invite_sent(api, JAN))
     reminded = []
     # When the job runs every day for a week
     for _ in range(7):
         stack.clock.advance(DAY)
-        reminded += run_job(stack)["reminded"]
+        reminded += api.run_job()["reminded"]
     # Then one reminder went out, on day 1
     assert reminded == [inv.id]
     assert len(mails(JAN, "reminder")) == 1
@@ -88,12 +87,12 @@ def test_the_cadence_and_the_maximum_are_configurable(api: Api, stack: Stack, pa
 
 def test_a_job_that_fell_behind_sends_the_latest_reminder_only(api: Api, stack: Stack) -> None:
     # Given the job did not run for the first 8 days (both reminders are overdue)
-    inv = invite_sent(api, JAN)
+    inv = current(invite_sent(api, JAN))
     stack.clock.advance(8 * DAY)
     # When it runs, and again an hour later
-    first, second = run_job(stack), None
+    first, second = api.run_job(), None
     stack.clock.advance(3600)
-    second = run_job(stack)
+    second = api.run_job()
     # Then the invitee gets one reminder (the last one), not a burst of two
     assert (first["reminded"], second["reminded"]) == ([inv.id], [])
     (reminder,) = mails(JAN, "reminder")
@@ -103,7 +102,7 @@ def test_a_job_that_fell_behind_sends_the_latest_reminder_only(api: Api, stack: 
 
 def test_two_runs_at_once_send_one_reminder(api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a reminder is due, and two runs of the job read it at the same moment
-    inv = invite_sent(api, JAN)
+    inv = current(invite_sent(api, JAN))
     stack.clock.advance(3 * DAY + 60)
     both_read = threading.Barrier(2, timeout=10)
     read = store.due
@@ -115,7 +114,7 @@ def test_two_runs_at_once_send_one_reminder(api: Api, stack: Stack, monkeypatch:
 
     monkeypatch.setattr(store, "due", due_then_wait)
     reports: list[dict[str, Any]] = []
-    runs = [threading.Thread(target=lambda: reports.append(run_job(stack))) for _ in range(2)]
+    runs = [threading.Thread(target=lambda: reports.append(api.run_job())) for _ in range(2)]
     # When both act on it
     for run in runs:
         run.start()
@@ -133,23 +132,29 @@ class Crash(BaseException):
     """The Lambda dying mid-run (a timeout, out of memory): nothing after it runs, no handler catches it."""
 
 
-def test_a_run_retried_after_a_crash_does_not_send_the_reminder_again(
-    api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Given a run that sent the reminder and then died before it could record it
-    inv = invite_sent(api, JAN)
+def crashed_run(api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch, target: Any, name: str) -> Invitation:
+    """Jan's invitation, its first reminder due, after a run of the job that died in ``target.name``."""
+    inv = current(invite_sent(api, JAN))
     stack.clock.advance(3 * DAY + 60)
 
     def crash(*_args: Any, **_kwargs: Any) -> None:
         raise Crash
 
-    monkeypatch.setattr(store, "record_reminded", crash)
+    monkeypatch.setattr(target, name, crash)
     with pytest.raises(Crash):
-        run_job(stack)
-    assert len(mails(JAN, "reminder")) == 1
+        api.run_job()
     monkeypatch.undo()
+    return inv
+
+
+def test_a_run_retried_after_a_crash_does_not_send_the_reminder_again(
+    api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a run that sent the reminder and then died before it could record it
+    inv = crashed_run(api, stack, monkeypatch, store, "record_reminded")
+    assert len(mails(JAN, "reminder")) == 1
     # When the run is retried (EventBridge Scheduler retries it; or the next hourly run)
-    retried = run_job(stack)
+    retried = api.run_job()
     # Then it sends nothing: the claim was made before the send
     assert retried["reminded"] == [] and len(mails(JAN, "reminder")) == 1
     assert current(inv.id).reminders_sent == 1
@@ -159,20 +164,11 @@ def test_a_crash_between_claim_and_send_loses_that_reminder_only(
     api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a run that claimed the first reminder and died before the send (at most once, by design)
-    inv = invite_sent(api, JAN)
-    stack.clock.advance(3 * DAY + 60)
-
-    def crash(*_args: Any, **_kwargs: Any) -> str:
-        raise Crash
-
-    monkeypatch.setattr(lifecycle.mail, "send", crash)
-    with pytest.raises(Crash):
-        run_job(stack)
-    monkeypatch.undo()
+    inv = crashed_run(api, stack, monkeypatch, mail, "send")
     # When the job runs again now, and at day 7
-    assert run_job(stack)["reminded"] == []
+    assert api.run_job()["reminded"] == []
     stack.clock.set(inv.sent_at + timedelta(days=7, minutes=1))  # type: ignore[operator]
-    later = run_job(stack)
+    later = api.run_job()
     # Then the first reminder is lost (never sent twice), and the cadence carries on with the second
     assert later["reminded"] == [inv.id]
     assert len(mails(JAN, "reminder")) == 1
@@ -183,20 +179,20 @@ def test_a_send_that_fails_cleanly_is_retried_by_the_next_run(
     api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given SES refuses the reminder once
-    inv = invite_sent(api, JAN)
+    inv = current(invite_sent(api, JAN))
     stack.clock.advance(3 * DAY + 60)
-    original = lifecycle.mail.send
+    original = mail.send
 
     def refuse(*_args: Any, **_kwargs: Any) -> str:
         raise RuntimeError("SES said no")
 
-    monkeypatch.setattr(lifecycle.mail, "send", refuse)
-    failed = run_job(stack)
+    monkeypatch.setattr(mail, "send", refuse)
+    failed = api.run_job()
     assert failed["counts"]["errors"] == 1 and failed["reminded"] == []
-    monkeypatch.setattr(lifecycle.mail, "send", original)
+    monkeypatch.setattr(mail, "send", original)
     # When the next run comes
     stack.clock.advance(3600)
-    retried = run_job(stack)
+    retried = api.run_job()
     # Then the reminder goes out then, once
     assert retried["reminded"] == [inv.id]
     assert len(mails(JAN, "reminder")) == 1
@@ -250,27 +246,22 @@ def items_read(monkeypatch: pytest.MonkeyPatch) -> Iterator[ItemsRead]:
 
 
 def pending(number: int, due_in: timedelta, now: Any) -> Invitation:
-    """A pending invitation whose e-mail went out and whose next reminder is ``due_in`` from now."""
+    """A pending invitation of Globex whose e-mail went out and whose next reminder is ``due_in`` from now."""
     sent_at = now + due_in - timedelta(days=3)
-    return Invitation(
+    globex = {"account_id": "globex", "inviter_id": "u-gwen", "inviter_name": "Gwen Globex", "org_name": "Globex Ltd"}
+    return builders.invitation(
         id=new_id(),
-        account_id="globex",
         email=f"person{number}@load.example",
         user_type="basic",
-        role="member",
-        inviter_id="u-gwen",
-        inviter_name="Gwen Globex",
-        org_name="Globex Ltd",
-        status=PENDING,
         created_at=sent_at,
-        expires_at=sent_at + timedelta(days=30),
         sent_at=sent_at,
+        **globex,
     )
 
 
 @pytest.mark.slow
 def test_a_run_over_10000_pending_invitations_of_which_50_are_due_reads_about_50_items(
-    stack: Stack, items_read: ItemsRead
+    api: Api, stack: Stack, items_read: ItemsRead
 ) -> None:
     # Given 10,000 pending invitations: 50 are due a reminder now, the others later
     now = stack.clock()
@@ -289,7 +280,7 @@ def test_a_run_over_10000_pending_invitations_of_which_50_are_due_reads_about_50
     items_read.items.clear()
     items_read.requests.clear()
     # When the job runs once
-    report = run_job(stack)
+    report = api.run_job()
     # Then it reminded the 50, and read about 50 items to do it: one index Query that reads only the due ones,
     # and one look-up of the suppression list per e-mail; never a Scan, never the other 9,950
     assert len(report["reminded"]) == 50 and report["counts"]["seen"] == 50
@@ -301,9 +292,9 @@ def test_a_run_over_10000_pending_invitations_of_which_50_are_due_reads_about_50
 
 def test_a_resend_restarts_the_cadence_and_ends_the_reminder_links(api: Api, stack: Stack) -> None:
     # Given Jan got his invitation and, on day 3, the first reminder
-    inv = invite_sent(api, JAN)
+    inv = current(invite_sent(api, JAN))
     stack.clock.set(inv.sent_at + timedelta(days=3, minutes=1))  # type: ignore[operator]
-    assert run_job(stack)["reminded"] == [inv.id]
+    assert api.run_job()["reminded"] == [inv.id]
     reminder_link = link_token(mails(JAN, "reminder")[-1])
     # When Arno resends it on day 4
     stack.clock.set(inv.sent_at + timedelta(days=4))  # type: ignore[operator]
@@ -314,8 +305,8 @@ def test_a_resend_restarts_the_cadence_and_ends_the_reminder_links(api: Api, sta
     assert api.open_link(reminder_link).status == 404
     assert resent.reminders_sent == 0 and resent.expires_at == resent.sent_at + timedelta(days=30)  # type: ignore[operator]
     stack.clock.set(resent.sent_at + timedelta(days=3, minutes=1))  # type: ignore[operator]
-    assert run_job(stack)["reminded"] == [inv.id]
+    assert api.run_job()["reminded"] == [inv.id]
     assert i18n.text("nl", "reminder_last") not in mails(JAN, "reminder")[-1]["text"]
     stack.clock.set(resent.sent_at + timedelta(days=7, minutes=1))  # type: ignore[operator]
-    assert run_job(stack)["reminded"] == [inv.id]
+    assert api.run_job()["reminded"] == [inv.id]
     assert len(mails(JAN, "reminder")) == 3

@@ -17,9 +17,9 @@ import pytest
 from local.server import Front
 from local.stack import Stack
 
+from ..support import Api
 from .invariants import Report, check, quiet
 from .plugin import Recorder
-from .support import Http
 
 SEED = Path(__file__).parent / "seed.json"
 
@@ -40,7 +40,7 @@ class Server(ThreadingHTTPServer):
 
 
 @pytest.fixture
-def front(stack: Stack) -> Iterator[Http]:
+def front(stack: Stack) -> Iterator[Api]:
     """The local stack's HTTP front on a free port, one thread per request (as ``make run`` serves it)."""
     handler = type("ReliabilityFront", (Front,), {"stack": stack})
     server = Server(("127.0.0.1", 0), handler)
@@ -48,7 +48,7 @@ def front(stack: Stack) -> Iterator[Http]:
     thread = threading.Thread(target=server.serve_forever, name="front", daemon=True)
     thread.start()
     try:
-        yield Http(f"http://127.0.0.1:{server.server_address[1]}")
+        yield Api.over_http(f"http://127.0.0.1:{server.server_address[1]}")
     finally:
         server.shutdown()
         server.server_close()

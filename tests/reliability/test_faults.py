@@ -16,14 +16,15 @@ from moto.sesv2.responses import SESV2Response
 
 from local import bridge
 from local.stack import OUTBOX, Stack
-from paid_invites import service
 from paid_invites.store import repository as repo
+from paid_invites.usecases import sweep
+from tests.support.ledger import ledger_of_invitation
 
-from ..support import dump_tables, finished, history, states_entered, wait_for
+from ..support import Api, dump_tables, finished, history, invite_sent, states_entered, token_of, wait_for
+from ..support.faults import breaks, client_fault, moto_error, moto_fault, times_out
 from .conftest import Events
 from .invariants import deliveries
 from .plugin import Recorder
-from .support import Http, breaks, client_fault, invite_sent, moto_error, moto_fault, times_out, token_of
 
 pytestmark = pytest.mark.reliability(kind="fault")
 
@@ -37,7 +38,7 @@ def mails(address: str, kind: str = "invitation") -> int:
 
 
 def ledger_kinds(invitation_id: str) -> Counter[str]:
-    return Counter(e.kind for e in repo.ledger_of_invitation(invitation_id))
+    return Counter(e.kind for e in ledger_of_invitation(invitation_id))
 
 
 def task_failures(stack: Stack, invitation_id: str) -> list[str]:
@@ -49,7 +50,7 @@ def task_failures(stack: Stack, invitation_id: str) -> list[str]:
 
 
 def test_ses_throttling_three_times_is_absorbed_and_the_mail_goes_once(
-    front: Http, stack: Stack, monkeypatch: pytest.MonkeyPatch, invariants: Any, reliability: Recorder
+    front: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch, invariants: Any, reliability: Recorder
 ) -> None:
     # Given SES answers the next three sends with 429 TooManyRequestsException (its sending-rate limit)
     fault = moto_fault(
@@ -69,12 +70,12 @@ def test_ses_throttling_three_times_is_absorbed_and_the_mail_goes_once(
     assert sent == 1
     inv = repo.get_invitation(invitation_id)
     assert inv is not None and inv.sent_at is not None and inv.status == "pending"
-    assert front.accept_json(token_of(email)).status == 200
+    assert front.accept(token_of(email), as_json=True).status == 200
     assert invariants().clean
 
 
 def test_ses_throttling_past_the_sdk_retries_is_retried_by_the_workflow(
-    front: Http, stack: Stack, invariants: Any, reliability: Recorder
+    front: Api, stack: Stack, invariants: Any, reliability: Recorder
 ) -> None:
     # Given the SDK gives up on SES three times in a row (throttled beyond its own retries)
     with client_fault("sesv2", "SendEmail", "TooManyRequestsException", times=3, status=429) as fault:
@@ -90,7 +91,7 @@ def test_ses_throttling_past_the_sdk_retries_is_retried_by_the_workflow(
     assert fault.injected == 3
     assert failures == ["MailThrottled"] * 3
     assert sent == 1
-    assert front.accept_json(token_of(email)).status == 200
+    assert front.accept(token_of(email), as_json=True).status == 200
     assert invariants().clean
 
 
@@ -98,12 +99,12 @@ def test_ses_throttling_past_the_sdk_retries_is_retried_by_the_workflow(
 
 
 def test_settle_failing_between_ledger_and_event_runs_again_and_publishes_once(
-    front: Http, stack: Stack, events: Events, invariants: Any, reliability: Recorder
+    front: Api, stack: Stack, events: Events, invariants: Any, reliability: Recorder
 ) -> None:
     # Given Jan accepts with a refund, and EventBridge fails the settle step's first PutEvents
     invitation_id = invite_sent(front, JAN)
     with client_fault("events", "PutEvents", "InternalException", times=1, status=500) as fault:
-        assert front.accept_json(token_of(JAN), "refund").status == 200
+        assert front.accept(token_of(JAN), "refund", as_json=True).status == 200
         # When the workflow runs the step again
         end = finished(stack, invitation_id, timeout=60)
     found = events.all()
@@ -132,13 +133,13 @@ def test_settle_failing_between_ledger_and_event_runs_again_and_publishes_once(
     ids=["throttled", "unreachable"],
 )
 def test_a_lost_send_task_success_is_resumed_by_the_scheduled_job(
-    front: Http, stack: Stack, events: Events, invariants: Any, reliability: Recorder, failure: dict[str, Any]
+    front: Api, stack: Stack, events: Events, invariants: Any, reliability: Recorder, failure: dict[str, Any]
 ) -> None:
     # Given Jan's invitation, and Step Functions failing every SendTaskSuccess for now
     invitation_id = invite_sent(front, JAN)
     with client_fault("stepfunctions", "SendTaskSuccess", times=None, **failure) as fault:
         # When he accepts (the accept transaction commits; handing it to the workflow fails)
-        accepted = front.accept_json(token_of(JAN), "credit")
+        accepted = front.accept(token_of(JAN), "credit", as_json=True)
         inv = repo.get_invitation(invitation_id)
         assert inv is not None
         waiting = states_entered(stack, invitation_id)
@@ -146,9 +147,9 @@ def test_a_lost_send_task_success_is_resumed_by_the_scheduled_job(
     assert accepted.status == 200, accepted.body
     assert inv.status == "accepted" and waiting == ["SendInvitation"]
     # When Step Functions is back and the scheduled job runs after the grace period (2 minutes)
-    first = front.run_job().json
+    first = front.run_job()
     stack.clock.advance(121)
-    second = front.run_job().json
+    second = front.run_job()
     end = finished(stack, invitation_id, timeout=30)
     settled = "settled" in [h["event"] for h in (repo.get_invitation(invitation_id).history or [])]  # type: ignore[union-attr]
     reliability.fault("SendTaskSuccess lost after the accept", injected=fault.injected, survived=settled)
@@ -157,7 +158,7 @@ def test_a_lost_send_task_success_is_resumed_by_the_scheduled_job(
     assert first["counts"]["resumed"] == 0 and second["counts"]["resumed"] == 1
     assert end["status"] == "SUCCEEDED" and settled
     assert ledger_kinds(invitation_id) == Counter({"subscription_cancelled": 1, "credit_transferred": 1})
-    assert front.run_job().json["counts"]["resumed"] == 0  # and nothing is left to resume
+    assert front.run_job()["counts"]["resumed"] == 0  # and nothing is left to resume
     assert invariants().clean
 
 
@@ -165,13 +166,13 @@ def test_a_lost_send_task_success_is_resumed_by_the_scheduled_job(
 
 
 def test_a_timed_out_settle_step_is_retried_without_a_second_settlement(
-    front: Http, stack: Stack, events: Events, monkeypatch: pytest.MonkeyPatch, invariants: Any, reliability: Recorder
+    front: Api, stack: Stack, events: Events, monkeypatch: pytest.MonkeyPatch, invariants: Any, reliability: Recorder
 ) -> None:
     # Given the settle function times out once after it did its work (ledger, credit, events)
     fault = times_out(monkeypatch, "SettleProrationFunction", lambda event: True)
     invitation_id = invite_sent(front, JAN)
     # When Jan accepts with a refund
-    assert front.accept_json(token_of(JAN), "refund").status == 200
+    assert front.accept(token_of(JAN), "refund", as_json=True).status == 200
     end = finished(stack, invitation_id, timeout=60)
     found = events.all()
     refund_ids = {e["detail"]["event_id"] for e in found if e["detail-type"] == "ProrationRefundRequested"}
@@ -189,14 +190,14 @@ def test_a_timed_out_settle_step_is_retried_without_a_second_settlement(
 
 
 def test_a_settle_step_that_fails_for_good_is_settled_by_the_scheduled_job(
-    front: Http, stack: Stack, events: Events, invariants: Any, reliability: Recorder
+    front: Api, stack: Stack, events: Events, invariants: Any, reliability: Recorder
 ) -> None:
     # Given the settle function is broken: each invocation fails with an error the workflow does not retry
     # (retries that run out end the same way: RecordFailure, then the execution fails)
     with breaks("SettleProrationFunction", lambda: RuntimeError("injected: a broken deployment")) as fault:
         invitation_id = invite_sent(front, JAN)
         # When Jan accepts with a refund
-        assert front.accept_json(token_of(JAN), "refund").status == 200
+        assert front.accept(token_of(JAN), "refund", as_json=True).status == 200
         end = finished(stack, invitation_id, timeout=60)
         left = repo.get_invitation(invitation_id)
         # Then he is in, the workflow has ended without settling, and no money has moved yet
@@ -204,9 +205,9 @@ def test_a_settle_step_that_fails_for_good_is_settled_by_the_scheduled_job(
         assert left is not None and left.status == "accepted" and left.failure == "RuntimeError"
         assert ledger_kinds(invitation_id) == Counter()
         # When the scheduled job runs after the grace period (2 minutes), the settle function still broken
-        before = front.run_job().json
+        before = front.run_job()
         stack.clock.advance(121)
-        run = front.run_job().json
+        run = front.run_job()
     settled = repo.get_invitation(invitation_id)
     found = events.all()
     notices = mails(ARNO, "accepted")
@@ -225,12 +226,12 @@ def test_a_settle_step_that_fails_for_good_is_settled_by_the_scheduled_job(
         ("settled", "scheduler")
     ]
     # and the next run finds nothing left to do
-    assert front.run_job().json["counts"]["seen"] == 0
+    assert front.run_job()["counts"]["seen"] == 0
     assert invariants().clean
 
 
 def test_a_settle_step_still_running_after_the_grace_period_is_left_to_the_workflow(
-    front: Http, stack: Stack, events: Events, monkeypatch: pytest.MonkeyPatch, invariants: Any, reliability: Recorder
+    front: Api, stack: Stack, events: Events, monkeypatch: pytest.MonkeyPatch, invariants: Any, reliability: Recorder
 ) -> None:
     # Given the settle step is slow: it runs past the grace period (2 minutes) before it settles
     started, release = threading.Event(), threading.Event()
@@ -244,11 +245,11 @@ def test_a_settle_step_still_running_after_the_grace_period_is_left_to_the_workf
 
     monkeypatch.setattr(bridge, "invoke", slow)
     invitation_id = invite_sent(front, JAN)
-    assert front.accept_json(token_of(JAN), "credit").status == 200
+    assert front.accept(token_of(JAN), "credit", as_json=True).status == 200
     assert started.wait(timeout=30), "the settle step did not start"
     # When the scheduled job comes by while it runs
     stack.clock.advance(121)
-    run = front.run_job().json
+    run = front.run_job()
     release.set()
     end = finished(stack, invitation_id, timeout=30)
     ledger = ledger_kinds(invitation_id)
@@ -261,17 +262,17 @@ def test_a_settle_step_still_running_after_the_grace_period_is_left_to_the_workf
 
 
 def test_an_acceptance_the_workflow_settled_after_the_jobs_query_is_left_alone(
-    front: Http, stack: Stack, events: Events, invariants: Any, reliability: Recorder
+    front: Api, stack: Stack, events: Events, invariants: Any, reliability: Recorder
 ) -> None:
     # Given the job's query read Jan's acceptance as unsettled, and then the workflow settled it and ended
     invitation_id = invite_sent(front, JAN)
-    assert front.accept_json(token_of(JAN), "refund").status == 200
+    assert front.accept(token_of(JAN), "refund", as_json=True).status == 200
     as_read = repo.get_invitation(invitation_id)
     assert as_read is not None and as_read.status == "accepted"
     assert finished(stack, invitation_id, timeout=30)["status"] == "SUCCEEDED"
     notices = mails(ARNO, "accepted")
     # When the job reconciles what it read
-    outcome = service.reconcile(as_read)
+    outcome = sweep.reconcile(as_read)
     found = events.all()
     reliability.fault("settled after the job's query", injected=1, survived=outcome == "left")
     # Then it leaves it: no second settlement, event or notice
@@ -284,7 +285,7 @@ def test_an_acceptance_the_workflow_settled_after_the_jobs_query_is_left_alone(
 
 @pytest.mark.parametrize("accepted", ["after the retry", "between the attempts", "while the retry runs"])
 def test_a_timed_out_invitation_step_is_retried_without_a_second_mail(
-    front: Http,
+    front: Api,
     stack: Stack,
     events: Events,
     monkeypatch: pytest.MonkeyPatch,
@@ -294,7 +295,9 @@ def test_a_timed_out_invitation_step_is_retried_without_a_second_mail(
 ) -> None:
     # Given the e-mail function times out once after the invitation e-mail went out
     retry = threading.Event()
-    fault = times_out(monkeypatch, "SendEmailFunction", lambda e: e.get("kind") == "invitation", hold_retry=retry)
+    fault = times_out(
+        monkeypatch, "InvitationTasksFunction", lambda e: e.get("action") == "send_invitation", hold_retry=retry
+    )
     email = f"slow-mail-{len(accepted)}@example.org"
     reply = front.invite("u-arno", "acme", {"email": email})
     invitation_id = reply.json["results"][0]["invitation_id"]
@@ -304,17 +307,17 @@ def test_a_timed_out_invitation_step_is_retried_without_a_second_mail(
         # Step Functions retried the step, or while the retry's function has not got that far
         if accepted == "while the retry runs":
             assert fault.holding.wait(timeout=30), "the retry did not start"
-        assert front.accept_json(token_of(email)).status == 200
+        assert front.accept(token_of(email), as_json=True).status == 200
         retry.set()
         wait_for(lambda: fault.passed, what="the retry")
         # (the task the accept resumed had ended; the retry's task waits) and the scheduled job runs
         stack.clock.advance(121)
-        assert front.run_job().json["counts"]["resumed"] == 1
+        assert front.run_job()["counts"]["resumed"] == 1
     else:
         # When Step Functions retried the step, and then the invitee accepts
         retry.set()
         wait_for(lambda: fault.passed, what="the retry")
-        assert front.accept_json(token_of(email)).status == 200
+        assert front.accept(token_of(email), as_json=True).status == 200
     end = finished(stack, invitation_id, timeout=30)
     sent = mails(email)
     reliability.fault(f"invitation step times out, accepted {accepted}", injected=fault.injected, survived=sent == 1)
@@ -326,14 +329,14 @@ def test_a_timed_out_invitation_step_is_retried_without_a_second_mail(
 
 
 def test_a_timed_out_inviter_notice_is_not_sent_twice(
-    front: Http, stack: Stack, events: Events, monkeypatch: pytest.MonkeyPatch, invariants: Any, reliability: Recorder
+    front: Api, stack: Stack, events: Events, monkeypatch: pytest.MonkeyPatch, invariants: Any, reliability: Recorder
 ) -> None:
     # Given the e-mail function times out once after telling the inviter of an acceptance
-    fault = times_out(monkeypatch, "SendEmailFunction", lambda event: event.get("kind") == "accepted")
+    fault = times_out(monkeypatch, "InvitationTasksFunction", lambda event: event.get("action") == "notify_inviter")
     email = "notice@example.org"
     invitation_id = invite_sent(front, email)
     # When the invitee accepts and the workflow tells the inviter
-    assert front.accept_json(token_of(email)).status == 200
+    assert front.accept(token_of(email), as_json=True).status == 200
     end = finished(stack, invitation_id, timeout=30)
     notices = mails(ARNO, "accepted")
     reliability.fault("inviter notice times out after the send", injected=fault.injected, survived=notices == 1)
@@ -352,7 +355,7 @@ def is_accept(handler: DynamoHandler) -> bool:
 
 
 def test_throughput_exceeded_on_accept_is_retried(
-    front: Http, stack: Stack, monkeypatch: pytest.MonkeyPatch, invariants: Any, reliability: Recorder
+    front: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch, invariants: Any, reliability: Recorder
 ) -> None:
     # Given DynamoDB refuses the accept transaction twice (ProvisionedThroughputExceededException)
     invitation_id = invite_sent(front, JAN)
@@ -365,7 +368,7 @@ def test_throughput_exceeded_on_accept_is_retried(
         when=is_accept,
     )
     # When Jan accepts
-    accepted = front.accept_json(token_of(JAN), "credit")
+    accepted = front.accept(token_of(JAN), "credit", as_json=True)
     reliability.fault("throughput exceeded on accept x2", injected=fault.injected, survived=accepted.status == 200)
     # Then the SDK's retries got it through: accepted once
     assert fault.injected == 2 and accepted.status == 200, accepted.body
@@ -375,7 +378,7 @@ def test_throughput_exceeded_on_accept_is_retried(
 
 @pytest.mark.parametrize("kind", ["throughput", "conflict"])
 def test_an_accept_that_cannot_commit_is_refused_cleanly_and_changes_nothing(
-    front: Http, stack: Stack, monkeypatch: pytest.MonkeyPatch, invariants: Any, reliability: Recorder, kind: str
+    front: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch, invariants: Any, reliability: Recorder, kind: str
 ) -> None:
     # Given DynamoDB refuses every accept transaction for now: throttled, or conflicting with another
     invitation_id = invite_sent(front, JAN)
@@ -389,8 +392,8 @@ def test_an_accept_that_cannot_commit_is_refused_cleanly_and_changes_nothing(
     fault = moto_fault(monkeypatch, DynamoHandler, "transact_write_items", refusal, times=None, when=is_accept)
     before = dump_tables(stack)
     # When Jan accepts, as a page and as JSON
-    page = front.accept_form(token, "credit")
-    as_json = front.accept_json(token, "credit")
+    page = front.accept(token, "credit", lang="en")
+    as_json = front.accept(token, "credit", as_json=True)
     unchanged = dump_tables(stack) == before
     reliability.fault(f"accept: {kind} on every try", injected=fault.injected, survived=unchanged)
     # Then he is asked to try again in a moment (503), and nothing was written
@@ -401,6 +404,6 @@ def test_an_accept_that_cannot_commit_is_refused_cleanly_and_changes_nothing(
     assert unchanged
     # When DynamoDB is well again / Then the same link accepts
     monkeypatch.undo()
-    assert front.accept_json(token, "credit").status == 200
+    assert front.accept(token, "credit", as_json=True).status == 200
     assert finished(stack, invitation_id)["status"] == "SUCCEEDED"
     assert invariants().clean

@@ -16,14 +16,14 @@ import pytest
 
 from local import bridge
 from local.stack import OUTBOX, Stack
-from paid_invites import invitations, service
+from paid_invites import invitations
 from paid_invites.errors import AcceptRefused
 from paid_invites.store import models as m
 from paid_invites.store import repository as repo
+from paid_invites.usecases import accepting
 
-from ..support import dump_tables, finished
+from ..support import TOKEN, Api, dump_tables, finished, invite_sent, token_of
 from .plugin import Recorder
-from .support import TOKEN, Http, invite_sent, token_of
 
 JAN = "jan@devries.example"
 
@@ -43,14 +43,14 @@ def strings(value: Any) -> Iterator[str]:
 
 @pytest.mark.reliability(kind="hostile")
 def test_no_table_holds_anything_that_accepts_an_invitation(
-    front: Http, stack: Stack, monkeypatch: pytest.MonkeyPatch, reliability: Recorder
+    front: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch, reliability: Recorder
 ) -> None:
     # Given invitations out, one resent and one reminded (several links made, the latest ones valid)
     ids = [invite_sent(front, f"dump-{n}@example.org", user_type="basic") for n in range(3)]
     stack.clock.advance(3600)
     assert front.resend("u-arno", "acme", ids[0]).status == 200
     stack.clock.advance(3 * 24 * 3600)
-    assert front.run_job().status == 200
+    front.run_job()  # it answers 200 with its report (Api.run_job checks both)
     links = [t for n in range(3) for m_ in OUTBOX.to(f"dump-{n}@example.org") for t in TOKEN.findall(m_["text"])]
     # When every string of every table is tried as a link, and as the secret of every invitation's link
     dump = dump_tables(stack)
@@ -63,11 +63,11 @@ def test_no_table_holds_anything_that_accepts_an_invitation(
     for candidate in candidates:
         opened += 1
         with pytest.raises(AcceptRefused) as refused:
-            service.view(candidate)
+            accepting.view(candidate)
         assert refused.value.code == "unknown_link", candidate
     reliability.hostile(opened)
     # Then nothing in the tables opens an invitation; the links themselves are not stored, only their hashes
-    assert links and all(service.view(link) for link in links[-1:])
+    assert links and all(accepting.view(link) for link in links[-1:])
     for link in links:
         secret = link.split(".", 1)[1]
         assert link not in found and secret not in found
@@ -93,7 +93,7 @@ HOSTILE_NAMES = [
 
 @pytest.mark.reliability(kind="hostile")
 def test_markup_and_line_breaks_in_names_are_escaped_in_pages_and_mails(
-    front: Http, stack: Stack, reliability: Recorder
+    front: Api, stack: Stack, reliability: Recorder
 ) -> None:
     for n, hostile in enumerate(HOSTILE_NAMES):
         # Given an inviter and an organization whose names are hostile, and an invitee named as hostilely
@@ -109,7 +109,7 @@ def test_markup_and_line_breaks_in_names_are_escaped_in_pages_and_mails(
         token = token_of(email)
         mail = OUTBOX.to(email)[-1]
         page = front.open_link(token)
-        result = front.accept_form(token)
+        result = front.accept(token, lang="en")
         assert finished(stack, invitation_id)["status"] == "SUCCEEDED"
         notice = OUTBOX.to("arno@acme.example")[-1]
         shown = front.json_call("GET", f"/accounts/acme/invitations/{invitation_id}", caller="u-arno")
@@ -130,7 +130,7 @@ def test_markup_and_line_breaks_in_names_are_escaped_in_pages_and_mails(
     "address",
     ["jan@devries.example\r\nBcc: victim@example.org", "<script>@example.org", '"><img@x.example', "a@b.c\n"],
 )
-def test_addresses_with_markup_or_line_breaks_are_refused(front: Http, reliability: Recorder, address: str) -> None:
+def test_addresses_with_markup_or_line_breaks_are_refused(front: Api, reliability: Recorder, address: str) -> None:
     reply = front.invite("u-arno", "acme", {"email": address})
     reliability.hostile(1)
     # Then it is refused, or (a line break only at the end, which is trimmed) kept without any line break
@@ -147,7 +147,7 @@ def test_addresses_with_markup_or_line_breaks_are_refused(front: Http, reliabili
 
 @pytest.mark.reliability(kind="hostile")
 def test_opening_the_link_over_http_in_every_way_a_scanner_does_changes_nothing(
-    front: Http, stack: Stack, reliability: Recorder
+    front: Api, stack: Stack, reliability: Recorder
 ) -> None:
     # Given Jan's invitation is out
     invite_sent(front, JAN)
@@ -186,7 +186,7 @@ class Capture(logging.Handler):
 
 @pytest.mark.reliability(kind="hostile")
 def test_logs_never_carry_a_token_a_task_token_or_an_address(
-    front: Http, stack: Stack, capfd: pytest.CaptureFixture[str], reliability: Recorder
+    front: Api, stack: Stack, capfd: pytest.CaptureFixture[str], reliability: Recorder
 ) -> None:
     capture = Capture()
     for fn in stack.functions.values():
@@ -204,7 +204,7 @@ def test_logs_never_carry_a_token_a_task_token_or_an_address(
         token = token_of(JAN)
         task_tokens = {repo.get_invitation(invitation_id).task_token}  # type: ignore[union-attr]
         front.open_link(token)
-        assert front.accept_form(token, "refund").status == 200
+        assert front.accept(token, "refund", lang="en").status == 200
         finished(stack, invitation_id)
         front.json_call("POST", "/_local/ses-events", {"type": "delivery", "recipient": JAN})
         other = invite_sent(front, "fleur@bakker.example", user_type="basic")
@@ -214,7 +214,7 @@ def test_logs_never_carry_a_token_a_task_token_or_an_address(
         assert front.resend("u-arno", "acme", other).status == 200
         fleur_links = [t for mail in OUTBOX.to("fleur@bakker.example") for t in TOKEN.findall(mail["text"])]
         assert front.revoke("u-arno", "acme", other).status == 200
-        front.accept_json(fleur_links[-1])
+        front.accept(fleur_links[-1], as_json=True)
         front.json_call("POST", "/_local/ses-events", {"type": "bounce", "recipient": "fleur@bakker.example"})
     finally:
         for logger in loggers:
@@ -243,10 +243,10 @@ TENANT_ROUTES = [
 
 
 @pytest.mark.reliability(kind="tenant")
-def test_no_route_lets_one_organization_reach_the_other(front: Http, stack: Stack, reliability: Recorder) -> None:
+def test_no_route_lets_one_organization_reach_the_other(front: Api, stack: Stack, reliability: Recorder) -> None:
     # Given both organizations have invitations, one accepted (so Acme has a ledger)
     ours = invite_sent(front, JAN)
-    assert front.accept_json(token_of(JAN), "credit").status == 200
+    assert front.accept(token_of(JAN), "credit", as_json=True).status == 200
     finished(stack, ours)
     pending = invite_sent(front, "fleur@bakker.example", user_type="basic")
     theirs = invite_sent(front, "guest@example.org", caller="u-gwen", account="globex", user_type="basic")

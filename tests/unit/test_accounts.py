@@ -19,7 +19,7 @@ from paid_invites.accounts import (
 from paid_invites.errors import AcceptRefused, Conflict, DomainError, Forbidden, NotFound, Unauthorized
 from paid_invites.money import Money
 
-from .builders import ARNO, JAN, MIA, NOW, OLGA, acme, fleurs_account, jans_account, jans_subscription
+from ..support.builders import ARNO, JAN, MIA, NOW, OLGA, acme, fleurs_account, jans_account, jans_subscription
 
 # ---------------------------------------------------------------- who may manage and invite
 

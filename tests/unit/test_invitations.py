@@ -29,7 +29,7 @@ from paid_invites.invitations import (
     split_token,
 )
 
-from .builders import ARNO, INVITATION_ID, NOW, OLGA, acme, fleurs_account, invitation, jans_account
+from ..support.builders import ARNO, INVITATION_ID, NOW, OLGA, acme, fleurs_account, invitation_with_link, jans_account
 
 # ---------------------------------------------------------------- e-mail addresses
 
@@ -248,20 +248,20 @@ def test_any_invitation_id_round_trips(invitation_id: str) -> None:
 
 
 def test_a_live_pending_invitation_has_no_refusal() -> None:
-    inv, secret = invitation()
+    inv, secret = invitation_with_link()
     assert refusal_for(inv, secret, NOW) is None
     assert refusal_for(inv, secret, inv.expires_at - timedelta(seconds=1)) is None
 
 
 def test_no_invitation_no_secret_or_the_wrong_secret_is_an_unknown_link() -> None:
-    inv, secret = invitation()
+    inv, secret = invitation_with_link()
     for found, given_secret in [(None, None), (None, secret), (inv, None), (inv, tampered(secret))]:
         refusal = refusal_for(found, given_secret, NOW)
         assert refusal is not None and (refusal.code, refusal.status) == ("unknown_link", 404)
 
 
 def test_an_invitation_that_was_never_mailed_has_no_link_yet() -> None:
-    inv, secret = invitation(token_hash=None)
+    inv, secret = invitation_with_link(token_hash=None)
     refusal = refusal_for(inv, secret, NOW)
     assert refusal is not None and refusal.code == "unknown_link"
 
@@ -271,20 +271,20 @@ def test_an_invitation_that_was_never_mailed_has_no_link_yet() -> None:
     [(ACCEPTED, "already_accepted", 409), (REVOKED, "revoked", 410), (EXPIRED, "expired", 410)],
 )
 def test_a_closed_invitation_says_what_became_of_it(status: str, code: str, http: int) -> None:
-    inv, secret = invitation(status=status)
+    inv, secret = invitation_with_link(status=status)
     refusal = refusal_for(inv, secret, NOW)
     assert refusal is not None and (refusal.code, refusal.status) == (code, http)
 
 
 @pytest.mark.parametrize("status", [ACCEPTED, REVOKED, EXPIRED])
 def test_the_wrong_secret_learns_nothing_about_a_closed_invitation(status: str) -> None:
-    inv, secret = invitation(status=status)
+    inv, secret = invitation_with_link(status=status)
     refusal = refusal_for(inv, tampered(secret), NOW)
     assert refusal is not None and refusal.code == "unknown_link"
 
 
 def test_a_pending_invitation_expires_by_time() -> None:
-    inv, secret = invitation()
+    inv, secret = invitation_with_link()
     at_expiry = refusal_for(inv, secret, inv.expires_at)
     after = refusal_for(inv, secret, inv.expires_at + timedelta(days=1))
     assert at_expiry is not None and at_expiry.code == "expired"
@@ -293,7 +293,7 @@ def test_a_pending_invitation_expires_by_time() -> None:
 
 
 def test_any_other_state_can_no_longer_be_accepted() -> None:
-    inv, secret = invitation(status=FAILED)
+    inv, secret = invitation_with_link(status=FAILED)
     refusal = refusal_for(inv, secret, NOW)
     assert refusal is not None and refusal.code == "not_pending"
 

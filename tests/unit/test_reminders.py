@@ -9,7 +9,7 @@ import pytest
 from paid_invites import reminders
 from paid_invites.invitations import ACCEPTED, BOUNCED, EXPIRED, REVOKED, Invitation
 
-from .builders import NOW, invitation
+from ..support.builders import NOW, invitation
 
 SENT = NOW  # the e-mail goes out at the builders' now
 DEFAULT = reminders.cadence("3,7", 2, 30 * 24 * 3600)
@@ -21,9 +21,7 @@ def days(n: float) -> timedelta:
 
 def sent_invitation(**changes: object) -> Invitation:
     """The builders' pending invitation, its e-mail sent at SENT (no link secret: the cadence needs none)."""
-    sent = {"created_at": SENT, "expires_at": SENT + days(30), "sent_at": SENT, "token_hash": None}
-    inv, _secret = invitation(**{**sent, **changes})
-    return inv
+    return invitation(**{"created_at": SENT, "sent_at": SENT, **changes})
 
 
 def test_offsets_are_days_after_the_send_ascending() -> None:

@@ -1,10 +1,9 @@
-"""What the browser tests share: a watched tab, screenshots, the axe-core scan, reading the local stack."""
+"""What the browser tests share: a watched tab, screenshots, the axe-core scan, amounts as pages show them."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -12,9 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import ConsoleMessage, Page, Request, Response
-
-from local import client
-from local.client import Http
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -112,49 +108,6 @@ def describe(violations: list[dict[str, Any]]) -> str:
     return "; ".join(
         f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}" for v in violations
     )
-
-
-# ---------------------------------------------------------------------- the local stack over HTTP
-
-
-def http(base: str, method: str, path: str, body: Any = None, caller: str | None = None) -> tuple[int, Any]:
-    """A JSON request to the local stack: the status and the body, decoded when it is JSON."""
-    answer = Http(base).json_call(method, path, body, caller)
-    try:
-        return answer.status, answer.json
-    except ValueError:
-        return answer.status, answer.body
-
-
-def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
-    return client.wait_for(predicate, timeout, what, every=0.1)
-
-
-LINK = re.compile(r"https?://\S+/invitations/accept\?token=[^\s\"'<>]+")
-
-
-def invitation_link(base: str, address: str) -> str:
-    """The accept link of the latest invitation e-mail to ``address`` in the local outbox."""
-
-    def latest() -> str | None:
-        mails = [m for m in http(base, "GET", "/_local/outbox")[1] if m["to"] == address]
-        found = LINK.search(mails[-1]["text"]) if mails else None
-        return found.group(0) if found else None
-
-    return str(wait_for(latest, f"the invitation e-mail to {address}"))
-
-
-def invite(base: str, caller: str, account: str, *emails: str, user_type: str = "licensed") -> list[dict[str, Any]]:
-    status, body = http(
-        base,
-        "POST",
-        f"/accounts/{account}/invitations",
-        {"invitees": [{"email": e, "user_type": user_type, "role": "member"} for e in emails]},
-        caller,
-    )
-    assert status == 200, body
-    assert [r["status"] for r in body["results"]] == ["created"] * len(emails), body
-    return list(body["results"])
 
 
 def minor_units(shown: str) -> int:

@@ -1,4 +1,4 @@
-"""HTTP against the front, races that really start together, and the faults the suite injects.
+"""Races that really start together, and the faults the reliability suite (and the IAM story) inject.
 
 Faults are injected from outside the code under test only:
 
@@ -13,61 +13,18 @@ Faults are injected from outside the code under test only:
 from __future__ import annotations
 
 import contextlib
-import re
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 from botocore.exceptions import ClientError
 from moto.core.exceptions import JsonRESTError
 
-from local import bridge, client
-from local.client import Answer
-from local.stack import OUTBOX
+from local import bridge
 from paid_invites import aws
-from paid_invites.store import repository as repo
-
-from ..support import link_token, wait_for
-
-# ---------------------------------------------------------------- HTTP
-
-
-@dataclass
-class Http(client.Http):
-    """Requests to the front (``local.client.Http``: each on its own connection, so that threads really
-    race), with the routes the suite uses by name."""
-
-    timeout: float = 60.0
-
-    def invite(self, caller: str, account: str, *invitees: dict[str, Any] | str) -> Answer:
-        people = [{"email": i} if isinstance(i, str) else i for i in invitees]
-        return self.json_call("POST", f"/accounts/{account}/invitations", {"invitees": people}, caller)
-
-    def accept_form(self, token: str, settlement: str | None = None, lang: str = "en") -> Answer:
-        fields = {"token": token, "lang": lang, **({"settlement": settlement} if settlement else {})}
-        form = urlencode(fields).encode()
-        return self.call("POST", "/invitations/accept", form, {"Content-Type": "application/x-www-form-urlencoded"})
-
-    def accept_json(self, token: str, settlement: str | None = None) -> Answer:
-        return self.json_call(
-            "POST", "/invitations/accept", {"token": token, **({"settlement": settlement} if settlement else {})}
-        )
-
-    def open_link(self, token: str, lang: str = "en") -> Answer:
-        return self.call("GET", "/invitations/accept?" + urlencode({"token": token, "lang": lang}))
-
-    def revoke(self, caller: str, account: str, invitation_id: str) -> Answer:
-        return self.json_call("DELETE", f"/accounts/{account}/invitations/{invitation_id}", caller=caller)
-
-    def resend(self, caller: str, account: str, invitation_id: str) -> Answer:
-        return self.json_call("POST", f"/accounts/{account}/invitations/{invitation_id}/resend", caller=caller)
-
-    def run_job(self) -> Answer:
-        return self.json_call("POST", "/_local/jobs/remind")
 
 
 def together(*calls: Callable[[], Any], timeout: float = 60.0) -> list[Any]:
@@ -81,27 +38,6 @@ def together(*calls: Callable[[], Any], timeout: float = 60.0) -> list[Any]:
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:
         futures = [pool.submit(released, call) for call in calls]
         return [f.result(timeout=timeout) for f in futures]
-
-
-# ---------------------------------------------------------------- invitations
-
-
-def invite_sent(http: Http, email: str, caller: str = "u-arno", account: str = "acme", **fields: Any) -> str:
-    """Invite one address over HTTP and wait until its e-mail went out and was recorded: its id."""
-    reply = http.invite(caller, account, {"email": email, **fields})
-    assert reply.status == 200, reply.body
-    (result,) = reply.json["results"]
-    assert result["status"] == "created", result
-    invitation_id = str(result["invitation_id"])
-    wait_for(lambda: (i := repo.get_invitation(invitation_id)) is not None and i.mailed_for, what="the send recorded")
-    return invitation_id
-
-
-def token_of(email: str, index: int = -1) -> str:
-    return link_token(wait_for(lambda: OUTBOX.to(email), what=f"mail to {email}")[index])
-
-
-TOKEN = re.compile(r"[0-9a-f]{32}\.[A-Za-z0-9_-]{43}")
 
 
 # ---------------------------------------------------------------- faults
