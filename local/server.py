@@ -1,6 +1,12 @@
 """Run the product on one machine: moto server + the template's stack + an API-Gateway-shaped HTTP front.
 
 python -m local.server [--seed FILE] [--port 3000] [--moto-port 5000]
+
+The HTTP front (the API, the console, /docs and the local-only /_local/* endpoints) listens on
+http://127.0.0.1:PORT (3000). moto, the stack's AWS, answers the AWS API on http://127.0.0.1:MOTO_PORT
+(5000), so the AWS CLI and boto3 look into the running stack's tables and executions, e.g.
+  aws --endpoint-url http://127.0.0.1:5000 dynamodb scan --table-name InvitationsTable
+(region us-east-1, account 123456789012, any credentials). Both listen on the loopback address only.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from .stack import MOTO_CONFIG, OUTBOX, Stack, deploy, seed
 HERE = Path(__file__).resolve().parent
 DEMO_SEED = HERE / "demo-seed.json"
 MAX_BODY = 6 * 1024 * 1024  # API Gateway's payload limit is 10 MB; Lambda's is 6 MB
+MOTO_PORT = 5000  # moto's own default: the port people's AWS tooling for moto already points at
 
 
 def free_port() -> int:
@@ -37,9 +44,26 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _claim(port: int, what: str, option: str) -> None:
+    """Stop with a clear message when something already listens on the port (moto's server thread would
+    wait for ever, and a second stack would otherwise talk to the first one's moto)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError as error:
+            raise SystemExit(
+                f"cannot serve {what} on 127.0.0.1:{port}: {error.strerror or error}. Is another local stack "
+                f"running? Pass {option} with a free port (0: any free one)."
+            ) from None
+
+
 def start_moto(port: int) -> None:
+    """moto's server on 127.0.0.1:port, in a thread of this process: it serves the backends this process's
+    stack lives in, so what boto3 or the AWS CLI reads through it is the running stack itself."""
     from moto.server import ThreadedMotoServer
 
+    _claim(port, "moto's AWS endpoint", "--moto-port")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's own access log
     os.environ.update(
         {
@@ -56,6 +80,19 @@ def start_moto(port: int) -> None:
         f"http://127.0.0.1:{port}/moto-api/config", data=json.dumps(MOTO_CONFIG).encode(), method="POST"
     )
     urllib.request.urlopen(request, timeout=10).read()
+
+
+class Server(ThreadingHTTPServer):
+    """One thread per request; a listen backlog of 128 (socketserver's 5 resets connections when 20 clients
+    connect at once)."""
+
+    request_queue_size = 128
+    daemon_threads = True
+
+
+def local_hosts(port: int) -> frozenset[str]:
+    """The Host headers of requests for the local stack itself (its loopback addresses, with its port)."""
+    return frozenset(f"{host}:{port}" for host in ("127.0.0.1", "localhost", "[::1]"))
 
 
 class Front(BaseHTTPRequestHandler):
@@ -84,6 +121,9 @@ class Front(BaseHTTPRequestHandler):
             self._json(413, {"message": "Request Too Long"})
             return
         body = self.rfile.read(length) if length else b""
+        if url.path.startswith("/_local/") and not self._for_this_host():
+            self._json(403, _forbidden_host())
+            return
         page = apidocs.handle(self.command, url.path) or console.handle(self.command, url.path, url.query)
         if page is not None:
             self._send(*page)
@@ -113,6 +153,13 @@ class Front(BaseHTTPRequestHandler):
         raw = out.encode() if not response.get("isBase64Encoded") else base64.b64decode(out)
         self._send(int(response.get("statusCode", 502)), raw, apigw.response_headers(response))
 
+    def _for_this_host(self) -> bool:
+        """The request names this server as its host. /_local/* (the outbox holds live invitation links, the
+        clock and the job move the stack) answer nobody else: a web page the developer visits whose name
+        resolves to 127.0.0.1 (DNS rebinding) sends its own name as the Host and cannot read them."""
+        port = self.server.server_address[1]
+        return (self.headers.get("Host") or "").strip().lower() in local_hosts(int(port))
+
     def _local(self, path: str, body: bytes) -> None:
         answer = jobs.handle(self.stack, self.command, path, body)  # the clock, the scheduled job, SES events
         if answer is not None:
@@ -123,28 +170,34 @@ class Front(BaseHTTPRequestHandler):
         elif path == "/_local/events" and self.command == "GET":
             self._json(200, self.stack.settlement_events())
         elif path == "/_local/health":
-            self._json(200, {"ok": True})
+            self._json(200, {"ok": True, "aws_endpoint": os.environ.get("AWS_ENDPOINT_URL")})
         else:
             self._json(404, {"message": "no such local endpoint"})
 
     do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _handle  # noqa: N815
 
 
-def serve(port: int, moto_port: int, seed_file: Path, parameters: dict[str, str]) -> ThreadingHTTPServer:
+def _forbidden_host() -> dict[str, Any]:
+    message = "the local endpoints answer requests for this stack's own address only (127.0.0.1, localhost, [::1])"
+    return {"error": {"code": "forbidden_host", "message": message, "details": {}}}
+
+
+def serve(port: int, moto_port: int, seed_file: Path, parameters: dict[str, str]) -> Server:
+    _claim(port, "the HTTP front", "--port")
     start_moto(moto_port)
     stack = deploy({"AcceptBaseUrl": f"http://127.0.0.1:{port}/invitations/accept", **parameters})
     seed(json.loads(seed_file.read_text()))
     Front.stack = stack
-    server = ThreadingHTTPServer(("127.0.0.1", port), Front)
-    server.daemon_threads = True
-    return server
+    return Server(("127.0.0.1", port), Front)
 
 
 @contextlib.contextmanager
 def launched(seed_file: Path = DEMO_SEED, port: int = 0, timeout: float = 60.0) -> Iterator[str]:
-    """Start the local stack in a child process (exactly as `make run` does) and yield its base URL."""
+    """Start the local stack in a child process (as `make run` does, on free ports so that it runs beside
+    another) and yield its base URL (``GET /_local/health`` names its AWS endpoint)."""
     port = port or free_port()
     command = [sys.executable, "-m", "local.server", "--port", str(port), "--seed", str(seed_file)]
+    command += ["--moto-port", str(free_port())]
     env = {**os.environ, "TZ": "UTC", "PYTHONUNBUFFERED": "1"}
     child = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         command, cwd=HERE.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -171,22 +224,38 @@ def launched(seed_file: Path = DEMO_SEED, port: int = 0, timeout: float = 60.0) 
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m local.server", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seed", type=Path, default=DEMO_SEED, help="seed data (accounts, users, invoices) as JSON")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
-    parser.add_argument("--moto-port", type=int, default=0, help="port of the embedded moto server (0: any free one)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("PORT", "3000")),
+        help="port of the HTTP front: the API, the console, /docs, /_local/* (default: $PORT or 3000)",
+    )
+    parser.add_argument(
+        "--moto-port",
+        type=int,
+        default=MOTO_PORT,
+        help=f"port of moto's AWS endpoint, for the AWS CLI and boto3 (default: {MOTO_PORT}; 0: any free one)",
+    )
     parser.add_argument(
         "--parameter", action="append", default=[], metavar="NAME=VALUE", help="override a template.yaml parameter"
     )
     args = parser.parse_args(argv)
     os.environ.setdefault("TZ", "UTC")
     parameters = dict(p.split("=", 1) for p in args.parameter)
-    server = serve(args.port, args.moto_port or free_port(), args.seed, parameters)
+    moto_port = args.moto_port or free_port()
+    server = serve(args.port, moto_port, args.seed, parameters)
+    endpoint = f"http://127.0.0.1:{moto_port}"
     print(f"paid-account-invites local stack ready on http://127.0.0.1:{args.port}", flush=True)
     print(f"  seed: {args.seed}", flush=True)
     print(f"  outbox: http://127.0.0.1:{args.port}/_local/outbox", flush=True)
     print(f"  console: http://127.0.0.1:{args.port}/", flush=True)
     print(f"  API docs: http://127.0.0.1:{args.port}/docs (OpenAPI: /openapi.json)", flush=True)
+    print(f"  AWS endpoint (moto): {endpoint} (region us-east-1, any credentials), e.g.", flush=True)
+    print(f"    aws --endpoint-url {endpoint} dynamodb scan --table-name InvitationsTable", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
