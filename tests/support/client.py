@@ -100,6 +100,12 @@ class Api:
     def over_http(cls, base: str, timeout: float = 60.0) -> Api:
         return cls(OverHttp(base, timeout))
 
+    @property
+    def base(self) -> str:
+        """The front's base URL (over HTTP only)."""
+        assert isinstance(self.transport, OverHttp), "an in-process client has no URL"
+        return self.transport.base
+
     # ------------------------------------------------------------------ any request
 
     def call(
