@@ -157,7 +157,7 @@ class Front(BaseHTTPRequestHandler):
         """The request names this server as its host. /_local/* (the outbox holds live invitation links, the
         clock and the job move the stack) answer nobody else: a web page the developer visits whose name
         resolves to 127.0.0.1 (DNS rebinding) sends its own name as the Host and cannot read them."""
-        port = self.server.server_address[1]
+        port = self.server.server_address[1]  # type: ignore[index]  # (host, port) for a TCP server
         return (self.headers.get("Host") or "").strip().lower() in local_hosts(int(port))
 
     def _local(self, path: str, body: bytes) -> None:
