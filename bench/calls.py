@@ -10,20 +10,18 @@ Each row counts the requests of the invocations that served that operation, noth
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode
 
 from local.stack import OUTBOX
 from paid_invites import aws
 from paid_invites.invitations import PENDING, Invitation
+from tests.support import link_token, mail_to, wait_for
 
 from . import counting
-from .stack import ADMIN, ORG, Bench, Invocation, finished, free, history, invitation, paid, save, wait_for
+from .stack import ADMIN, ORG, Bench, Invocation, finished, free, history, invitation, paid, save
 
-TOKEN = re.compile(r"token=([0-9a-f]{32}\.[A-Za-z0-9_-]{43})")
 PENDING_TOTAL, DUE = 10_000, 50
 
 
@@ -76,32 +74,23 @@ def _row(name: str, invocations: list[Invocation], per: int = 1, note: str = "")
     return Row(name, invocations, _calls_of(invocations), per, note)
 
 
-def _invite(bench: Bench, *emails: str) -> dict[str, str]:
-    status, _headers, body = bench.api(
-        "POST", f"/accounts/{ORG}/invitations", {"invitees": [{"email": e} for e in emails]}, caller=ADMIN
-    )
-    assert status == 200, body
-    import json
-
-    results = json.loads(body)["results"]
-    ids = {r["email"]: r.get("invitation_id") for r in results}
-    assert all(ids.values()), results
+def invite(bench: Bench, *emails: str) -> dict[str, str]:
+    """Invite these addresses to the bench organization in one request: their invitations' ids."""
+    reply = bench.client.invite(ADMIN, ORG, *emails)
+    assert reply.status == 200, reply.body
+    ids = {r["email"]: r.get("invitation_id") for r in reply.json["results"]}
+    assert all(ids.values()), reply.body
     return ids
 
 
-def _token(address: str) -> str:
-    mails = wait_for(lambda: OUTBOX.to(address), 60, f"the invitation e-mail to {address}")
-    found = TOKEN.search(mails[-1]["text"])
-    assert found, mails[-1]["text"]
-    return found.group(1)
+def token(address: str, timeout: float = 60.0) -> str:
+    """The accept token in the latest e-mail to ``address``, once there is one."""
+    return link_token(mail_to(address, timeout=timeout)[-1])
 
 
 def _accept(bench: Bench, token: str, settlement: str | None) -> None:
-    form = urlencode({"token": token, **({"settlement": settlement} if settlement else {})})
-    status, _h, body = bench.api(
-        "POST", "/invitations/accept", form, headers={"Content-Type": "application/x-www-form-urlencoded"}
-    )
-    assert status == 200, body[:500]
+    reply = bench.client.accept(token, settlement)
+    assert reply.status == 200, reply.body[:500]
 
 
 def _transitions(bench: Bench, name: str, invitation_id: str) -> Transitions:
@@ -132,34 +121,34 @@ def run(bench: Bench) -> Story:
     story = Story()
     # invite one user: a paid individual, so their own account is read too
     mark = bench.mark()
-    single = _invite(bench, paid(0))[paid(0)]
+    single = invite(bench, paid(0))[paid(0)]
     story.rows["invite_1"] = _row("invite 1 user", bench.since(mark, "InviteFunction"))
-    token_single = _token(paid(0))
+    token_single = token(paid(0))
     _quiet(bench)
 
     # invite 100 in one request: 50 paid and 50 free individuals
     batch = [paid(n) for n in range(1, 51)] + [free(n) for n in range(50)]
     mark = bench.mark()
-    ids = _invite(bench, *batch)
+    ids = invite(bench, *batch)
     story.rows["invite_100"] = _row("invite 100 users, one request", bench.since(mark, "InviteFunction"))
     wait_for(lambda: all(OUTBOX.to(e) for e in batch), 120, "the 100 invitation e-mails")
     _quiet(bench)
-    mails = bench.since(mark, "SendEmailFunction", "invitation")
+    mails = bench.since(mark, "InvitationTasksFunction", "send_invitation")
     story.rows["send_email"] = _row("send-email (invitation), per e-mail", mails, per=len(mails))
 
     # what the throughput floor replays: a request of 100 new addresses (as figure 5 sends), its e-mails
     story.replay_emails = [f"new-{n}@replay.bench.example" for n in range(100)]
     mark = bench.mark()
-    _invite(bench, *story.replay_emails)
+    invite(bench, *story.replay_emails)
     wait_for(lambda: all(OUTBOX.to(e) for e in story.replay_emails), 120, "the replayed request's e-mails")
     _quiet(bench)
     story.replay_invite = _calls_of(bench.since(mark, "InviteFunction"))
-    story.replay_mails = [_calls_of([i]) for i in bench.since(mark, "SendEmailFunction", "invitation")]
+    story.replay_mails = [_calls_of([i]) for i in bench.since(mark, "InvitationTasksFunction", "send_invitation")]
 
     # open the link, accept with a refund; settle; tell the inviter
     mark = bench.mark()
-    status, _h, body = bench.api("GET", "/invitations/accept", query={"token": token_single})
-    assert status == 200, body[:300]
+    page = bench.client.open_link(token_single)
+    assert page.status == 200, page.body[:300]
     story.rows["accept_get"] = _row("accept: GET page", bench.since(mark, "AcceptFunction"))
     mark = bench.mark()
     _accept(bench, token_single, "refund")
@@ -168,18 +157,20 @@ def run(bench: Bench) -> Story:
     _quiet(bench)
     story.rows["settle_refund"] = _row("settle (refund)", bench.since(mark, "SettleProrationFunction"))
     story.rows["notify"] = _row(
-        "send-email (inviter's notice)", bench.since(mark, "SendEmailFunction", "accepted"), note="no target"
+        "send-email (inviter's notice)",
+        bench.since(mark, "InvitationTasksFunction", "notify_inviter"),
+        note="no target",
     )
     story.transitions["settled"] = _transitions(bench, "accepted, with settlement", single)
 
     # accept with a credit transfer; and one with nothing to settle
     mark = bench.mark()
-    _accept(bench, _token(paid(1)), "credit")
+    _accept(bench, token(paid(1)), "credit")
     assert finished(bench, ids[paid(1)]) == "SUCCEEDED"
     _quiet(bench)
     story.rows["settle_credit"] = _row("settle (credit)", bench.since(mark, "SettleProrationFunction"))
     mark = bench.mark()
-    _accept(bench, _token(free(0)), None)
+    _accept(bench, token(free(0)), None)
     assert finished(bench, ids[free(0)]) == "SUCCEEDED"
     _quiet(bench)
     story.rows["settle_none"] = _row("settle (nothing to settle)", bench.since(mark, "SettleProrationFunction"))
@@ -198,8 +189,8 @@ def run(bench: Bench) -> Story:
     story.transitions["expired"] = _transitions(bench, "expired (by the scheduled job)", ids[paid(2)])
     story.rows["expire"] = _row(
         "expire (scheduled job + Expire step), per invitation",
-        bench.since(mark, "RemindFunction") + bench.since(mark, "SendEmailFunction", "expired"),
-        per=len(bench.since(mark, "SendEmailFunction", "expired")),
+        bench.since(mark, "SweepFunction") + bench.since(mark, "InvitationTasksFunction", "expire"),
+        per=len(bench.since(mark, "InvitationTasksFunction", "expire")),
         note="no target",
     )
     return story
@@ -234,7 +225,7 @@ def reminders(bench: Bench, story: Story) -> None:
     assert len(report["reminded"]) == DUE, report["counts"]
     row = _row(
         f"reminder run ({PENDING_TOTAL:,} pending, {DUE} due), per due invitation",
-        bench.since(mark, "RemindFunction"),
+        bench.since(mark, "SweepFunction"),
         per=DUE,
     )
     story.rows["remind"] = row

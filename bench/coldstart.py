@@ -33,13 +33,13 @@ from urllib.parse import urlencode
 from local.jobs import ses_event, sns_envelope
 from local.stack import LOCAL_PARAMETERS, OUTBOX
 from local.template import ROOT, Template
+from paid_invites.acceptance import Acceptance
 from paid_invites.invitations import ACCEPTED, PENDING
 from paid_invites.proration import Subscription
 from paid_invites.store import repository as repo
 
-from . import lambda_path
-from .calls import TOKEN
-from .stack import ADMIN, ORG, PARAMETERS, Bench, invitation, paid, save, wait_for
+from . import calls, lambda_path
+from .stack import ADMIN, ORG, PARAMETERS, Bench, invitation, paid, save
 
 CHILD = Path(__file__).with_name("coldstart_child.py")
 RATIO_TARGET = 1.25
@@ -148,17 +148,9 @@ def _environment(bench: Bench, logical_id: str, template: Template, daemon: str)
 
 
 def _invite_and_tokens(bench: Bench, emails: list[str]) -> list[str]:
-    status, _h, body = bench.api(
-        "POST", f"/accounts/{ORG}/invitations", {"invitees": [{"email": e} for e in emails]}, caller=ADMIN
-    )
-    assert status == 200, body
-    tokens = []
-    for email in emails:
-        mails = wait_for(lambda e=email: OUTBOX.to(e), 120, f"the e-mail to {email}")  # type: ignore[misc]
-        found = TOKEN.search(mails[-1]["text"])
-        assert found
-        tokens.append(found.group(1))
-    return tokens
+    """Invite these addresses in one request: the tokens of their invitation e-mails."""
+    calls.invite(bench, *emails)
+    return [calls.token(email, timeout=120) for email in emails]
 
 
 def _due_reminder(n: int) -> None:
@@ -179,7 +171,7 @@ def cases(bench: Bench, count: int) -> tuple[dict[str, tuple[str, list[dict[str,
     found["InviteFunction"] = (
         "POST invitations, 1 invitee",
         [
-            bench.api_event(
+            bench.client.event(
                 "POST", f"/accounts/{ORG}/invitations", {"invitees": [{"email": paid(first + i)}]}, caller=ADMIN
             )[1]
             for i in range(count)
@@ -189,12 +181,12 @@ def cases(bench: Bench, count: int) -> tuple[dict[str, tuple[str, list[dict[str,
     tokens = _invite_and_tokens(bench, [paid(first + count + i) for i in range(count + 1)])
     found["AcceptFunction"] = (
         "GET the accept page",
-        [bench.api_event("GET", "/invitations/accept", query={"token": tokens[0]})[1] for _ in range(count)],
+        [bench.client.event("GET", "/invitations/accept", query={"token": tokens[0]})[1] for _ in range(count)],
     )
     found["AcceptFunction:POST"] = (
         "POST accept (refund)",
         [
-            bench.api_event(
+            bench.client.event(
                 "POST",
                 "/invitations/accept",
                 urlencode({"token": t, "settlement": "refund"}),
@@ -206,9 +198,12 @@ def cases(bench: Bench, count: int) -> tuple[dict[str, tuple[str, list[dict[str,
     # send-email: the invitation e-mail of a pending invitation (its workflow's task token)
     mails = [invitation(f"cold-mail-{i}@bench.example", PENDING, now - timedelta(minutes=5)) for i in range(count)]
     save(mails)
-    found["SendEmailFunction"] = (
+    found["InvitationTasksFunction"] = (
         "the invitation e-mail",
-        [{"kind": "invitation", "invitation_id": inv.id, "task_token": f"bench-{uuid.uuid4()}"} for inv in mails],
+        [
+            {"action": "send_invitation", "invitation_id": inv.id, "task_token": f"bench-{uuid.uuid4()}"}
+            for inv in mails
+        ],
     )
     # settle: an accepted invitation of a paid individual who chose a refund
     settles = []
@@ -235,9 +230,12 @@ def cases(bench: Bench, count: int) -> tuple[dict[str, tuple[str, list[dict[str,
             )
         )
     save(settles)
-    found["SettleProrationFunction"] = ("settle a refund", [{"invitation_id": inv.id} for inv in settles])
+    found["SettleProrationFunction"] = (
+        "settle a refund",
+        [{"invitation_id": inv.id, "acceptance": Acceptance.of(inv).to_json()} for inv in settles],
+    )
     # remind: one run with one reminder due (written before each process starts, see run())
-    found["RemindFunction"] = ("one run, 1 reminder due", [{} for _ in range(count)])
+    found["SweepFunction"] = ("one run, 1 reminder due", [{} for _ in range(count)])
     # email_events: SES delivery events (SNS) of the e-mail sent for the accept page's invitation
     sent = OUTBOX.to(paid(first + count))[-1]
     found["EmailEventsFunction"] = (
@@ -329,7 +327,7 @@ def _run(bench: Bench, samples: int, progress: Any, daemon: str, extra_env: dict
             request = {"event": event, "services": services or [], "request_id": str(uuid.uuid4()), "path": path}
             return {**base, **request}  # noqa: B023
 
-        if logical_id == "RemindFunction":
+        if logical_id == "SweepFunction":
             _due_reminder(0)
         _s, discovered = _spawn("discover", case(events[0], opt), env)
         _quiet(bench)
@@ -337,7 +335,7 @@ def _run(bench: Bench, samples: int, progress: Any, daemon: str, extra_env: dict
 
         def measure(result: Result, layer: Path, events: list[dict[str, Any]]) -> None:
             for n, event in enumerate(events):
-                if logical_id == "RemindFunction":  # noqa: B023
+                if logical_id == "SweepFunction":  # noqa: B023
                     _due_reminder(n + 1)
                 floor_start, floor = _spawn("floor", case(event, None, result.services), env)  # noqa: B023
                 ours_start, ours = _spawn("ours", case(event, layer), env)  # noqa: B023

@@ -1,6 +1,6 @@
 """The benchmark's local stack: one moto server in this process, the template deployed into it, bench data.
 
-Every Lambda invocation (through the HTTP-shaped helpers here, or by Step Functions in moto's threads)
+Every Lambda invocation (through the tests' API client, ``Bench.client``, or by Step Functions in moto's threads)
 runs the real handler in this process under a label of its own (``<logical id>#<n>``), so that
 :mod:`bench.counting` attributes each AWS request to the invocation that made it.
 """
@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from local import apigw, bridge, client
+from local import bridge
 from local.stack import OUTBOX, Stack, deploy, seed
 from local.template import Function
 from paid_invites import clock, config
 from paid_invites.invitations import Invitation, new_id
 from paid_invites.store import models as m
 from paid_invites.store import repository as repo
+from tests.support import Api, builders, workflow
 
 from . import counting
 
@@ -38,7 +39,7 @@ QUIET = {"LogLevel": "ERROR"}  # the bench stack's own functions log only errors
 class Invocation:
     label: str
     function: str
-    kind: str  # the route (API), the mail kind (send_email), "" otherwise
+    kind: str  # the route (API), the invitation task's action (InvitationTasksFunction), "" otherwise
     started: float
     ended: float = 0.0
 
@@ -60,26 +61,16 @@ class Bench:
 
     # ------------------------------------------------------------ calling the functions
 
-    def api(self, method: str, path: str, *request: Any, **more: Any) -> tuple[int, dict[str, Any], str]:
-        """One API request (what ``api_event`` takes), as API Gateway hands it to the function; (status,
-        headers, body)."""
-        function, event = self.api_event(method, path, *request, **more)
-        response = self.stack.invoke(function, event)
-        return int(response["statusCode"]), apigw.response_headers(response), response.get("body") or ""
-
-    def api_event(
-        self, method: str, path: str, body: Any = None, caller: str | None = None, **more: dict[str, str] | None
-    ) -> tuple[str, dict[str, Any]]:
-        """(function, event) of one API request, as API Gateway would hand it over (``query``, ``headers``:
-        as ``apigw.request`` takes them)."""
-        route, event = apigw.request(self.stack.routes, method, path, body, caller, **more)
-        return route.function, event
+    @property
+    def client(self) -> Api:
+        """The tests' API client, in process: each request an API Gateway event into its function's handler."""
+        return Api.in_process(self.stack)
 
     def run_job(self) -> dict[str, Any]:
-        """One run of the scheduled job (RemindFunction) with the whole of its configured timeout to spend
+        """One run of the scheduled sweep (SweepFunction) with the whole of its configured timeout to spend
         (the local bridge hands every handler 10 seconds)."""
-        fn = self.stack.functions["RemindFunction"]
-        timeout_ms = int(self.stack.template.doc["Resources"]["RemindFunction"]["Properties"]["Timeout"]) * 1000
+        fn = self.stack.functions["SweepFunction"]
+        timeout_ms = int(self.stack.template.doc["Resources"]["SweepFunction"]["Properties"]["Timeout"]) * 1000
 
         class Context(bridge.Context):
             @staticmethod
@@ -109,7 +100,7 @@ _seq = itertools.count(1)
 
 def _labelled(bench: Bench, original: Callable[[Function, dict[str, Any]], Any]) -> Callable[..., Any]:
     def invoke(fn: Function, event: dict[str, Any]) -> Any:
-        kind = str(event.get("kind") or event.get("httpMethod", "") + " " + event.get("resource", "")).strip()
+        kind = str(event.get("action") or event.get("httpMethod", "") + " " + event.get("resource", "")).strip()
         inv = Invocation(f"{fn.logical_id}#{next(_seq)}", fn.logical_id, kind, time.perf_counter())
         with counting.label(inv.label):
             try:
@@ -217,45 +208,23 @@ def bench_seed(now: datetime | None = None) -> dict[str, Any]:
     return {"accounts": accounts, "users": users, "invoices": []}
 
 
-# ---------------------------------------------------------------- waiting on the workflow
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
-    return client.wait_for(predicate, timeout, what, every=0.02, error=TimeoutError)
-
-
-def execution_arn(bench: Bench, invitation_id: str) -> str:
-    return bench.stack.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{invitation_id}"
+# ---------------------------------------------------------------- reading the workflow
 
 
 def history(bench: Bench, invitation_id: str) -> list[dict[str, Any]]:
+    """The events of the invitation's execution, oldest first (the bench's own requests, labelled so)."""
     from paid_invites import aws
 
-    sfn = aws.client("stepfunctions")
-    events: list[dict[str, Any]] = []
-    token = None
     with counting.label("bench"):
-        while True:
-            more: dict[str, str] = {"nextToken": token} if token else {}
-            page = sfn.get_execution_history(executionArn=execution_arn(bench, invitation_id), maxResults=1000, **more)
-            events += page["events"]
-            token = page.get("nextToken")
-            if not token:
-                return events
+        return workflow.history(bench.stack.state_machine_arn, invitation_id, aws.client("stepfunctions"))
 
 
 def finished(bench: Bench, invitation_id: str, timeout: float = 60.0) -> str:
+    """The status of the invitation's execution once it has ended."""
     from paid_invites import aws
 
-    sfn = aws.client("stepfunctions")
-
-    def status() -> str | None:
-        with counting.label("bench"):
-            found = sfn.describe_execution(executionArn=execution_arn(bench, invitation_id))["status"]
-        return None if found == "RUNNING" else str(found)
-
-    result: str = wait_for(status, timeout, f"execution {invitation_id} to end")
-    return result
+    with counting.label("bench"):
+        return str(workflow.finished(bench.stack, invitation_id, timeout, aws.client("stepfunctions"))["status"])
 
 
 def reload_settings() -> None:
@@ -265,21 +234,9 @@ def reload_settings() -> None:
 
 def invitation(email: str, status: str, created: datetime, user_type: str = "licensed", **extra: Any) -> Invitation:
     """An invitation of the bench organization by its admin, created at ``created`` (30 days to live)."""
-    created = created.replace(microsecond=0)
-    return Invitation(
-        id=new_id(),
-        account_id=ORG,
-        email=email,
-        user_type=user_type,
-        role="member",
-        inviter_id=ADMIN,
-        inviter_name="Adam Admin",
-        org_name="Bench B.V.",
-        status=status,
-        created_at=created,
-        expires_at=created + timedelta(days=30),
-        **extra,
-    )
+    bench_org = {"account_id": ORG, "inviter_id": ADMIN, "inviter_name": "Adam Admin", "org_name": "Bench B.V."}
+    changes = {"email": email, "status": status, "created_at": created.replace(microsecond=0), **extra}
+    return builders.invitation(id=new_id(), user_type=user_type, **bench_org, **changes)
 
 
 def save(invitations: list[Invitation], due_at: Callable[[Invitation], datetime] | None = None) -> None:

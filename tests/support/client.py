@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from local import apigw, jobs
 from local.client import Http
 from local.stack import OUTBOX, Stack
+from local.template import Route
 
 
 @dataclass
@@ -33,7 +34,7 @@ class Reply:
 
 
 class Transport(Protocol):
-    def send(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> Reply:
+    def send(self, path: str, body: bytes, headers: dict[str, str], method: str) -> Reply:
         """One request (``path`` with its query string, if any); the answer, an error status included."""
 
 
@@ -44,23 +45,25 @@ class InProcess:
 
     stack: Stack
 
-    def send(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> Reply:
-        bare, _, query = path.partition("?")
-        if bare.startswith("/_local/"):
-            return self._local(method, bare, body)
-        route, params, known = apigw.match(self.stack.routes, method, bare)
-        assert route is not None, f"no route {method} {bare} in template.yaml (path known: {known})"
-        event = apigw.event(route, method, bare, params, query, headers, body)
+    def send(self, path: str, body: bytes, headers: dict[str, str], method: str) -> Reply:
+        if path.startswith("/_local/"):
+            return self._local(method, path.partition("?")[0], body)
+        route, event = self._routed(path, body, headers, method)
         auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
         response = apigw.unauthorized() if not route.public and not auth else self.stack.invoke(route.function, event)
         return Reply(int(response["statusCode"]), apigw.response_headers(response), response.get("body") or "")
 
-    def event(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    def event(self, path: str, body: bytes, headers: dict[str, str], method: str) -> tuple[str, dict[str, Any]]:
         """(function, event) of one request, as API Gateway hands it over: for a caller that invokes itself."""
+        route, event = self._routed(path, body, headers, method)
+        return route.function, event
+
+    def _routed(self, path: str, body: bytes, headers: dict[str, str], method: str) -> tuple[Route, dict[str, Any]]:
+        """The template's route of one request, and its event."""
         bare, _, query = path.partition("?")
         route, params, known = apigw.match(self.stack.routes, method, bare)
         assert route is not None, f"no route {method} {bare} in template.yaml (path known: {known})"
-        return route.function, apigw.event(route, method, bare, params, query, headers, body)
+        return route, apigw.event(route, method, bare, params, query, headers, body)
 
     def _local(self, method: str, path: str, body: bytes) -> Reply:
         answer = jobs.handle(self.stack, method, path, body)
@@ -78,12 +81,29 @@ class OverHttp:
     base: str
     timeout: float = 60.0
 
-    def send(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> Reply:
+    def send(self, path: str, body: bytes, headers: dict[str, str], method: str) -> Reply:
         answer = Http(self.base, self.timeout).call(method, path, body or None, headers)
         return Reply(answer.status, answer.headers, answer.body)
 
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def _request(
+    path: str, body: Any, caller: str | None, query: dict[str, str] | None, headers: dict[str, str] | None
+) -> tuple[str, bytes, dict[str, str]]:
+    """(path with its query string, body, headers) of one request, as ``Api.call`` describes them."""
+    sent = dict(headers or {})
+    if caller:
+        sent["Authorization"] = f"Bearer {caller}"
+    if isinstance(body, dict | list):
+        raw = json.dumps(body).encode()
+        sent.setdefault("Content-Type", "application/json")
+    else:
+        raw = body.encode() if isinstance(body, str) else body or b""
+    if query:
+        path += ("&" if "?" in path else "?") + urlencode(query)
+    return path, raw, sent
 
 
 class Api:
@@ -119,17 +139,15 @@ class Api:
     ) -> Reply:
         """One request. ``caller`` is the bearer (the local stand-in for Cognito); a dict or list ``body`` is
         sent as JSON, a str as UTF-8, bytes as they are; ``query`` is added to the path's query string."""
-        sent = dict(headers or {})
-        if caller:
-            sent["Authorization"] = f"Bearer {caller}"
-        if isinstance(body, dict | list):
-            raw = json.dumps(body).encode()
-            sent.setdefault("Content-Type", "application/json")
-        else:
-            raw = body.encode() if isinstance(body, str) else body or b""
-        if query:
-            path += ("&" if "?" in path else "?") + urlencode(query)
-        return self.transport.send(method, path, raw, sent)
+        return self.transport.send(*_request(path, body, caller, query, headers), method=method)
+
+    def event(self, method: str, path: str, body: Any = None, caller: str | None = None, **more: Any) -> Any:
+        """(function, event) of one request (as ``call`` takes it: ``query``, ``headers`` in ``more``), as API
+        Gateway would hand it over, for a caller that invokes the function itself. In process only."""
+        assert isinstance(self.transport, InProcess), "an event is built for an in-process stack"
+        query, headers = more.pop("query", None), more.pop("headers", None)
+        assert not more, f"unknown {sorted(more)}"
+        return self.transport.event(*_request(path, body, caller, query, headers), method=method)
 
     def json_call(self, method: str, path: str, value: Any = None, caller: str | None = None, **headers: str) -> Reply:
         """A request that asks for JSON and, unless ``value`` is None, sends it as JSON."""

@@ -31,16 +31,18 @@ def history(state_machine_arn: str, name: str, sfn: Any = None) -> list[dict[str
         more = {"nextToken": page["nextToken"]}
 
 
-def execution(stack: Stack, invitation_id: str) -> dict[str, Any]:
-    """The invitation's workflow execution, as DescribeExecution answers."""
+def execution(stack: Stack, invitation_id: str, sfn: Any = None) -> dict[str, Any]:
+    """The invitation's workflow execution, as DescribeExecution answers (``sfn``: as for ``history``)."""
     arn = execution_arn(stack.state_machine_arn, invitation_id)
-    return boto3.client("stepfunctions").describe_execution(executionArn=arn)
+    return (sfn or boto3.client("stepfunctions")).describe_execution(executionArn=arn)
 
 
-def finished(stack: Stack, invitation_id: str, timeout: float = 20.0) -> dict[str, Any]:
+def finished(stack: Stack, invitation_id: str, timeout: float = 20.0, sfn: Any = None) -> dict[str, Any]:
     """The invitation's workflow execution once it has ended (fails after ``timeout``)."""
     return wait_for(
-        lambda: (e := execution(stack, invitation_id))["status"] != "RUNNING" and e, timeout, "the execution to end"
+        lambda: (e := execution(stack, invitation_id, sfn))["status"] != "RUNNING" and e,
+        timeout,
+        f"the execution of {invitation_id} to end",
     )
 
 
