@@ -1,4 +1,4 @@
-"""Figures 2 and 3: AWS requests per operation (botocore event hooks) and state transitions per invitation.
+"""AWS requests per operation (botocore event hooks) and state transitions per invitation.
 
 One story on the bench stack, through the real handlers and the real state machine: invite one paid
 user, invite 100 in one request, the e-mail task of each, open the link (GET) and accept (POST) with a
@@ -30,7 +30,7 @@ class Row:
     name: str
     invocations: list[Invocation]
     calls: list[counting.Call]
-    per: int = 1  # the figures are per this many (e.g. per due invitation)
+    per: int = 1  # the counts are per this many (e.g. per due invitation)
     note: str = ""
 
     @property
@@ -136,7 +136,7 @@ def run(bench: Bench) -> Story:
     mails = bench.since(mark, "InvitationTasksFunction", "send_invitation")
     story.rows["send_email"] = _row("send-email (invitation), per e-mail", mails, per=len(mails))
 
-    # what the throughput floor replays: a request of 100 new addresses (as figure 5 sends), its e-mails
+    # what the throughput floor replays: a request of 100 new addresses (as the throughput run sends), its e-mails
     story.replay_emails = [f"new-{n}@replay.bench.example" for n in range(100)]
     mark = bench.mark()
     invite(bench, *story.replay_emails)

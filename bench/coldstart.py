@@ -1,4 +1,4 @@
-"""Figure 1: cold start per function, beside the floor measured in the same run, and peak memory.
+"""Cold start per function, beside the floor measured in the same run, and peak memory.
 
 A sample is a fresh ``python`` process (``bench/coldstart_child.py``) that imports the function's
 ``app.py`` the way the Lambda runtime does (its folder first on ``sys.path``, the layer's package
@@ -10,7 +10,7 @@ interpreter start, imports, client creation, the invocation and its AWS requests
 The floor is the same process doing only ``import boto3`` and ``boto3.client(s)`` for each service the
 function called (found by a first, untimed run that records the services with a botocore hook).
 Floor and function samples alternate, after one untimed warm-up of each (so the files are in the page
-cache for both); the figure is the median of ``samples`` each.
+cache for both); the result is the median of ``samples`` each.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from .stack import ADMIN, ORG, PARAMETERS, Bench, invitation, paid, save
 CHILD = Path(__file__).with_name("coldstart_child.py")
 RATIO_TARGET = 1.25
 RSS_TARGET_MB = 90
-SAM_BUILDER = "the layer as BuildMethod: python3.12 would ship it"  # figure 1's comparison row
+SAM_BUILDER = "the layer as BuildMethod: python3.12 would ship it"  # the cold starts' comparison row
 
 
 @dataclass
@@ -93,7 +93,7 @@ class Result:
 
 
 @dataclass
-class Figure:
+class ColdStarts:
     results: list[Result]
     samples: int
     environment: str
@@ -246,7 +246,7 @@ def cases(bench: Bench, count: int) -> tuple[dict[str, tuple[str, list[dict[str,
         ],
     )
     reasons = {
-        "ImportRowsFunction": "its one invocation invites a chunk of 100 rows (100 executions): the figure would "
+        "ImportRowsFunction": "its one invocation invites a chunk of 100 rows (100 executions): the measurement would "
         "time the chunk, not the start; it imports what the invite function imports"
     }
     skipped = {
@@ -295,7 +295,7 @@ def _daemon() -> tuple[socket.socket, str]:
     return sock, f"127.0.0.1:{sock.getsockname()[1]}"
 
 
-def run(bench: Bench, samples: int = 10, progress: Any = None, extra_env: dict[str, str] | None = None) -> Figure:
+def run(bench: Bench, samples: int = 10, progress: Any = None, extra_env: dict[str, str] | None = None) -> ColdStarts:
     """``extra_env``: variables added to every function's environment (and the floor's), for "what if" runs
     such as ``POWERTOOLS_TRACE_DISABLED=true`` (Powertools' Tracer then never loads the X-Ray SDK)."""
     daemon_socket, daemon = _daemon()
@@ -305,7 +305,7 @@ def run(bench: Bench, samples: int = 10, progress: Any = None, extra_env: dict[s
         daemon_socket.close()
 
 
-def _run(bench: Bench, samples: int, progress: Any, daemon: str, extra_env: dict[str, str]) -> Figure:
+def _run(bench: Bench, samples: int, progress: Any, daemon: str, extra_env: dict[str, str]) -> ColdStarts:
     template = _template()
     opt, runtime = lambda_path.build(), lambda_path.runtime()
     prepared, skipped = cases(bench, samples + 2)
@@ -363,12 +363,12 @@ def _run(bench: Bench, samples: int, progress: Any, daemon: str, extra_env: dict
     )
     if extra_env:
         environment += "; and, for this run only, " + ", ".join(f"{k}={v}" for k, v in extra_env.items())
-    return Figure(results, samples, environment, skipped, naive)
+    return ColdStarts(results, samples, environment, skipped, naive)
 
 
 def _naive(bench: Bench, template: Template, layers: tuple[Path, Path], daemon: str, samples: int,
            extra_env: dict[str, str]) -> Result:  # fmt: skip
-    """The reference the issue quotes: importing boto3, Powertools (Logger, Metrics, Tracer), pynamodb and
+    """The reference row: importing boto3, Powertools (Logger, Metrics, Tracer), pynamodb and
     Jinja2 and creating the accept function's client, beside the floor; no handler, no invocation."""
     fn = template.functions()["AcceptFunction"]
     env = {**_environment(bench, "AcceptFunction", template, daemon), **extra_env}

@@ -1,11 +1,11 @@
-"""Figure 4: cost per 1,000 invitations, from the measured requests (figure 2) and transitions (figure 3).
+"""Cost per 1,000 invitations, from the measured requests per operation and state transitions (bench/calls.py).
 
 One invitation's life, accepted with a settlement (a refund): the invite request (alone, or its share of
 a request of 100), the invitation e-mail task, the accept page (GET) and the accept (POST), the settle
 task and the inviter's notice (no reminder: accepted before the first one is due). Every quantity is what
 the bench counted on that path; the Lambda durations are the handlers' measured (warm) durations against
 moto, billed per started millisecond at the memory each function is configured with in template.yaml.
-Cold starts add their init time when they happen (figure 1); that is not included.
+Cold starts add their init time when they happen (bench/coldstart.py); that is not included.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class Line:
 
 
 @dataclass
-class Figure:
+class Cost:
     single: list[Line]  # invited one per request
     bulk: list[Line]  # invited 100 per request
     emails_per_invitation: int
@@ -93,7 +93,7 @@ def _lines(rows: list[tuple[Row, float]], transitions: int, memory_mb: dict[str,
     ]
 
 
-def run(story: Story, template: Any) -> Figure:
+def run(story: Story, template: Any) -> Cost:
     memory_mb = {
         logical_id: int(res["Properties"].get("MemorySize", 128))
         for logical_id, res in template.resources("AWS::Serverless::Function").items()
@@ -104,14 +104,14 @@ def run(story: Story, template: Any) -> Figure:
     single = _lines([(story.rows["invite_1"], 1.0), *rest], transitions, memory_mb)
     bulk = _lines([(story.rows["invite_100"], 1 / 100), *rest], transitions, memory_mb)
     emails = round(next(line.per_invitation for line in single if line.key == "ses"))
-    return Figure(single, bulk, emails)
+    return Cost(single, bulk, emails)
 
 
-def as_json(figure: Figure) -> str:
+def as_json(costs: Cost) -> str:
     return json.dumps(
         {
             "prices_as_of": PRICES_AS_OF,
-            "single": {line.key: line.per_invitation for line in figure.single},
-            "bulk": {line.key: line.per_invitation for line in figure.bulk},
+            "single": {line.key: line.per_invitation for line in costs.single},
+            "bulk": {line.key: line.per_invitation for line in costs.bulk},
         }
     )

@@ -18,7 +18,7 @@ Our layer's boto3 and botocore come first, as on Lambda; the floor's path is the
 So nothing the virtualenv holds for the tests and the local stack (moto, requests, Flask...) is importable,
 as on Lambda. ``tests/deploy/test_layer.py`` checks that the handlers import from such a path alone.
 ``build(sam_python_builder=True)`` makes the layer as SAM's own ``BuildMethod: python3.12`` would instead
-(pip's timestamp-based ``.pyc`` files, none for our package): the comparison in figure 1.
+(pip's timestamp-based ``.pyc`` files, none for our package): the cold starts' comparison row.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
-"""``make bench``: the five figures of issue 8, measured on this machine for the current commit, one table.
+"""``make bench``: cold starts, AWS requests per operation, state transitions, cost and throughput, measured on
+this machine for the current commit, one table.
 
     python -m bench.run [--samples 10] [--skip-throughput] [--json build/bench/results.json]
 
-Figures, not timed tests: it always exits 0 (``--strict``: 1 when a target is missed). The handlers'
+Measurements, not timed tests: it always exits 0 (``--strict``: 1 when a target is missed). The handlers'
 own output (logs, metrics) goes to build/bench/bench.log; progress to stderr; the table to stdout.
 """
 
@@ -29,12 +30,12 @@ OUT = ROOT / "build" / "bench"
 
 @dataclass
 class Check:
-    figure: str
+    measure: str
     what: str
     measured: str
     floor: str
     target: str
-    ok: bool | None  # None: no target, a figure to read
+    ok: bool | None  # None: no target, a measurement to read
 
     @property
     def result(self) -> str:
@@ -74,24 +75,24 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
 
 
-# ---------------------------------------------------------------- the figures
+# ---------------------------------------------------------------- the measurements
 
 
-def figure_1(report: Report, bench: Any, samples: int, extra_env: dict[str, str]) -> Any:
+def report_cold_starts(report: Report, bench: Any, samples: int, extra_env: dict[str, str]) -> Any:
     from . import coldstart
 
-    fig = coldstart.run(bench, samples, _progress, extra_env)
+    starts = coldstart.run(bench, samples, _progress, extra_env)
     rows = []
-    for r in fig.results:
+    for r in starts.results:
         ours, floor = statistics.median(r.ours), statistics.median(r.floor)
         measured = f"{_ms(ours)} = {r.ratio:.2f} x floor"
         if coldstart.SAM_BUILDER in r.function:  # the comparison: what the layer's Makefile saves
-            report.add("1 comparison", f"{r.function} ({r.what})", measured, _ms(floor), "-", None)
+            report.add("cold start (comparison)", f"{r.function} ({r.what})", measured, _ms(floor), "-", None)
         else:
             target = f"<= {coldstart.RATIO_TARGET} x floor"
-            report.add("1 cold start", f"{r.function} ({r.what})", measured, _ms(floor), target,
+            report.add("cold start", f"{r.function} ({r.what})", measured, _ms(floor), target,
                        r.ratio <= coldstart.RATIO_TARGET)  # fmt: skip
-            report.add("1 peak memory", r.function, f"{r.peak_mb:.0f} MB", f"{max(r.floor_rss_kb) / 1024:.0f} MB",
+            report.add("peak memory", r.function, f"{r.peak_mb:.0f} MB", f"{max(r.floor_rss_kb) / 1024:.0f} MB",
                        f"<= {coldstart.RSS_TARGET_MB} MB", r.peak_mb <= coldstart.RSS_TARGET_MB)  # fmt: skip
         rows.append(
             [
@@ -108,32 +109,32 @@ def figure_1(report: Report, bench: Any, samples: int, extra_env: dict[str, str]
                 f"{r.memory_mb} MB",
             ]
         )
-    if fig.naive is not None:
-        n = fig.naive
+    if starts.naive is not None:
+        n = starts.naive
         n_ours, n_floor = _ms(statistics.median(n.ours)), _ms(statistics.median(n.floor))
         rows.append(["reference", n.what, "dynamodb", n_ours, "", "", n_floor, f"{n.ratio:.2f}", f"{n.cpu_ratio:.2f}",
                      f"{n.peak_mb:.0f} MB", ""])  # fmt: skip
-        report.add("1 reference", n.what + " + the same client", f"{_ms(statistics.median(n.ours))} = "
+        report.add("cold start (reference)", n.what + " + the same client", f"{_ms(statistics.median(n.ours))} = "
                    f"{n.ratio:.2f} x floor", _ms(statistics.median(n.floor)), "-", None)  # fmt: skip
     header = ["function", "invocation", "clients", "cold start", "of which ready", "invoke", "floor", "ratio",
               "CPU ratio", "peak RSS", "configured"]  # fmt: skip
     report.details.append(
-        f"Figure 1. Cold start, median of {fig.samples} fresh processes each (after one untimed warm-up pair),\n"
+        f"Cold starts: median of {starts.samples} fresh processes each (after one untimed warm-up pair),\n"
         "from spawning `python -I -S` to the handler's return (nothing subtracted); the floor is the same process\n"
         "importing boto3 and creating the clients the function called. Path as on Lambda: the function's folder,\n"
         "our layer as its Makefile builds it, dated 1980 as in SAM's zip, and the Powertools layer and the runtime\n"
         "(the floor: the function's folder and the runtime); no .pyc written (-B: read-only, as on Lambda);\n"
         "bench/lambda_path.py. CPU ratio: the processes' CPU time (the moto\n"
         "server's answers to the function's requests are not in it; in the wall time they are). Environment: "
-        + fig.environment
+        + starts.environment
         + ".\n"
         + _table(rows, header)
-        + ("\nNot measured: " + ", ".join(f"{k} ({v})" for k, v in fig.skipped.items()) if fig.skipped else "")
+        + ("\nNot measured: " + ", ".join(f"{k} ({v})" for k, v in starts.skipped.items()) if starts.skipped else "")
     )
-    return fig
+    return starts
 
 
-def figure_2_3(report: Report, story: Any) -> None:
+def report_requests_and_transitions(report: Report, story: Any) -> None:
     from . import calls
 
     targets: dict[str, tuple[str, Any]] = {
@@ -158,13 +159,13 @@ def figure_2_3(report: Report, story: Any) -> None:
         if key in targets:
             text, check = targets[key]
             measured = f"{s.dynamodb / per:g} DynamoDB + " + (", ".join(others) or "nothing else")
-            report.add("2 requests", row.name, measured, "", text, bool(check(s)))
+            report.add("requests", row.name, measured, "", text, bool(check(s)))
         rows.append(
             [row.name, f"{s.dynamodb / per:.3g}", "; ".join(ddb), "; ".join(others) or "-",
              f"{s.items_read / per:.3g}", f"{s.rru / per:.3g}", f"{s.wru / per:.3g}"]
         )  # fmt: skip
     report.add(
-        "2 items read",
+        "items read",
         f"reminder run: {calls.PENDING_TOTAL:,} pending, {calls.DUE} due",
         f"{story.reminder_items_read} items read (+{story.reminder_lookups_missed} look-ups that found nothing)",
         "",
@@ -172,7 +173,7 @@ def figure_2_3(report: Report, story: Any) -> None:
         story.reminder_items_read <= 60,
     )
     report.details.append(
-        "Figure 2. AWS requests per operation, counted by botocore event hooks on every client (per invocation\n"
+        "AWS requests per operation, counted by botocore event hooks on every client (per invocation\n"
         "of the functions that served it; rows 'per ...' are averages). Items read: items DynamoDB returned or\n"
         "evaluated (Query: ScannedCount). Request units from the items' sizes as moto holds them, before and\n"
         "after each write (1 RRU per 4 KB strongly consistent, 0.5 eventually, 2x in transactions; 1 WRU per\n"
@@ -182,70 +183,70 @@ def figure_2_3(report: Report, story: Any) -> None:
     trows = []
     for key, t in story.transitions.items():
         if key == "settled":
-            report.add("3 transitions", t.name, f"{t.billed}", "", "<= 5", t.billed <= 5)
+            report.add("transitions", t.name, f"{t.billed}", "", "<= 5", t.billed <= 5)
         else:
-            report.add("3 transitions", t.name, f"{t.billed}", "", "-", None)
+            report.add("transitions", t.name, f"{t.billed}", "", "-", None)
         trows.append([t.name, str(t.billed), " -> ".join(t.states), str(t.retries)])
     report.details.append(
-        "Figure 3. State transitions per invitation, from the execution history: billed transitions = states\n"
+        "State transitions per invitation, from the execution history: billed transitions = states\n"
         "entered + retries of a task (Step Functions Standard bills each state a workflow enters, retries included;\n"
         "the start of an execution is not a state).\n" + _table(trows, ["invitation", "billed", "states", "retries"])
     )
 
 
-def figure_4(report: Report, story: Any, template: Any) -> None:
+def report_cost(report: Report, story: Any, template: Any) -> None:
     from . import cost
 
-    fig = cost.run(story, template)
+    costs = cost.run(story, template)
     rows = []
-    for single, bulk in zip(fig.single, fig.bulk, strict=True):
+    for single, bulk in zip(costs.single, costs.bulk, strict=True):
         price = cost.PRICES[single.key][1]
         rows.append(
             [single.unit, f"{single.per_invitation:.4g}", f"${single.per_thousand_usd:.4f}",
              f"{bulk.per_invitation:.4g}", f"${bulk.per_thousand_usd:.4f}", f"${price * 1e6:g} per million"]
         )  # fmt: skip
-    rows.append(["total", "", f"${fig.total(fig.single):.3f}", "", f"${fig.total(fig.bulk):.3f}", ""])
+    rows.append(["total", "", f"${costs.total(costs.single):.3f}", "", f"${costs.total(costs.bulk):.3f}", ""])
     report.add(
-        "4 cost",
+        "cost",
         "per 1,000 invitations, accepted with a refund",
-        f"${fig.total(fig.single):.3f} (1 per request), ${fig.total(fig.bulk):.3f} (100 per request)",
-        f"${fig.floor_usd:.3f} (SES alone)",
+        f"${costs.total(costs.single):.3f} (1 per request), ${costs.total(costs.bulk):.3f} (100 per request)",
+        f"${costs.floor_usd:.3f} (SES alone)",
         "-",
         None,
     )
     report.details.append(
-        f"Figure 4. Cost per 1,000 invitations, each accepted with a refund (invite, invitation e-mail, accept page,\n"
-        f"accept, settle, the inviter's notice), from figures 2 and 3; prices {cost.PRICES_SOURCE}, as of\n"
-        f"{cost.PRICES_AS_OF}, before free tiers. Lambda: measured warm durations, per started ms, at the configured\n"
-        "memory (cold starts add their init time). The floor: SES's price for the e-mails alone, "
-        f"${fig.floor_usd:.3f}.\n"
+        f"Cost per 1,000 invitations, each accepted with a refund (invite, invitation e-mail, accept page,\n"
+        f"accept, settle, the inviter's notice), from the requests and transitions above; prices\n"
+        f"{cost.PRICES_SOURCE}, as of {cost.PRICES_AS_OF}, before free tiers. Lambda: measured warm durations, per\n"
+        "started ms, at the configured memory (cold starts add their init time). The floor: SES's price for the\n"
+        f"e-mails alone, ${costs.floor_usd:.3f}.\n"
         + _table(rows, ["what", "per invitation (1/request)", "per 1,000", "per invitation (100/request)",
                         "per 1,000", "price"])
     )  # fmt: skip
 
 
-def figure_5(report: Report, story: Any) -> None:
+def report_throughput(report: Report, story: Any) -> None:
     from . import throughput
 
-    fig = throughput.run(story.replay_invite, story.replay_mails, story.replay_emails, _progress)
+    rate = throughput.run(story.replay_invite, story.replay_mails, story.replay_emails, _progress)
     report.add(
-        "5 throughput",
-        f"{fig.invitations:,} invitations created and e-mailed, 10 requests of 100",
-        f"{fig.ours_rate:.1f}/s = {fig.ratio:.2f} x floor",
-        f"{fig.floor_rate:.1f}/s",
+        "throughput",
+        f"{rate.invitations:,} invitations created and e-mailed, 10 requests of 100",
+        f"{rate.ours_rate:.1f}/s = {rate.ratio:.2f} x floor",
+        f"{rate.floor_rate:.1f}/s",
         f">= {throughput.TARGET} x floor",
-        fig.ratio >= throughput.TARGET,
+        rate.ratio >= throughput.TARGET,
     )
     report.details.append(
-        "Figure 5. Throughput through the local stack (`python -m local.server`, its HTTP front and moto), end to\n"
-        f"end: {fig.invitations:,} invitations in {fig.ours_seconds:.1f} s ({fig.ours_rate:.1f}/s), "
+        "Throughput through the local stack (`python -m local.server`, its HTTP front and moto), end to\n"
+        f"end: {rate.invitations:,} invitations in {rate.ours_seconds:.1f} s ({rate.ours_rate:.1f}/s), "
         "each request of 100 until moto sent its 100 e-mails.\n"
-        f"Floor: the same {fig.floor_requests:,} AWS requests replayed directly against the same moto "
+        f"Floor: the same {rate.floor_requests:,} AWS requests replayed directly against the same moto "
         "(and the same Step Functions work,\na waitForTaskToken state invoking a function moto runs itself): "
-        f"{fig.floor_seconds:.1f} s ({fig.floor_rate:.1f}/s). Rounds alternate, both on one CPU\n"
+        f"{rate.floor_seconds:.1f} s ({rate.floor_rate:.1f}/s). Rounds alternate, both on one CPU\n"
         "(the server runs handlers and moto under one GIL; the floor's client would otherwise have a core to itself).\n"
-        f"Server process afterwards: {fig.threads} threads (moto keeps threads per waiting execution), "
-        f"{fig.rss_mb:.0f} MB resident, {fig.peak_rss_mb:.0f} MB at its peak."
+        f"Server process afterwards: {rate.threads} threads (moto keeps threads per waiting execution), "
+        f"{rate.rss_mb:.0f} MB resident, {rate.peak_rss_mb:.0f} MB at its peak."
     )
 
 
@@ -264,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="figure 1 only: add to every function's environment, e.g. POWERTOOLS_TRACE_DISABLED=true (what if)",
+        help="cold starts only: add to every function's environment, e.g. POWERTOOLS_TRACE_DISABLED=true (what if)",
     )
     args = parser.parse_args(argv)
     os.environ["TZ"] = "UTC"
@@ -279,29 +280,28 @@ def main(argv: list[str] | None = None) -> int:
         bench = stack.start()
         from . import calls
 
-        _progress("figures 2 and 3: requests per operation, state transitions")
+        _progress("requests per operation, state transitions")
         story = calls.run(bench)
         if not args.skip_coldstart:
-            _progress(f"figure 1: cold starts, {args.samples} processes per function and floor")
-            figure_1(report, bench, args.samples, dict(e.split("=", 1) for e in args.env))
-        _progress("figure 2: a reminder run over 10,000 pending invitations")
+            _progress(f"cold starts, {args.samples} processes per function and floor")
+            report_cold_starts(report, bench, args.samples, dict(e.split("=", 1) for e in args.env))
+        _progress("requests of a reminder run over 10,000 pending invitations")
         calls.reminders(bench, story)
-        figure_2_3(report, story)
-        figure_4(report, story, bench.stack.template)
+        report_requests_and_transitions(report, story)
+        report_cost(report, story, bench.stack.template)
         if not args.skip_throughput:
-            _progress("figure 5: throughput through the local stack")
-            figure_5(report, story)
+            _progress("throughput through the local stack")
+            report_throughput(report, story)
     head = (
         f"paid-account-invites benchmark: commit {_commit()}{' with ' + ' '.join(args.env) if args.env else ''}, "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
         f"{platform.node()} ({os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}), "
         f"Python {platform.python_version()}, {time.monotonic() - started:.0f} s"
     )
-    order = {"1": 0, "2": 1, "3": 2, "4": 3, "5": 4}
-    checks = sorted(report.checks, key=lambda c: order[c.figure[0]])
+    checks = report.checks  # in the order measured: cold starts, requests, transitions, cost, throughput
     table = _table(
-        [[c.figure, c.what, c.measured, c.floor or "-", c.target, c.result] for c in checks],
-        ["figure", "what", "measured", "floor", "target", "result"],
+        [[c.measure, c.what, c.measured, c.floor or "-", c.target, c.result] for c in checks],
+        ["measure", "what", "measured", "floor", "target", "result"],
     )
     met = sum(1 for c in checks if c.ok)
     targets = sum(1 for c in checks if c.ok is not None)

@@ -1,4 +1,4 @@
-"""Figure 5: invitations per second through the local stack, end to end, beside the floor.
+"""Invitations per second through the local stack, end to end, beside the floor.
 
 Ours: the local stack exactly as ``make run`` starts it (``python -m local.server``, its own moto server),
 10 requests of 100 invitees to its HTTP front, each timed until moto has sent its 100 invitation e-mails
@@ -7,13 +7,13 @@ moto's interpreter, 1,000 e-mail tasks, all in the server's process.
 
 The floor: the same AWS requests, issued directly with botocore against the same moto in the same run,
 in rounds alternating with ours: what one 100-invitee request and its 100 e-mail tasks sent (recorded by
-figure 2's hooks on the bench stack: BatchGetItem, TransactWriteItems, StartExecution, then per invitation
-UpdateItem, GetItem, SendEmail, UpdateItem), replayed 10 times with fresh ids and addresses for another
-organization. Both sides run on one CPU (see :func:`one_cpu`).
+the request-counting hooks on the bench stack, bench/counting.py): BatchGetItem, TransactWriteItems,
+StartExecution, then per invitation UpdateItem, GetItem, SendEmail, UpdateItem), replayed 10 times with
+fresh ids and addresses for another organization. Both sides run on one CPU (see :func:`one_cpu`).
 The e-mail sequences run 10 at a time (the e-mail task's reserved concurrency). Each StartExecution starts
 what Step Functions and Lambda do for ours without our code: a machine whose one state is our SendInvitation
 (``lambda:invoke.waitForTaskToken``, the same heartbeat) invoking a function that only echoes its input
-(moto's own Lambda), then waiting for a task token, as ours do. What separates the two figures is our code.
+(moto's own Lambda), then waiting for a task token, as ours do. What separates the two rates is our code.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def waiting(function_arn: str) -> dict[str, Any]:
                 "Parameters": {
                     "FunctionName": function_arn,
                     "Payload": {
-                        "kind": "invitation",
+                        "action": "send_invitation",
                         "invitation_id.$": "$.invitation_id",
                         "task_token.$": "$$.Task.Token",
                     },
@@ -72,7 +72,7 @@ def waiting(function_arn: str) -> dict[str, Any]:
 
 
 @dataclass
-class Figure:
+class Throughput:
     invitations: int
     ours_seconds: float
     floor_seconds: float
@@ -289,7 +289,7 @@ def run(
     mails: list[list[counting.Call]],
     recorded_emails: list[str],
     progress: Any = None,
-) -> Figure:
+) -> Throughput:
     """Rounds of 100, floor and ours alternating (so that both meet the same load of the machine, and the same
     growing number of waiting executions in moto), on one CPU."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
@@ -309,7 +309,7 @@ def run(
         total = REQUESTS * PER_REQUEST
         reached = {m["to"] for m in outbox if m["to"].endswith("@throughput.example")}
         assert len(reached) == total, f"{len(reached)} of {total} invitees got their e-mail"
-    return Figure(
+    return Throughput(
         invitations=total,
         ours_seconds=ours_seconds,
         floor_seconds=floor_seconds,
