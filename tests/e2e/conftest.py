@@ -19,11 +19,17 @@ from ..conftest import SEED
 from ..support import Api
 
 
-@pytest.fixture(scope="session")
-def local_stack() -> Iterator[str]:
-    """``python -m local.server --port <free> --seed tests/seed.json``, started once; stopped at the end."""
+def started() -> Iterator[str]:
+    """``python -m local.server --port <free> --seed tests/seed.json`` in its own process: its base URL, until
+    the generator is closed (then it is stopped)."""
     with launched(SEED) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def local_stack() -> Iterator[str]:
+    """The stack the e2e tests share, started once; stopped at the end."""
+    yield from started()
 
 
 @pytest.fixture

@@ -7,27 +7,21 @@ from collections.abc import Iterator
 import pytest
 
 from local.demo import tell
-from local.server import launched
 
-from ..conftest import SEED
 from ..support import Api, delivered, invite_one
+from .conftest import started
 
 
 @pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    """A stack of its own, fresh from the seed: the demo invites the seed's people."""
-    with launched(SEED) as url:
-        yield url
+def api() -> Iterator[Api]:
+    """The API client over HTTP to a stack of its own, fresh from the seed (the demo invites the seed's people)."""
+    for url in started():
+        yield Api.over_http(url)
 
 
-@pytest.fixture
-def api(base_url: str) -> Api:
-    return Api.over_http(base_url)
-
-
-def test_the_demo_tells_the_whole_story(base_url: str) -> None:
+def test_the_demo_tells_the_whole_story(api: Api) -> None:
     # Given a running local stack with the seed; When the demo runs against it
-    shown = tell(base_url)
+    shown = tell(api.base)
     # Then both invitations were created, the paid invitee's credit reached the organization,
     # the free one had nothing to settle, and both moves were announced
     assert [r["status"] for r in shown["invited"]["results"]] == ["created", "created"]

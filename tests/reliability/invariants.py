@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -56,6 +56,12 @@ class Report:
     def problem(self, counter: str, text: str) -> None:
         setattr(self, counter, getattr(self, counter) + 1)
         self.violations.append(text)
+
+    def add(self, other: Report) -> None:
+        """Add another check's counts (and its first 20 violations) to these: the suite's totals."""
+        for name in (f.name for f in fields(self) if f.name != "violations"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.violations += other.violations[:20]
 
 
 def _plain(value: dict[str, Any]) -> Any:

@@ -8,6 +8,7 @@ the ``reliability`` fixture *before* they assert, so a failing run still reports
     reliability.fault("SES throttled x3", injected=3, survived=ok)
     reliability.fuzz(requests=1, failures=0)
     reliability.hostile(cases=13)
+    reliability.request("form with 2,000 fields", status=400)            # one hostile request and its answer
     reliability.invariants(report)                                       # from invariants.check()
 
 Hypothesis examples are counted for the tests of kind ``property`` by wrapping their inner test.
@@ -25,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from .invariants import Report
 
 KINDS = ("race", "fault", "fuzz", "property", "hostile", "tenant")
 RESULTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "reliability.json"
@@ -60,22 +63,18 @@ class Tally:
     fuzz_operations: set[str] = field(default_factory=set)
     property_examples: int = 0
     hostile_cases: int = 0
+    hostile_requests: int = 0
+    hostile_classes: set[str] = field(default_factory=set)
+    hostile_5xx: int = 0
     invariant_checks: int = 0
-    accepted_checked: int = 0
-    lost_settlements: int = 0
-    double_settlements: int = 0
-    users_checked: int = 0
-    users_misplaced: int = 0
-    accounts_checked: int = 0
-    accounts_oversold: int = 0
-    other_violations: int = 0
-    violations: list[str] = field(default_factory=list)
+    checked: Report = field(default_factory=Report)  # what the invariant checks counted and found, summed
     skipped: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["tests"] = dict(self.tests)
         data["fuzz_operations"] = sorted(self.fuzz_operations)
+        data["hostile_classes"] = sorted(self.hostile_classes)
         return data
 
 
@@ -110,19 +109,18 @@ class Recorder:
         with self.lock:
             self.tally.hostile_cases += cases
 
-    def invariants(self, report: Any) -> None:
+    def request(self, klass: str, status: int) -> None:
+        """One hostile request of class ``klass`` and the status it was answered with."""
         with self.lock:
-            t = self.tally
-            t.invariant_checks += 1
-            t.accepted_checked += report.accepted
-            t.lost_settlements += report.lost_settlements
-            t.double_settlements += report.double_settlements
-            t.users_checked += report.users
-            t.users_misplaced += report.users_misplaced
-            t.accounts_checked += report.accounts
-            t.accounts_oversold += report.accounts_oversold
-            t.other_violations += report.other
-            t.violations += report.violations[:20]
+            self.tally.hostile_requests += 1
+            self.tally.hostile_classes.add(klass)
+            self.tally.hostile_5xx += int(status >= 500)
+
+    def invariants(self, report: Report) -> None:
+        """One check of every invariant (``invariants.check``): added to the totals."""
+        with self.lock:
+            self.tally.invariant_checks += 1
+            self.tally.checked.add(report)
 
 
 TALLY = Tally()
@@ -195,6 +193,7 @@ def table(t: Tally) -> str:
         skipped = t.tests.get(f"{kind}:skipped", 0)
         return f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else "")
 
+    c = t.checked
     rows = [
         (
             "races",
@@ -232,18 +231,25 @@ def table(t: Tally) -> str:
             "failures",
             t.tests.get("hostile:failed", 0),
         ),
+        (
+            "",
+            "",
+            f"{t.hostile_requests} hostile requests in {len(t.hostile_classes)} classes",
+            "5xx answers",
+            t.hostile_5xx,
+        ),
         ("tenants", tests("tenant"), "route x caller, two organizations", "leaks", t.tests.get("tenant:failed", 0)),
         (
             "invariants",
             f"{t.invariant_checks} checks",
-            f"{t.accepted_checked} accepted invitations",
+            f"{c.accepted} accepted invitations",
             "lost settlements",
-            t.lost_settlements,
+            c.lost_settlements,
         ),
-        ("", "", "every accepted invitation settled once", "double settlements", t.double_settlements),
-        ("", "", f"{t.users_checked} users", "not in exactly one account", t.users_misplaced),
-        ("", "", f"{t.accounts_checked} accounts", "licenses used > total", t.accounts_oversold),
-        ("", "", "guards, holds, counters, ledger", "other violations", t.other_violations),
+        ("", "", "every accepted invitation settled once", "double settlements", c.double_settlements),
+        ("", "", f"{c.users} users", "not in exactly one account", c.users_misplaced),
+        ("", "", f"{c.accounts} accounts", "licenses used > total", c.accounts_oversold),
+        ("", "", "guards, holds, counters, ledger", "other violations", c.other),
     ]
     header = ("area", "tests", "ran", "found", "n")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(5)]
@@ -267,7 +273,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.write_line(table(TALLY))
     for skipped in TALLY.skipped:
         terminalreporter.write_line(f"skipped: {skipped}")
-    for violation in TALLY.violations:
+    for violation in TALLY.checked.violations:
         terminalreporter.write_line(f"violation: {violation}")
 
 

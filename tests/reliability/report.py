@@ -27,11 +27,11 @@ def main(argv: list[str]) -> int:
     found = {
         "double effects": t["double_effects"],
         "lost effects": t["lost_effects"],
-        "lost settlements": t["lost_settlements"],
-        "double settlements": t["double_settlements"],
-        "users not in exactly one account": t["users_misplaced"],
-        "accounts oversold": t["accounts_oversold"],
-        "other violations": t["other_violations"],
+        "lost settlements": t["checked"]["lost_settlements"],
+        "double settlements": t["checked"]["double_settlements"],
+        "users not in exactly one account": t["checked"]["users_misplaced"],
+        "accounts oversold": t["checked"]["accounts_oversold"],
+        "other violations": t["checked"]["other"],
         "faults not survived": t["fault_cases"] - t["fault_cases_survived"],
     }
     bad = {k: v for k, v in found.items() if v}

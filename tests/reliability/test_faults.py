@@ -20,7 +20,17 @@ from paid_invites.store import repository as repo
 from paid_invites.usecases import sweep
 from tests.support.ledger import ledger_of_invitation
 
-from ..support import Api, dump_tables, finished, history, invite_sent, states_entered, token_of, wait_for
+from ..support import (
+    Api,
+    dump_tables,
+    finished,
+    history,
+    invite_sent,
+    invite_with_token,
+    states_entered,
+    token_of,
+    wait_for,
+)
 from ..support.faults import breaks, client_fault, moto_error, moto_fault, times_out
 from .conftest import Events
 from .invariants import deliveries
@@ -381,8 +391,7 @@ def test_an_accept_that_cannot_commit_is_refused_cleanly_and_changes_nothing(
     front: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch, invariants: Any, reliability: Recorder, kind: str
 ) -> None:
     # Given DynamoDB refuses every accept transaction for now: throttled, or conflicting with another
-    invitation_id = invite_sent(front, JAN)
-    token = token_of(JAN)
+    invitation_id, token = invite_with_token(front, JAN)
 
     def refusal() -> Exception:
         if kind == "throughput":

@@ -22,7 +22,7 @@ from paid_invites.store import models as m
 from paid_invites.store import repository as repo
 from paid_invites.usecases import accepting
 
-from ..support import TOKEN, Api, dump_tables, finished, invite_sent, token_of
+from ..support import TOKEN, Api, dump_tables, finished, invite_sent, invite_with_token, token_of
 from .plugin import Recorder
 
 JAN = "jan@devries.example"
@@ -150,8 +150,7 @@ def test_opening_the_link_over_http_in_every_way_a_scanner_does_changes_nothing(
     front: Api, stack: Stack, reliability: Recorder
 ) -> None:
     # Given Jan's invitation is out
-    invite_sent(front, JAN)
-    token = token_of(JAN)
+    _invitation_id, token = invite_with_token(front, JAN)
     before = dump_tables(stack)
     # When mail scanners and previews fetch the link, with every header and parameter they send
     variants = [
@@ -200,8 +199,7 @@ def test_logs_never_carry_a_token_a_task_token_or_an_address(
     try:
         # Given the whole story: invite, send, open, accept, settle, notify, a delivery event, a reminder,
         # a resend and a revoke, and an accept that is refused
-        invitation_id = invite_sent(front, JAN)
-        token = token_of(JAN)
+        invitation_id, token = invite_with_token(front, JAN)
         task_tokens = {repo.get_invitation(invitation_id).task_token}  # type: ignore[union-attr]
         front.open_link(token)
         assert front.accept(token, "refund", lang="en").status == 200

@@ -18,7 +18,7 @@ from local.stack import OUTBOX, Stack
 from paid_invites.store import repository as repo
 from tests.support.ledger import ledger_of_invitation
 
-from ..support import Api, finished, invite_sent, recorded, states_entered, token_of
+from ..support import Api, finished, invite_sent, invite_with_token, recorded, states_entered, token_of
 from ..support.faults import together
 from .conftest import Events
 from .invariants import deliveries
@@ -47,8 +47,7 @@ def test_twenty_simultaneous_posts_of_one_link_accept_once(
     front: Api, stack: Stack, events: Events, invariants: Any, reliability: Recorder
 ) -> None:
     # Given Jan's invitation (he pays for his own plan, half a year left) is in his mailbox
-    invitation_id = invite_sent(front, JAN)
-    token = token_of(JAN)
+    invitation_id, token = invite_with_token(front, JAN)
     # When the accept form is posted 20 times at the same instant (double clicks, a retrying proxy, tabs)
     answers = together(*[lambda: front.accept(token, "refund", lang="en")] * 20)
     assert finished(stack, invitation_id)["status"] == "SUCCEEDED"
@@ -138,8 +137,7 @@ def test_accept_racing_revoke(front: Api, stack: Stack, events: Events, invarian
     for _ in range(ROUNDS):
         # Given an invitation out
         email = new_address("revoke")
-        invitation_id = invite_sent(front, email)
-        token = token_of(email)
+        invitation_id, token = invite_with_token(front, email)
         # When the invitee accepts while the admin revokes, at the same instant
         accepted, revoked = together(
             partial(front.accept, token, as_json=True), partial(front.revoke, "u-arno", "acme", invitation_id)
@@ -169,8 +167,7 @@ def test_accept_racing_expiry(front: Api, stack: Stack, events: Events, invarian
     for offset in (-0.2, -0.05, 0.0, 0.05):
         # Given an invitation a moment from (or at) its expiry
         email = new_address("expiry")
-        invitation_id = invite_sent(front, email)
-        token = token_of(email)
+        invitation_id, token = invite_with_token(front, email)
         inv = repo.get_invitation(invitation_id)
         assert inv is not None
         stack.clock.set(inv.expires_at + timedelta(seconds=offset))
@@ -202,8 +199,7 @@ def test_resend_racing_accept(front: Api, stack: Stack, events: Events, invarian
     for _ in range(ROUNDS):
         # Given an invitation out for an hour (past the resend cool-down)
         email = new_address("resend")
-        invitation_id = invite_sent(front, email)
-        token = token_of(email)
+        invitation_id, token = invite_with_token(front, email)
         stack.clock.advance(3600)
         # When the admin resends it while the invitee accepts with the first link
         accepted, resent = together(

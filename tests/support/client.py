@@ -90,20 +90,14 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 def _request(
-    path: str, body: Any, caller: str | None, query: dict[str, str] | None, headers: dict[str, str] | None
+    path: str, body: Any, caller: str | None, query: dict[str, str] | None = None, headers: dict[str, str] | None = None
 ) -> tuple[str, bytes, dict[str, str]]:
     """(path with its query string, body, headers) of one request, as ``Api.call`` describes them."""
-    sent = dict(headers or {})
-    if caller:
-        sent["Authorization"] = f"Bearer {caller}"
-    if isinstance(body, dict | list):
-        raw = json.dumps(body).encode()
-        sent.setdefault("Content-Type", "application/json")
-    else:
-        raw = body.encode() if isinstance(body, str) else body or b""
-    if query:
-        path += ("&" if "?" in path else "?") + urlencode(query)
-    return path, raw, sent
+    as_json = isinstance(body, dict | list)
+    raw = json.dumps(body).encode() if as_json else body.encode() if isinstance(body, str) else body or b""
+    sent = {**({"Content-Type": "application/json"} if as_json else {}), **(headers or {})}
+    sent.update({"Authorization": f"Bearer {caller}"} if caller else {})
+    return path + (("&" if "?" in path else "?") + urlencode(query) if query else ""), raw, sent
 
 
 class Api:
@@ -128,26 +122,17 @@ class Api:
 
     # ------------------------------------------------------------------ any request
 
-    def call(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        caller: str | None = None,
-        query: dict[str, str] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> Reply:
+    def call(self, method: str, path: str, body: Any = None, caller: str | None = None, **more: Any) -> Reply:
         """One request. ``caller`` is the bearer (the local stand-in for Cognito); a dict or list ``body`` is
-        sent as JSON, a str as UTF-8, bytes as they are; ``query`` is added to the path's query string."""
-        return self.transport.send(*_request(path, body, caller, query, headers), method=method)
+        sent as JSON, a str as UTF-8, bytes as they are; ``query`` (a dict) is added to the path's query string,
+        ``headers`` are sent as they are."""
+        return self.transport.send(*_request(path, body, caller, **more), method=method)
 
     def event(self, method: str, path: str, body: Any = None, caller: str | None = None, **more: Any) -> Any:
-        """(function, event) of one request (as ``call`` takes it: ``query``, ``headers`` in ``more``), as API
-        Gateway would hand it over, for a caller that invokes the function itself. In process only."""
+        """(function, event) of one request (as ``call`` takes it), as API Gateway would hand it over, for a
+        caller that invokes the function itself. In process only."""
         assert isinstance(self.transport, InProcess), "an event is built for an in-process stack"
-        query, headers = more.pop("query", None), more.pop("headers", None)
-        assert not more, f"unknown {sorted(more)}"
-        return self.transport.event(*_request(path, body, caller, query, headers), method=method)
+        return self.transport.event(*_request(path, body, caller, **more), method=method)
 
     def json_call(self, method: str, path: str, value: Any = None, caller: str | None = None, **headers: str) -> Reply:
         """A request that asks for JSON and, unless ``value`` is None, sends it as JSON."""
