@@ -12,18 +12,16 @@ from hypothesis import strategies as st
 from paid_invites.money import Money
 from paid_invites.proration import Subscription, unused_value
 
-START = datetime(2026, 6, 1, tzinfo=UTC)
+from ..support.builders import jans_subscription
+
+START = datetime(2026, 6, 1, tzinfo=UTC)  # Jan's yearly period (the builders' jans_subscription)
 END = datetime(2027, 6, 1, tzinfo=UTC)  # 365 days
 YEAR = int((END - START).total_seconds())
 
 
-def yearly(amount_minor: int = 14990, currency: str = "EUR") -> Subscription:
-    return Subscription(amount_minor, currency, "year", START, END, "visa-4242")
-
-
 def test_jan_half_a_year_left_is_rounded_down() -> None:
     # Given EUR 149.90 paid for 2026-06-01..2027-06-01 / When he accepts on 2026-12-01 12:00
-    value = unused_value(yearly(), datetime(2026, 12, 1, 12, 0, tzinfo=UTC))
+    value = unused_value(jans_subscription(), datetime(2026, 12, 1, 12, 0, tzinfo=UTC))
     # Then 14990 x 15681600 / 31536000 = 7453.8... is paid back as 7453 cents, not 7454
     assert value == Money(7453, "EUR")
 
@@ -47,31 +45,31 @@ def test_a_monthly_amount_that_does_not_halve_evenly_rounds_down() -> None:
     ],
 )
 def test_the_edges_of_the_period(at: datetime, expected: int) -> None:
-    assert unused_value(yearly(), at) == Money(expected, "EUR")
+    assert unused_value(jans_subscription(), at) == Money(expected, "EUR")
 
 
 def test_a_big_amount_one_second_before_the_end_is_worth_its_last_second() -> None:
-    sub = yearly(amount_minor=YEAR * 3)
+    sub = jans_subscription(amount_minor=YEAR * 3)
     assert unused_value(sub, END - timedelta(seconds=1)) == Money(3, "EUR")
 
 
 def test_counts_whole_seconds_only() -> None:
     # Given half a second left of a period / Then that half second is worth nothing (rounded down)
-    sub = yearly(amount_minor=YEAR * 10)  # 10 cents a second
+    sub = jans_subscription(amount_minor=YEAR * 10)  # 10 cents a second
     assert unused_value(sub, END - timedelta(milliseconds=500)) == Money(0, "EUR")
     assert unused_value(sub, END - timedelta(seconds=2, milliseconds=500)) == Money(20, "EUR")
 
 
 def test_the_value_is_in_the_subscription_currency() -> None:
-    assert unused_value(yearly(currency="GBP"), START).currency == "GBP"
+    assert unused_value(jans_subscription(currency="GBP"), START).currency == "GBP"
 
 
 def test_a_free_period_is_worth_nothing() -> None:
-    assert unused_value(yearly(amount_minor=0), START) == Money(0, "EUR")
+    assert unused_value(jans_subscription(amount_minor=0), START) == Money(0, "EUR")
 
 
 def test_paid_is_what_the_period_cost() -> None:
-    assert yearly().paid == Money(14990, "EUR")
+    assert jans_subscription().paid == Money(14990, "EUR")
 
 
 @pytest.mark.parametrize(
