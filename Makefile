@@ -28,6 +28,7 @@ lint: $(STAMP) ## ruff (lint + format check), mypy on the shared package, cfn-li
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy layers/core/paid_invites
+	$(BIN)/lint-imports
 	$(BIN)/cfn-lint template.yaml --append-rules cfn_lint_serverless.rules
 
 openapi: $(STAMP) ## Regenerate docs/openapi.json from the handlers' typed routes

@@ -5,7 +5,7 @@ GET  /_local/clock                                                       -> the 
 POST /_local/jobs/remind                                                 -> what the scheduled job did
 POST /_local/ses-events  {"type": "bounce" | "complaint" | "delivery", "recipient": "<address>", ...}
 
-The scheduled job and the SES events go through the real handlers (RemindFunction, EmailEventsFunction)
+The scheduled job and the SES events go through the real handlers (SweepFunction, EmailEventsFunction)
 with the events EventBridge Scheduler and SNS would deliver.
 """
 
@@ -87,8 +87,8 @@ def scheduler_event() -> dict[str, Any]:
 
 
 def run_scheduled_job(stack: Stack) -> dict[str, Any]:
-    """One run of RemindFunction now, through its real handler; its report."""
-    result: dict[str, Any] = stack.invoke("RemindFunction", scheduler_event())
+    """One run of SweepFunction now, through its real handler; its report."""
+    result: dict[str, Any] = stack.invoke("SweepFunction", scheduler_event())
     return result
 
 

@@ -10,13 +10,12 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from paid_invites import i18n, pages, service
+from paid_invites import i18n, pages
 from paid_invites.errors import AcceptRefused, DomainError, TransientError
 from paid_invites.http import FrontendCors, error
-from paid_invites.invitations import split_token
 from paid_invites.money import Money
 from paid_invites.observability import powertools
-from paid_invites.store import repository as repo
+from paid_invites.usecases import accepting
 
 logger, tracer, metrics = powertools()
 app = APIGatewayRestResolver(cors=FrontendCors())
@@ -74,13 +73,6 @@ def _language(requested: str | None, invitee: str | None = None) -> str:
     return i18n.language(accept.split(",")[0])
 
 
-def _invitee_language(token: str | None) -> str | None:
-    """The invitee's language for a refusal page, once the link is known to be theirs."""
-    parts = split_token(token)
-    inv = repo.get_invitation(parts[0]) if parts else None
-    return inv.language if inv else None
-
-
 def _page(
     template: str, status: int, lang: str, token: str | None, repost: bool = False, **context: Any
 ) -> Response[str]:
@@ -110,7 +102,7 @@ def _refused(refusal: AcceptRefused, lang: str, token: str | None) -> Response[s
     return _page("refused", refusal.status, lang, keep_token, code=refusal.code, words=words)
 
 
-def _confirm(view: service.AcceptView, lang: str, token: str, status: int = 200, problem: str = "") -> Response[str]:
+def _confirm(view: accepting.AcceptView, lang: str, token: str, status: int = 200, problem: str = "") -> Response[str]:
     offer = None
     if view.offer is not None:
         offer = {
@@ -124,7 +116,7 @@ def _confirm(view: service.AcceptView, lang: str, token: str, status: int = 200,
         status,
         lang,
         token,
-        words=service.words(view.invitation),
+        words=accepting.page_words(view.invitation),
         offer=offer,
         new_user=view.new_user,
         has_own_account=view.own_account is not None,
@@ -139,10 +131,10 @@ def show() -> Response[str]:
     token = params.get("token")
     lang = _language(params.get("lang"))
     try:
-        view = service.view(token)
+        view = accepting.view(token)
     except AcceptRefused as refusal:
         if not params.get("lang") and refusal.code != "unknown_link":
-            lang = _language(None, _invitee_language(token))
+            lang = _language(None, accepting.invitee_language(token))
         return _refused(refusal, lang, token)
     lang = _language(params.get("lang"), view.invitation.language)
     if _wants_json():
@@ -150,7 +142,7 @@ def show() -> Response[str]:
     return _confirm(view, lang, str(token))
 
 
-def _view_json(view: service.AcceptView) -> dict[str, Any]:
+def _view_json(view: accepting.AcceptView) -> dict[str, Any]:
     return {
         "invitation_id": view.invitation.id,
         "organization": view.org.name,
@@ -176,12 +168,12 @@ def submit() -> Response[str]:
     token = form.get("token")
     lang = _language(form.get("lang"))
     try:
-        result = service.accept(token, form.get("settlement"))
+        result = accepting.accept(token, form.get("settlement"))
     except AcceptRefused as refusal:
         if not form.get("lang") and refusal.code != "unknown_link":
-            lang = _language(None, _invitee_language(token))
+            lang = _language(None, accepting.invitee_language(token))
         if refusal.code == "choice_required" and not _wants_json():
-            view = service.view(token)
+            view = accepting.view(token)
             return _confirm(view, lang, str(token), 400, i18n.text(lang, "page_choice_required"))
         return _refused(refusal, lang, token)
     if not result.replayed:
@@ -201,7 +193,7 @@ def submit() -> Response[str]:
             ),
         )
     lang = _language(form.get("lang"), result.invitation.language)
-    words = service.words(result.invitation)
+    words = accepting.page_words(result.invitation)
     return _page(
         "result",
         200,

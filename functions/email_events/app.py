@@ -9,8 +9,8 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from paid_invites import lifecycle
 from paid_invites.observability import powertools
+from paid_invites.usecases import ses_events
 
 ADDRESS = re.compile(r"([^\s:@,'\"])[^\s:@,'\"]*@")
 
@@ -38,7 +38,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             continue
         if not isinstance(message, dict):
             continue
-        outcome = lifecycle.handle_ses_event(message)
+        outcome = ses_events.handle_ses_event(message)
         metrics.add_metric(name=f"SesEvent_{outcome['event'] or 'unknown'}", unit=MetricUnit.Count, value=1)
         logger.info("ses event", extra=masked(outcome))
         results.append(outcome)

@@ -10,9 +10,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from paid_invites import imports, service
+from paid_invites import imports
+from paid_invites.contract import AccountSummary as AccountSummaryOut
 from paid_invites.contract import (
-    AccountSummary,
     ErrorBody,
     ImportOut,
     ImportProgress,
@@ -26,6 +26,8 @@ from paid_invites.http import FrontendCors, caller_id, install_error_handlers, j
 from paid_invites.idempotency import run_once
 from paid_invites.invitations import Invitee
 from paid_invites.observability import powertools
+from paid_invites.usecases import account_summary as summary
+from paid_invites.usecases import invitations_query, invite, resend, revoke
 
 logger, tracer, metrics = powertools()
 app = APIGatewayRestResolver(enable_validation=True, cors=FrontendCors())
@@ -69,10 +71,10 @@ def _once(scope: str, body: Any, action: Any, status: int = 200) -> Response[str
 def create_invitations(accountId: AccountId, request: InviteRequest) -> Response[str]:
     def action() -> dict[str, Any]:
         invitees = [Invitee(**i.model_dump()) for i in request.invitees]
-        results = service.invite(caller_id(app), accountId, invitees)
-        created = sum(1 for r in results if r.status == "created")
+        outcomes = invite.invite(caller_id(app), accountId, invitees)
+        created = sum(1 for o in outcomes if o.status == "created")
         metrics.add_metric(name="InvitationsCreated", unit=MetricUnit.Count, value=created)
-        return {"results": [r.as_dict() for r in results]}
+        return InviteResponse.from_domain(outcomes).answer()
 
     return _once(f"invite:{accountId}", request.model_dump(), action)
 
@@ -87,14 +89,14 @@ def list_invitations(
     email_prefix: Annotated[str | None, Query(max_length=320)] = None,
 ) -> dict[str, Any]:
     prefix = email_prefix.strip().lower() if email_prefix else None
-    items, next_cursor = service.list_invitations(caller_id(app), accountId, status, limit, cursor, prefix)
-    return {"invitations": [service.public_invitation(i) for i in items], "next_cursor": next_cursor}
+    items, next_cursor = invitations_query.list_invitations(caller_id(app), accountId, status, limit, cursor, prefix)
+    return InvitationList.from_domain(items, next_cursor).answer()
 
 
 @app.get("/accounts/<accountId>/invitations/<invitationId>", responses=ok(InvitationOut))
 @tracer.capture_method
 def get_invitation(accountId: AccountId, invitationId: InvitationId) -> dict[str, Any]:
-    return service.public_invitation(service.get_invitation(caller_id(app), accountId, invitationId))
+    return InvitationOut.from_domain(invitations_query.get_invitation(caller_id(app), accountId, invitationId)).answer()
 
 
 def _change(
@@ -104,7 +106,7 @@ def _change(
 
     def action() -> dict[str, Any]:
         metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
-        return service.public_invitation(change(caller_id(app), account, invitation))
+        return InvitationOut.from_domain(change(caller_id(app), account, invitation)).answer()
 
     return _once(f"{verb}:{account}:{invitation}", {}, action)
 
@@ -112,19 +114,20 @@ def _change(
 @app.post("/accounts/<accountId>/invitations/<invitationId>/resend", responses=ok(InvitationOut))
 @tracer.capture_method
 def resend_invitation(accountId: AccountId, invitationId: InvitationId) -> Response[str]:
-    return _change("resend", "InvitationsResent", service.resend, accountId, invitationId)
+    return _change("resend", "InvitationsResent", resend.resend, accountId, invitationId)
 
 
 @app.delete("/accounts/<accountId>/invitations/<invitationId>", responses=ok(InvitationOut))
 @tracer.capture_method
 def revoke_invitation(accountId: AccountId, invitationId: InvitationId) -> Response[str]:
-    return _change("revoke", "InvitationsRevoked", service.revoke, accountId, invitationId)
+    return _change("revoke", "InvitationsRevoked", revoke.revoke, accountId, invitationId)
 
 
-@app.get("/accounts/<accountId>", responses=ok(AccountSummary))
+@app.get("/accounts/<accountId>", responses=ok(AccountSummaryOut))
 @tracer.capture_method
 def account_summary(accountId: AccountId) -> dict[str, Any]:
-    return service.account_summary(caller_id(app), accountId)
+    found = summary.account_summary(caller_id(app), accountId)
+    return AccountSummaryOut.from_domain(found.account, found.ledger).answer()
 
 
 # ---------------------------------------------------------------- bulk import (docs/import.md)

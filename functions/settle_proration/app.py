@@ -8,9 +8,10 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from paid_invites import service
+from paid_invites.acceptance import Acceptance
 from paid_invites.observability import powertools
-from paid_invites.tasks import parse
+from paid_invites.tasks import ValidationError, parse
+from paid_invites.usecases import settling
 
 logger, tracer, metrics = powertools()
 
@@ -18,7 +19,7 @@ logger, tracer, metrics = powertools()
 @dataclass(frozen=True)
 class SettleTask:
     invitation_id: str
-    acceptance: dict[str, Any] | None = None  # what the accept handed the workflow (service.handover)
+    acceptance: dict[str, Any]  # what the accept handed the workflow (Acceptance.to_json)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -27,7 +28,13 @@ class SettleTask:
 def lambda_handler(payload: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     event = parse(SettleTask, payload)
     logger.append_keys(invitation_id=event.invitation_id)
-    result = service.settle(event.invitation_id, event.acceptance)
+    try:
+        acceptance = Acceptance.from_json(event.acceptance)
+    except ValueError as error:
+        raise ValidationError(f"SettleTask: {error}") from error
+    if acceptance.invitation_id != event.invitation_id:
+        raise ValidationError("SettleTask: the acceptance is another invitation's")
+    result = settling.settle(acceptance)
     if result["first_time"]:
         metrics.add_metric(name=f"Settled_{result['settlement']}", unit=MetricUnit.Count, value=1)
     logger.info("settled", extra=result)

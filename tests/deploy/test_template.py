@@ -12,8 +12,8 @@ import pytest
 
 from local.template import Template, substitute
 from paid_invites.config import Settings
-from paid_invites.lifecycle import RunReport
 from paid_invites.store.models import MODELS
+from paid_invites.usecases.sweep import RunReport
 
 from .sam import PLACEHOLDER, Transformed, transformed
 

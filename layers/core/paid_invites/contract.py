@@ -7,10 +7,19 @@ only describe responses in the OpenAPI document.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel as PydanticModel
 from pydantic import ConfigDict, Field
+
+from .clock import iso
+
+if TYPE_CHECKING:
+    from .accounts import Account
+    from .invitations import Invitation
+    from .ledger import LedgerEntry as LedgerRecord
+    from .money import Money
+    from .usecases.invite import InviteOutcome
 
 Status = Literal["pending", "accepted", "revoked", "expired", "bounced", "failed"]
 
@@ -52,6 +61,14 @@ class InviteResult(BaseModel):
 class InviteResponse(BaseModel):
     results: list[InviteResult]
 
+    @classmethod
+    def from_domain(cls, outcomes: list[InviteOutcome]) -> InviteResponse:
+        return cls(results=[InviteResult(**vars(o)) for o in outcomes])
+
+    def answer(self) -> dict[str, Any]:
+        """The JSON answer: a result leaves out what it has not (no id when rejected, no reason when created)."""
+        return self.model_dump(exclude_defaults=True)
+
 
 class HistoryEvent(BaseModel):
     model_config = ConfigDict(extra="allow", defer_build=True)
@@ -77,15 +94,50 @@ class InvitationOut(BaseModel):
     settlement: str | None
     history: list[HistoryEvent]
 
+    @classmethod
+    def from_domain(cls, inv: Invitation) -> InvitationOut:
+        """An invitation as the admin API shows it: never the token hash or the task token."""
+        return cls(
+            id=inv.id,
+            account_id=inv.account_id,
+            email=inv.email,
+            first_name=inv.first_name,
+            last_name=inv.last_name,
+            user_type=inv.user_type,
+            role=inv.role,
+            status=inv.status,  # type: ignore[arg-type]
+            inviter_id=inv.inviter_id,
+            created_at=iso(inv.created_at),
+            expires_at=iso(inv.expires_at),
+            sent_at=iso(inv.sent_at) if inv.sent_at else None,
+            accepted_at=iso(inv.accepted_at) if inv.accepted_at else None,
+            settlement=inv.settlement,
+            history=[HistoryEvent(**entry) for entry in inv.history],  # type: ignore[arg-type]
+        )
+
+    def answer(self) -> dict[str, Any]:
+        return self.model_dump()
+
 
 class InvitationList(BaseModel):
     invitations: list[InvitationOut]
     next_cursor: str | None
 
+    @classmethod
+    def from_domain(cls, invitations: list[Invitation], next_cursor: str | None) -> InvitationList:
+        return cls(invitations=[InvitationOut.from_domain(i) for i in invitations], next_cursor=next_cursor)
+
+    def answer(self) -> dict[str, Any]:
+        return self.model_dump()
+
 
 class MoneyOut(BaseModel):
     amount_minor: int
     currency: str
+
+    @classmethod
+    def from_domain(cls, money: Money) -> MoneyOut:
+        return cls(amount_minor=money.amount_minor, currency=money.currency)
 
 
 class Licenses(BaseModel):
@@ -104,6 +156,18 @@ class LedgerEntry(BaseModel):
     currency: str
     at: str
 
+    @classmethod
+    def from_domain(cls, entry: LedgerRecord) -> LedgerEntry:
+        return cls(
+            invitation_id=entry.invitation_id,
+            kind=entry.kind,
+            account_id=entry.account_id,
+            user_id=entry.user_id,
+            amount_minor=entry.amount_minor,
+            currency=entry.currency,
+            at=iso(entry.created_at),
+        )
+
 
 class AccountSummary(BaseModel):
     id: str
@@ -116,6 +180,29 @@ class AccountSummary(BaseModel):
     balance_due: MoneyOut = Field(description="what the account owes (open invoices)")
     credit: MoneyOut = Field(description="credit received, kept apart from the balance")
     ledger: list[LedgerEntry]
+
+    @classmethod
+    def from_domain(cls, org: Account, ledger: list[LedgerRecord]) -> AccountSummary:
+        return cls(
+            id=org.id,
+            name=org.name,
+            type=org.type,
+            plan=org.plan,
+            status=org.status,
+            currency=org.currency,
+            licenses=Licenses(
+                total=org.licenses_total,
+                used=org.licenses_used,
+                held_by_pending=org.licenses_held,
+                free=org.licenses_free,
+            ),
+            balance_due=MoneyOut.from_domain(org.balance_due),
+            credit=MoneyOut.from_domain(org.credit),
+            ledger=[LedgerEntry.from_domain(e) for e in ledger],
+        )
+
+    def answer(self) -> dict[str, Any]:
+        return self.model_dump()
 
 
 class ErrorDetail(BaseModel):

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from . import clock, service
+from . import clock
 from .accounts import ensure_can_invite, ensure_can_manage
 from .aws import client, error_code
 from .config import get_settings
@@ -28,6 +28,7 @@ from .errors import DomainError, NotFound, TransientError, ValidationFailed
 from .invitations import Invitee, new_id, normalize_email
 from .store import imports as store
 from .store import repository as repo
+from .usecases import invite as invite_usecase
 from .workflow import TRANSIENT
 
 MAX_ROWS = 9_999  # the reference product's limit
@@ -377,7 +378,7 @@ def _invite_rows(record: store.ImportRecord, chunk: store.Chunk) -> list[dict[st
             for r in batch
         ]
         try:
-            outcomes = service.invite(record.caller_id, record.account_id, invitees)
+            outcomes = invite_usecase.invite(record.caller_id, record.account_id, invitees)
         except DomainError as refusal:
             store.fail(record.id, refusal.code, refusal.message, clock.now())
             raise ImportAborted(f"{refusal.code}: {refusal.message}") from refusal

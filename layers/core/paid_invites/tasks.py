@@ -1,10 +1,9 @@
 """The workflow tasks' input, checked: what Step Functions hands a task function, as a typed dataclass.
 
-What the Powertools parser did with a pydantic model, for the inputs the state machines send
-(strings, integers, booleans, objects, optional ones), without importing pydantic and the parser's models on
-every cold start: a missing field or one of the wrong type raises :class:`ValidationError` (the name
-the Lambda runtime then reports as the error type, as pydantic's did), fields the model does not name
-are ignored, and a JSON string is read as its object.
+The inputs the state machines send (strings, integers, booleans, objects, optional ones) are checked the way
+a pydantic model checks them, without importing pydantic on every cold start: a missing field or one of the
+wrong type raises :class:`ValidationError` (the name the Lambda runtime then reports as the error type),
+fields the model does not name are ignored, and a JSON string is read as its object.
 """
 
 from __future__ import annotations

@@ -60,15 +60,11 @@ def render(kind: str, to: str, lang: str, **context: Any) -> Mail:
 def send(mail: Mail, tags: dict[str, str] | None = None) -> str:
     """Send through SES v2; throttling becomes ``MailThrottled`` for the workflow to retry.
 
-    Nothing goes to an address on our suppression list (``MailSuppressed``). ``tags`` (and the
-    template's ``kind``) travel as SES message tags and come back in the bounce, complaint and
-    delivery events of the configuration set: ``invitation_id`` links an event to its invitation.
+    It sends to whom it is told: the use cases ask our suppression list first (``MailSuppressed``).
+    ``tags`` (and the template's ``kind``) travel as SES message tags and come back in the bounce,
+    complaint and delivery events of the configuration set: ``invitation_id`` links an event to its
+    invitation.
     """
-    from ..store.lifecycle import suppression
-
-    reason = suppression(mail.to)
-    if reason is not None:
-        raise MailSuppressed(f"no mail goes to this address any more ({reason})", details={"reason": reason})
     settings = get_settings()
     request: dict[str, Any] = {
         "FromEmailAddress": settings.sender_address,

@@ -23,7 +23,8 @@ from pynamodb.transactions import TransactWrite
 
 from ..accounts import Account, User
 from ..errors import TransientError, ValidationFailed
-from ..invitations import ACCEPTED, PENDING, Invitation, KnownUser, event
+from ..invitations import PENDING, Invitation, KnownUser, event
+from ..ledger import LedgerEntry
 from ..proration import Subscription
 from . import models as m
 
@@ -97,7 +98,7 @@ def from_invitation(inv: Invitation) -> m.InvitationModel:
     item.subscription = subscription_attribute(inv.subscription)
     if inv.status == PENDING and inv.sent_at is None:
         # due at its expiry from the start, so that even one whose e-mail never went out expires
-        # (and frees its license); sending it moves due_at to the first reminder (lifecycle.py)
+        # (and frees its license); sending it moves due_at to the first reminder (sends.py)
         item.due_shard, item.due_at = DUE_SHARD, inv.expires_at
     return item
 
@@ -388,28 +389,25 @@ def list_invitations(
     return items, encode_cursor(result.last_evaluated_key)
 
 
-def due_invitations(now: datetime, limit: int) -> list[Invitation]:
-    """What the sparse index holds with ``due_at <= now``: reads grow with what is due, not the table."""
+def ledger_for(org_account_id: str, limit: int = 50) -> list[LedgerEntry]:
+    """The organization's latest ledger entries, newest first."""
     m.bind()
-    query = m.InvitationModel.by_due.query(DUE_SHARD, m.InvitationsDue.due_at <= now, limit=limit)
-    return [to_invitation(item) for item in query]
-
-
-def ledger_for(org_account_id: str, limit: int = 50) -> list[m.LedgerModel]:
-    m.bind()
-    return list(m.LedgerModel.by_org_account.query(org_account_id, scan_index_forward=False, limit=limit))
-
-
-def ledger_of_invitation(invitation_id: str) -> list[m.LedgerModel]:
-    m.bind()
-    return list(m.LedgerModel.query(invitation_id, consistent_read=True))
+    query = m.LedgerModel.by_org_account.query(org_account_id, scan_index_forward=False, limit=limit)
+    return [
+        LedgerEntry(
+            invitation_id=item.invitation_id,
+            kind=item.kind,
+            account_id=item.account_id,
+            user_id=item.user_id,
+            amount_minor=int(item.amount_minor),
+            currency=item.currency,
+            created_at=item.created_at,
+        )
+        for item in query
+    ]
 
 
 # ---------------------------------------------------------------- writes
-
-
-def pending_condition(item_cls: type[m.InvitationModel] = m.InvitationModel) -> Any:
-    return item_cls.status == PENDING
 
 
 def key_item(model: type[Model], hash_value: str, range_value: str | None = None) -> Any:
@@ -442,7 +440,3 @@ def update_if(item: Model, actions: list[Any], condition: Any = None) -> bool:
             return False
         raise
     return True
-
-
-def accepted_condition() -> Any:
-    return m.InvitationModel.status == ACCEPTED

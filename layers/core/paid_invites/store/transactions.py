@@ -10,7 +10,17 @@ from ..accounts import Account, User
 from ..invitations import ACCEPTED, OPEN, PENDING, Capacity, Invitation, new_id
 from ..money import Money
 from . import models as m
-from .repository import DUE_SHARD, Tx, TxCancelled, from_invitation, key_item, log, status_key, subscription_attribute
+from .repository import (
+    DUE_SHARD,
+    Tx,
+    TxCancelled,
+    from_invitation,
+    key_item,
+    log,
+    status_key,
+    subscription_attribute,
+    update_invitation,
+)
 
 RESUME_GRACE = timedelta(minutes=2)
 
@@ -100,13 +110,6 @@ def daily_expiry(day: str) -> int:
     return int(datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp()) + 2 * 86400
 
 
-@dataclass(frozen=True)
-class Acceptance:
-    invitation: Invitation
-    user_id: str
-    settle_due: bool
-
-
 def accept(
     inv: Invitation,
     org: Account,
@@ -115,8 +118,8 @@ def accept(
     settlement: str | None,
     settle_due: bool,
     at: datetime,
-) -> Acceptance:
-    """Move the invitee into the organization: one transaction over up to six items.
+) -> Invitation:
+    """Move the invitee into the organization: one transaction over up to six items; the accepted invitation.
 
     Its conditions re-check, atomically, everything the page checked: the invitation is still
     pending with this token, the license hold is there, the invitee is still where we read them,
@@ -140,7 +143,7 @@ def accept(
             m.InvitationModel.accepted_at.set(at),
             m.InvitationModel.settlement.set(settlement or "none"),
             m.InvitationModel.settle_due.set(settle_due),
-            # due for the reconciler until the workflow has settled it (see settle)
+            # due for the sweep's reconcile until the workflow has settled it (see mark_settled)
             m.InvitationModel.due_shard.set(DUE_SHARD),
             m.InvitationModel.due_at.set(at + RESUME_GRACE),
             log("accepted", user.id if user else inv.email, at, settlement=settlement or "none"),
@@ -205,7 +208,7 @@ def accept(
             & (m.AccountModel.members_count <= 1),
         )
     tx.commit()
-    accepted = replace(
+    return replace(
         inv,
         status=ACCEPTED,
         accepted_at=at,
@@ -215,7 +218,6 @@ def accept(
         invitee_account_id=own_account.id if own_account else None,
         subscription=snapshot,
     )
-    return Acceptance(invitation=accepted, user_id=user_id, settle_due=settle_due)
 
 
 @dataclass(frozen=True)
@@ -235,7 +237,7 @@ class Booking:
 def book_settlement(b: Booking, at: datetime) -> bool:
     """Write the ledger entries, cancel the subscription and raise the credit. False if done before.
 
-    The invitation is marked settled only after its events are out (``settled_actions``, by the caller):
+    The invitation is marked settled only after its events are out (``mark_settled``, by the caller):
     until then it stays due, so a settlement whose events were never published is not taken as done."""
     tx = Tx()
 
@@ -312,12 +314,16 @@ def close_pending(inv: Invitation, new_status: str, actor: str, at: datetime) ->
     return True
 
 
-def settled_actions(at: datetime, actor: str) -> list[Any]:
-    """What marks an accepted invitation settled: no longer due for the reconciler, and no failure left
-    from a workflow that ended before it settled (the scheduled job settles those)."""
-    return [
-        m.InvitationModel.due_at.remove(),
-        m.InvitationModel.due_shard.remove(),
-        m.InvitationModel.failure.remove(),
-        log("settled", actor, at),
-    ]
+def mark_settled(invitation_id: str, at: datetime, actor: str) -> None:
+    """An accepted invitation is settled: no longer due for the sweep's reconcile, and no failure left from
+    a workflow that ended before it settled (the sweep settles those). Once: only while it is due."""
+    update_invitation(
+        invitation_id,
+        [
+            m.InvitationModel.due_at.remove(),
+            m.InvitationModel.due_shard.remove(),
+            m.InvitationModel.failure.remove(),
+            log("settled", actor, at),
+        ],
+        m.InvitationModel.due_at.exists(),
+    )

@@ -1,4 +1,5 @@
-"""Scheduled job (EventBridge Scheduler): what is due on open and accepted invitations, done once."""
+"""The scheduled sweep (EventBridge Scheduler): reminders, expiry, and the reconcile of acceptances the
+workflow has not settled; what is due, done once."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from paid_invites import service
 from paid_invites.observability import powertools
+from paid_invites.usecases import sweep
 
 logger, tracer, metrics = powertools()
 SAFETY_MS = 5_000  # stop taking new work this long before the function's timeout
@@ -20,7 +21,7 @@ SAFETY_MS = 5_000  # stop taking new work this long before the function's timeou
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     budget_ms = max(context.get_remaining_time_in_millis() - SAFETY_MS, 1_000)
-    report = service.run_due(deadline=time.monotonic() + budget_ms / 1000)
+    report = sweep.run_due(deadline=time.monotonic() + budget_ms / 1000)
     for name, count in report.counts().items():
         metrics.add_metric(name=f"Due_{name}", unit=MetricUnit.Count, value=count)
     logger.info("scheduled run done", extra=report.counts())

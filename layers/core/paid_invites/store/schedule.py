@@ -1,4 +1,4 @@
-"""The writes of an open invitation's life after its e-mail went out: the reminder cadence, bounces,
+"""The writes of an open invitation's schedule after its e-mail went out: the reminder cadence, bounces,
 complaints and the inviter's expiry notice. Each one is a single conditional UpdateItem (or PutItem),
 so two scheduled runs, a retried run or a redelivered SES event change an invitation at most once.
 """
@@ -8,8 +8,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError
-
 from ..invitations import BOUNCED, EXPIRED, OPEN, PENDING, Invitation
 from . import models as m
 from .repository import DUE_SHARD, Key, log, read_many, status_key, to_invitation, update_invitation
@@ -17,8 +15,8 @@ from .repository import DUE_SHARD, Key, log, read_many, status_key, to_invitatio
 I = m.InvitationModel  # noqa: E741 - the model every expression here is about
 
 
-def schedule_actions(due_at: datetime) -> list[Any]:
-    """A send (first or resend) restarts the cadence: no reminders yet, due at the first one."""
+def restart_cadence(due_at: datetime) -> list[Any]:
+    """The update actions of a send (first or resend): no reminders yet, due at ``due_at`` (the first one)."""
     return [
         I.due_shard.set(DUE_SHARD),
         I.due_at.set(due_at),
@@ -169,31 +167,6 @@ def release_expiry_notice(invitation_id: str, claimed_at: datetime, retry_at: da
 
 def record_expiry_notice(invitation_id: str, message_id: str, at: datetime) -> None:
     update_invitation(invitation_id, [log("inviter_notified", "workflow", at, message_id=message_id)])
-
-
-# ---------------------------------------------------------------- suppression (complaints)
-
-
-def suppress(email: str, reason: str, at: datetime, message_id: str | None = None) -> bool:
-    """Put the address on our suppression list; False when it was on it already."""
-    m.bind()
-    item = m.SuppressionModel(id=m.SuppressionModel.key(email), reason=reason, at=at, message_id=message_id)
-    try:
-        item.save(m.SuppressionModel.id.does_not_exist())
-    except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
-
-
-def suppression(email: str) -> str | None:
-    """Why no mail may go to this address, or None (one consistent read)."""
-    m.bind()
-    try:
-        return str(m.SuppressionModel.get(m.SuppressionModel.key(email), consistent_read=True).reason)
-    except DoesNotExist:
-        return None
 
 
 def guarded_invitations(account_id: str, emails: list[str]) -> list[Invitation]:

@@ -1,0 +1,91 @@
+"""The writes of sending an invitation's e-mail: the workflow's send, and the admin's resend (a new link).
+
+Each is one conditional UpdateItem. A send restarts the reminder cadence (``schedule.restart_cadence``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..invitations import ACCEPTED, BOUNCED, OPEN, PENDING, Invitation
+from . import models as m
+from .repository import DUE_SHARD, log, status_key, update_invitation
+from .schedule import restart_cadence
+
+I = m.InvitationModel  # noqa: E741 - the model every expression here is about
+
+
+def claim_send(invitation_id: str, token_hash: str, task_token: str, expires_at: datetime) -> Invitation | None:
+    """Take the invitation's one send: store the link's hash, the workflow's task token and the expiry (the
+    lifetime counts from the send). None when it is not pending or its e-mail went out already."""
+    return update_invitation(
+        invitation_id,
+        [I.token_hash.set(token_hash), I.task_token.set(task_token), I.expires_at.set(expires_at)],
+        (I.status == PENDING) & I.mailed_for.does_not_exist(),
+    )
+
+
+def follow_task(invitation_id: str, task_token: str) -> None:
+    """The workflow now waits on ``task_token`` (a retried attempt of its send step): the accept resumes that
+    one. Only while the invitation is open, or accepted and not settled yet."""
+    update_invitation(
+        invitation_id,
+        [I.task_token.set(task_token)],
+        I.status.is_in(*OPEN) | ((I.status == ACCEPTED) & I.due_at.exists()),
+    )
+
+
+def record_send(invitation_id: str, task_token: str, sent_at: datetime, first_due: datetime, message_id: str) -> None:
+    """The e-mail of ``task_token``'s attempt went out: the cadence starts, due at ``first_due``."""
+    update_invitation(
+        invitation_id,
+        [
+            I.mailed_for.set(task_token),
+            I.sent_at.set(sent_at),
+            *restart_cadence(first_due),
+            log("emailed", "workflow", sent_at, message_id=message_id),
+        ],
+    )
+
+
+def mark_bounced_unsent(inv: Invitation, task_token: str, expires_at: datetime, reason: str, at: datetime) -> None:
+    """The address is suppressed, so nothing was sent: ``bounced`` (the admin sees it), due at its expiry."""
+    update_invitation(
+        inv.id,
+        [
+            I.mailed_for.set(task_token),
+            I.status.set(BOUNCED),
+            I.status_key.set(status_key(BOUNCED, inv.created_at, inv.id)),
+            I.due_shard.set(DUE_SHARD),
+            I.due_at.set(expires_at),
+            log("bounced", "workflow", at, reason=reason),
+        ],
+        I.status == PENDING,
+    )
+
+
+def rotate_link(
+    inv: Invitation, token_hash: str, expires_at: datetime, first_due: datetime, actor: str, at: datetime
+) -> Invitation | None:
+    """A resend: a new link (the previous one stops working), the lifetime and the cadence restart, and a
+    bounced invitation is pending again. None when it changed since ``inv`` was read (another resend,
+    a revoke or an accept won)."""
+    sent_before = I.sent_at == inv.sent_at if inv.sent_at else I.sent_at.does_not_exist()
+    return update_invitation(
+        inv.id,
+        [
+            I.token_hash.set(token_hash),
+            I.expires_at.set(expires_at),
+            I.sent_at.set(at),
+            I.status.set(PENDING),
+            I.status_key.set(status_key(PENDING, inv.created_at, inv.id)),
+            *restart_cadence(first_due),  # the reminders start again, old links end
+            log("resent", actor, at),
+        ],
+        I.status.is_in(*OPEN) & sent_before,
+    )
+
+
+def record_emailed(invitation_id: str, actor: str, at: datetime, message_id: str) -> Invitation | None:
+    """The resent e-mail went out: its message id in the history."""
+    return update_invitation(invitation_id, [log("emailed", actor, at, message_id=message_id)])

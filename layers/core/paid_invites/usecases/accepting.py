@@ -1,0 +1,168 @@
+"""The invitee's link: view the invitation (the confirm page), accept it once, and hand the acceptance to
+the workflow."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from .. import clock
+from ..acceptance import Acceptance
+from ..accounts import Account, SettlementOffer, User, join_refusal, settlement_offer
+from ..errors import AcceptRefused, TransientError
+from ..invitations import ACCEPTED, Invitation, link_matches, refusal_for, split_token
+from ..money import Money
+from ..proration import unused_value
+from ..store import repository as repo
+from ..store import transactions as tx
+
+# The workflow module is imported by the hand-over that needs it: showing the page does not pay for it.
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AcceptView:
+    invitation: Invitation
+    org: Account
+    offer: SettlementOffer | None
+    user: User | None
+    own_account: Account | None
+
+    @property
+    def new_user(self) -> bool:
+        return self.user is None
+
+
+@dataclass
+class AcceptResult:
+    invitation: Invitation
+    settlement: str
+    amount: Money | None
+    payment_method: str | None
+    replayed: bool = False
+
+
+def page_words(inv: Invitation) -> dict[str, str]:
+    """What every page about this invitation may say: who invites, to what, whom."""
+    return {"org": inv.org_name, "inviter": inv.inviter_name, "email": inv.email}
+
+
+def invitee_language(token: object) -> str | None:
+    """The invitee's language, for a refusal page, when the link names an invitation."""
+    inv, _ = _live_invitation(token)
+    return inv.language if inv else None
+
+
+def view(token: object) -> AcceptView:
+    """What the confirm page shows. Reads only: mail scanners prefetch links."""
+    inv, secret = _live_invitation(token)
+    refusal = refusal_for(inv, secret, clock.now())
+    if refusal:
+        raise _with_words(refusal, inv)
+    assert inv is not None
+    return _check_joinable(inv)
+
+
+def accept(token: object, settlement: str | None) -> AcceptResult:
+    """Accept once. A repeated submit of the same link answers with the first result."""
+    inv, secret = _live_invitation(token)
+    if inv is not None and inv.status == ACCEPTED and secret and link_matches(secret, inv):
+        return _result(inv, replayed=True)
+    refusal = refusal_for(inv, secret, clock.now())
+    if refusal:
+        raise _with_words(refusal, inv)
+    assert inv is not None and secret is not None
+    for _attempt in range(3):
+        try:
+            view_ = _check_joinable(inv)
+        except AcceptRefused:
+            # read on fresh data: the invitation itself may have changed meanwhile (accepted by a
+            # concurrent submit, revoked, expired, resent): then that is the answer, not its side effects
+            settled = _settled_meanwhile(token, secret)
+            if settled is not None:
+                return settled
+            raise
+        offer = view_.offer
+        chosen: str | None = None
+        if offer is not None and offer.choices:
+            if settlement not in offer.choices:
+                raise _with_words(
+                    AcceptRefused(
+                        "choose a refund or a credit transfer" if "credit" in offer.choices else "choose a refund",
+                        code="choice_required",
+                        details={"choices": list(offer.choices)},
+                    ),
+                    inv,
+                )
+            chosen = settlement
+        try:
+            accepted = tx.accept(inv, view_.org, view_.user, view_.own_account, chosen, offer is not None, clock.now())
+        except repo.TxCancelled:
+            settled = _settled_meanwhile(token, secret)
+            if settled is not None:
+                return settled
+            inv, _ = _live_invitation(token)
+            assert inv is not None
+            continue  # the invitee or an account changed under us: decide again on fresh data
+        hand_over(accepted)
+        return _result(accepted, replayed=False)
+    raise TransientError("the invitation changed while accepting; try again")
+
+
+def hand_over(inv: Invitation) -> bool:
+    """Resume the workflow waiting for this acceptance (SendTaskSuccess, its output the :class:`Acceptance`,
+    which the state machine hands its Settle step). A failure here is not lost: the invitation stays due
+    and the scheduled sweep hands it over again (``sweep.reconcile``). False when nothing was resumed."""
+    from .. import workflow
+
+    if not inv.task_token:
+        return False
+    try:
+        return workflow.resume(inv.task_token, Acceptance.of(inv).to_json())
+    except Exception:  # the acceptance is committed: whatever failed here, the scheduled sweep resumes it
+        log.exception("could not resume the workflow of invitation %s; the scheduled sweep will", inv.id)
+        return False
+
+
+def _live_invitation(token: object) -> tuple[Invitation | None, str | None]:
+    parts = split_token(token)
+    if parts is None:
+        return None, None
+    inv = repo.get_invitation(parts[0])
+    return inv, parts[1]
+
+
+def _with_words(refusal: AcceptRefused, inv: Invitation | None) -> AcceptRefused:
+    if inv is not None and refusal.code != "unknown_link":
+        refusal.words = page_words(inv)
+    return refusal
+
+
+def _check_joinable(inv: Invitation) -> AcceptView:
+    ctx = repo.load_accept_context(inv)
+    if ctx.org is None:
+        raise AcceptRefused("this invitation link is not valid", code="unknown_link")
+    refusal = join_refusal(ctx.user, ctx.own_account, ctx.org, inv.user_type)
+    if refusal:
+        raise _with_words(refusal, inv)
+    offer = settlement_offer(ctx.own_account, ctx.org, clock.now())
+    return AcceptView(inv, ctx.org, offer, ctx.user, ctx.own_account)
+
+
+def _result(inv: Invitation, replayed: bool) -> AcceptResult:
+    sub = inv.subscription
+    amount = unused_value(sub, inv.accepted_at) if sub and inv.accepted_at else None
+    return AcceptResult(inv, inv.settlement or "none", amount, sub.payment_method if sub else None, replayed=replayed)
+
+
+def _settled_meanwhile(token: object, secret: str) -> AcceptResult | None:
+    """When the invitation changed under an accept: the first result if this link accepted it, else
+    raises its refusal (revoked, expired, replaced by a resend); None when it is still open."""
+    inv, _ = _live_invitation(token)
+    if inv is not None and inv.status == ACCEPTED and link_matches(secret, inv):
+        return _result(inv, replayed=True)
+    refusal = refusal_for(inv, secret, clock.now())
+    if refusal:
+        raise _with_words(refusal, inv) from None
+    return None

@@ -1,0 +1,88 @@
+"""Admin: invite people by e-mail (one request of up to MaxInviteesPerRequest invitees)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .. import clock, workflow
+from ..accounts import ensure_can_invite, ensure_can_manage
+from ..config import get_settings
+from ..errors import ValidationFailed
+from ..invitations import OPEN, Capacity, Invitee, normalize_email, plan_invites
+from ..store import repository as repo
+from ..store import transactions as tx
+from .expiry import release_expired
+
+
+@dataclass
+class InviteOutcome:
+    """What became of one invitee of the request."""
+
+    email: str
+    status: str  # "created" | "rejected"
+    invitation_id: str | None = None
+    reason: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def invite(caller_id: str | None, account_id: str, invitees: list[Invitee]) -> list[InviteOutcome]:
+    """Create the invitations the rules and the account's capacity allow, and start their workflows; an
+    outcome per invitee, in order."""
+    settings = get_settings()
+    if caller_id is None:
+        ensure_can_manage(None, account_id)
+    if not invitees:
+        raise ValidationFailed("name at least one invitee", code="no_invitees")
+    if len(invitees) > settings.max_invitees_per_request:
+        raise ValidationFailed(
+            f"at most {settings.max_invitees_per_request} invitees per request", code="too_many_invitees"
+        )
+    emails = []
+    for invitee in invitees:
+        try:
+            emails.append(normalize_email(invitee.email))
+        except ValidationFailed:
+            continue
+    ctx = repo.load_invite_context(str(caller_id), account_id, emails)
+    caller = ensure_can_manage(ctx.caller, account_id)
+    org = ensure_can_invite(ctx.org)
+    now = clock.now()
+    lapsed = [inv.email for inv in ctx.guarded if inv.status in OPEN and inv.expires_at <= now]
+    if lapsed and release_expired(org.id, lapsed, now):  # past their expiry: re-inviting them works
+        ctx = repo.load_invite_context(str(caller_id), account_id, emails)
+        org = ensure_can_invite(ctx.org)
+    now = clock.now()
+    capacity = Capacity(
+        licenses=org.licenses_free,
+        pending=settings.max_pending_invitations - org.invitations_pending,
+        daily=settings.max_invitations_per_day,
+    )
+    decisions = plan_invites(
+        caller, org, invitees, ctx.known, ctx.accounts, now, settings.invitation_lifetime_seconds, capacity
+    )
+    planned = [d.invitation for d in decisions if d.invitation is not None]
+    outcome = tx.create_invitations(
+        org.id,
+        planned,
+        capacity,
+        settings.max_pending_invitations,
+        settings.max_invitations_per_day,
+        now.date().isoformat(),
+    )
+    for existing in outcome.already_invited.values():
+        if existing:
+            workflow.start(existing)  # heals an invitation whose first start was lost; else a no-op
+    created = {inv.email for inv in outcome.created}
+    for inv in outcome.created:
+        workflow.start(inv.id)
+    results = []
+    for d in decisions:
+        if d.invitation is not None and d.email in created:
+            results.append(InviteOutcome(d.email, "created", invitation_id=d.invitation.id, warnings=d.warnings))
+        elif d.email in outcome.already_invited:
+            results.append(InviteOutcome(d.email, "rejected", reason="already_invited"))
+        elif d.email in outcome.refused:
+            results.append(InviteOutcome(d.email, "rejected", reason=outcome.refused[d.email]))
+        else:
+            results.append(InviteOutcome(d.email, "rejected", reason=d.reason))
+    return results

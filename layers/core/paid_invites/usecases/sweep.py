@@ -1,0 +1,168 @@
+"""The scheduled sweep: reminders, expiry, and the reconcile of acceptances the workflow has not settled.
+
+Each run reads only what the sparse ``by_due`` index says is due now and does one thing per invitation
+(``reminders.decide``): send the next reminder, expire it, move its due moment, notify the inviter of an
+expiry, or reconcile an acceptance.
+
+Exactly-once, as far as e-mail allows: every action first *claims* its change with a conditional
+UpdateItem (pending, same send, same reminder count) and only then sends. Two runs at once, or a
+run retried after a crash, cannot both win the claim, so no reminder goes out twice. The price is
+the other direction: a run that crashes between its claim and the send (the Lambda timed out or
+died) loses that one reminder; the cadence carries on with the next one and the expiry. A send
+that fails cleanly (SES refused) undoes its claim and the next run tries again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .. import clock, i18n, mail, reminders, workflow
+from ..acceptance import Acceptance
+from ..invitations import ACCEPTED, Invitation, new_token
+from ..store import repository as repo
+from ..store import schedule
+from .accepting import hand_over
+from .delivery import accept_url, configured_cadence, notify_inviter, send_mail
+from .expiry import close_expired, end_workflow, notify_expired_once
+from .settling import settle
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunReport:
+    """What one run of the sweep did."""
+
+    reminded: list[str] = field(default_factory=list)
+    expired: list[str] = field(default_factory=list)
+    seen: int = 0
+    resumed: int = 0
+    settled: int = 0  # accepted, and settled by the sweep: the workflow ended without settling it
+    rescheduled: int = 0
+    notified: int = 0
+    suppressed: int = 0
+    skipped: int = 0  # another run (or a change meanwhile) got there first
+    deferred: int = 0  # left for the next run: this one ran out of time
+    errors: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "seen": self.seen,
+            "reminded": len(self.reminded),
+            "expired": len(self.expired),
+            "resumed": self.resumed,
+            "settled": self.settled,
+            "rescheduled": self.rescheduled,
+            "notified": self.notified,
+            "suppressed": self.suppressed,
+            "skipped": self.skipped,
+            "deferred": self.deferred,
+            "errors": self.errors,
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"reminded": self.reminded, "expired": self.expired, "counts": self.counts()}
+
+
+def run_due(limit: int = 500, deadline: float | None = None) -> RunReport:
+    """One run: everything due now, once. ``deadline`` (``time.monotonic()``) leaves the rest for the next
+    run rather than time out."""
+    now = clock.now()
+    cadence = configured_cadence()
+    report = RunReport()
+    for inv, read_due in schedule.due(now, limit):
+        if deadline is not None and time.monotonic() > deadline:
+            report.deferred += 1
+            continue
+        report.seen += 1
+        step = reminders.decide(inv, now, cadence)
+        try:
+            if step.kind == "expire":
+                if close_expired(inv, now):
+                    report.expired.append(inv.id)
+                    end_workflow(inv, now)
+                    report.notified += notify_expired_once(inv.id, now)
+                else:
+                    report.skipped += 1
+            elif step.kind == "remind":
+                send_reminder(inv, step, now, cadence, report)
+            elif step.kind == "reschedule":
+                assert step.due_at is not None
+                if step.due_at != read_due and schedule.reschedule(inv.id, read_due, step.due_at):
+                    report.rescheduled += 1
+            elif step.kind == "reconcile":
+                outcome = reconcile(inv)
+                report.resumed += outcome == "resumed"
+                report.settled += outcome == "settled"
+            elif step.kind == "notify_expired":
+                report.notified += notify_expired_once(inv.id, now)
+            else:
+                schedule.drop_due(inv.id)
+        except Exception:  # one invitation's trouble must not stop the others; it stays due
+            log.exception("scheduled work on invitation %s failed", inv.id)
+            report.errors += 1
+    return report
+
+
+def send_reminder(
+    inv: Invitation, step: reminders.Step, now: datetime, cadence: reminders.Cadence, report: RunReport
+) -> None:
+    """Claim reminder ``step.reminder``, then send it with a fresh link (the earlier links keep working)."""
+    assert inv.sent_at is not None and step.due_at is not None
+    token, token_hash = new_token(inv.id)
+    if not schedule.claim_reminder(inv, step.reminder, token_hash, step.due_at, now):
+        report.skipped += 1
+        return
+    total = len(reminders.reminder_times(inv.sent_at, inv.expires_at, cadence))
+    message = mail.render(
+        "reminder",
+        inv.email,
+        inv.language,
+        org=inv.org_name,
+        inviter=inv.inviter_name,
+        days_left=reminders.days_left(inv.expires_at, now),
+        expires_on=i18n.date(inv.expires_at, inv.language),
+        accept_url=accept_url(token),
+        last=step.reminder >= total,
+    )
+    try:
+        message_id = send_mail(message, tags={"invitation_id": inv.id})
+    except mail.MailSuppressed:
+        schedule.stop_reminders(inv, "address_suppressed", now)
+        report.suppressed += 1
+        return
+    except Exception:
+        schedule.release_reminder(inv, step.reminder, now)
+        raise
+    schedule.record_reminded(inv.id, step.reminder, message_id, now)
+    report.reminded.append(inv.id)
+
+
+def reconcile(inv: Invitation) -> str:
+    """An accepted invitation still unsettled after the grace period (as the sweep's query read it):
+    ``"resumed"``, ``"settled"`` or ``"left"`` (to the workflow).
+
+    Its workflow still waiting for the acceptance (the SendTaskSuccess after the accept transaction was
+    lost) is resumed. A workflow that was resumed and still runs is settling it (its Settle step may be
+    retrying): left to it. A workflow that ended without settling it (its Settle step failed for good,
+    or it was stopped) can no longer do it: the sweep settles the invitation here, exactly once as the
+    workflow would have (ledger once, stable event ids), and tells the inviter, as its NotifyInviter step
+    would have.
+    """
+    if hand_over(inv):
+        return "resumed"
+    if workflow.running(inv.id):
+        return "left"
+    current = repo.get_invitation(inv.id)  # the workflow may have settled it and ended since the sweep's query
+    if current is None or current.status != ACCEPTED or any(e.get("event") == "settled" for e in current.history):
+        return "left"
+    settle(Acceptance.of(current), actor="scheduler")
+    try:
+        notify_inviter(inv.id, "accepted")
+    except Exception:  # the courtesy e-mail only: settled is settled (the workflow's catch does the same)
+        log.exception("settled invitation %s, but could not tell its inviter", inv.id)
+    return "settled"
