@@ -386,9 +386,9 @@ def _invite_rows(record: store.ImportRecord, chunk: store.Chunk) -> list[dict[st
             if error_code(error) in TRANSIENT:  # Step Functions or DynamoDB throttled us: retry the chunk
                 raise TransientError(f"throttled: {error_code(error)}") from error
             raise
-        assert len(outcomes) == len(batch), "service.invite answers each invitee in order"
+        assert len(outcomes) == len(batch), "the invite use case answers each invitee in order"
         for row, outcome in zip(batch, outcomes, strict=True):
-            decided[row["row"]] = {"row": row["row"], **outcome.as_dict()}
+            decided[row["row"]] = {"row": row["row"], **{k: v for k, v in vars(outcome).items() if v not in (None, [])}}
     if chunk.attempts > 1:
         _recover(record, chunk, decided)
     return [decided[row["row"]] for row in chunk.rows]
