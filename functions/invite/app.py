@@ -23,7 +23,7 @@ from paid_invites.contract import (
     Status,
 )
 from paid_invites.http import FrontendCors, caller_id, install_error_handlers, json_response, unsupported_media
-from paid_invites.idempotency import run_once
+from paid_invites.idempotency import register_context, run_once
 from paid_invites.invitations import Invitee
 from paid_invites.observability import powertools
 from paid_invites.usecases import account_summary as summary
@@ -183,4 +183,5 @@ def get_import(
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    register_context(context)  # an Idempotency-Key in progress expires when this invocation times out
     return unsupported_media(event) or app.resolve(event, context)

@@ -3,6 +3,10 @@
 A retried request with the same key, caller and route gets the first answer and does nothing again;
 the same key with a different body is refused. The persistence layer (and its client) is made on first
 use, never at import time.
+
+While a request runs, its record is "in progress" until the invocation's own timeout (the handler hands
+its Lambda context over with :func:`register_context`): a request that timed out does not keep its key
+busy for the record's whole lifetime, the same key runs again once that invocation's time is up.
 """
 
 from __future__ import annotations
@@ -12,10 +16,14 @@ import hashlib
 import json
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import get_settings
 from .errors import Conflict, DomainError, ValidationFailed
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 MAX_KEY = 255  # as Stripe's idempotency keys
 _pending: contextvars.ContextVar[Callable[[], dict[str, Any]]] = contextvars.ContextVar("pending")
@@ -27,22 +35,31 @@ class KeyReused(DomainError):
 
 
 @cache
-def _execute() -> Callable[..., dict[str, Any]]:
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
+def _config() -> IdempotencyConfig:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 
-    persistence = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table)
-    config = IdempotencyConfig(
+    return IdempotencyConfig(
         event_key_jmespath="[key, scope]",
         payload_validation_jmespath="body",
         expires_after_seconds=24 * 3600,
         raise_on_no_idempotency_key=True,
     )
 
-    @idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config)
+
+def register_context(context: LambdaContext) -> None:
+    """The invocation's context, so that an in-progress record expires when this invocation times out.
+
+    Call it at the start of every invocation of a handler that uses :func:`run_once`."""
+    _config().register_lambda_context(context)
+
+
+@cache
+def _execute() -> Callable[..., dict[str, Any]]:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, idempotent_function
+
+    persistence = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table)
+
+    @idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=_config())
     def execute(request: dict[str, Any]) -> dict[str, Any]:
         return _pending.get()()
 
@@ -60,6 +77,8 @@ def run_once(key: str | None, scope: str, body: Any, action: Callable[[], dict[s
         IdempotencyValidationError,
     )
 
+    if _config().lambda_context is None:
+        raise RuntimeError("register_context(context) was not called: an in-progress key would never expire")
     digest = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
     token = _pending.set(action)
     try:
