@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paid_invites import i18n, pages
 from paid_invites.errors import AcceptRefused, DomainError, TransientError
-from paid_invites.http import FrontendCors, error
+from paid_invites.http import BodyRefused, FrontendCors, error, headers_of, read_fields, wants_json
 from paid_invites.money import Money
 from paid_invites.observability import powertools
 from paid_invites.usecases import accepting
@@ -33,35 +33,29 @@ def _answers(ok: str) -> dict[int, Any]:
 
     return {
         200: answer(ok),
-        400: answer("choice_required (the confirm page again, with the choices), invalid_json"),
+        400: answer(
+            "choice_required (the confirm page again, with the choices); a body that cannot be read: "
+            "invalid_json, json_too_deep, json_not_object, duplicate_key, too_many_fields, invalid_encoding"
+        ),
         404: answer("unknown_link"),
         409: answer(
             "already_accepted, outstanding_invoices, account_has_other_users, no_license_available, already_member"
         ),
-        410: answer("expired, revoked"),
+        410: answer("expired, revoked, organization_closed"),
+        413: answer("body_too_large"),
+        415: answer("unsupported_media_type: the body is neither a form nor JSON"),
         503: answer("try_again: nothing has changed yet"),
     }
 
 
 def _wants_json() -> bool:
-    headers = app.current_event.headers or {}
-    lowered = {k.lower(): v for k, v in headers.items()}
-    return "application/json" in lowered.get("accept", "") or "json" in lowered.get("content-type", "")
+    """The answer's format is the ``Accept``'s (the body's ``Content-Type`` only says how to read the body)."""
+    return wants_json(headers_of(app.current_event.raw_event))
 
 
 def _form() -> dict[str, str]:
-    body = app.current_event.decoded_body or ""
-    if len(body) > MAX_BODY:
-        raise AcceptRefused("the request is too large", code="unknown_link")
-    if _wants_json():
-        try:
-            data = json.loads(body or "{}")
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            raise DomainError("the body must be a JSON object", code="invalid_json")
-        return {k: v for k, v in data.items() if isinstance(v, str)}
-    return {k: v[0] for k, v in parse_qs(body, max_num_fields=10).items()}
+    """The posted fields, read as the ``Content-Type`` says (a form, or a JSON object)."""
+    return read_fields(app.current_event.raw_event, MAX_BODY)
 
 
 def _language(requested: str | None, invitee: str | None = None) -> str:
@@ -163,8 +157,8 @@ def _view_json(view: accepting.AcceptView) -> dict[str, Any]:
 def submit() -> Response[str]:
     try:
         form = _form()
-    except AcceptRefused as refusal:
-        return _refused(refusal, _language(None), None)
+    except BodyRefused as refused:
+        return _unreadable(refused)
     token = form.get("token")
     lang = _language(form.get("lang"))
     try:
@@ -223,7 +217,15 @@ def _try_again(exc: TransientError) -> Response[str]:
 
 @app.exception_handler(UnicodeDecodeError)
 def _not_utf8(_exc: UnicodeDecodeError) -> Response[str]:
-    return _refused(AcceptRefused("the form must be sent as UTF-8", code="unknown_link"), _language(None), None)
+    return _unreadable(BodyRefused("the request must be sent as UTF-8", code="invalid_encoding"))
+def _unreadable(refused: BodyRefused) -> Response[str]:
+    """A body that cannot be read: its 4xx, as the error shape or as a page that says to use the link."""
+    metrics.add_metric(name="Refused_unreadable_body", unit=MetricUnit.Count, value=1)
+    if _wants_json():
+        return error(refused.status, refused.code, refused.message, refused.details)
+    return _page("refused", refused.status, _language(None), None, code="unreadable_request", words={})
+
+
 
 
 @app.exception_handler(DomainError)

@@ -1,6 +1,5 @@
 """Admin API: invite users by e-mail, list, show, resend and revoke invitations, the account summary."""
 
-import base64
 import hashlib
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -22,7 +21,16 @@ from paid_invites.contract import (
     InviteResponse,
     Status,
 )
-from paid_invites.http import FrontendCors, caller_id, install_error_handlers, json_response, unsupported_media
+from paid_invites.http import (
+    JSON,
+    FrontendCors,
+    body_bytes,
+    caller_id,
+    install_error_handlers,
+    json_response,
+    parse_json,
+    screen,
+)
 from paid_invites.idempotency import register_context, run_once
 from paid_invites.invitations import Invitee
 from paid_invites.observability import powertools
@@ -30,7 +38,8 @@ from paid_invites.usecases import account_summary as summary
 from paid_invites.usecases import invitations_query, invite, resend, revoke
 
 logger, tracer, metrics = powertools()
-app = APIGatewayRestResolver(enable_validation=True, cors=FrontendCors())
+# Every JSON body is read by paid_invites.http (strictly: UTF-8, no repeated keys, not nested deep).
+app = APIGatewayRestResolver(enable_validation=True, cors=FrontendCors(), json_body_deserializer=parse_json)
 install_error_handlers(app)
 
 ERRORS: dict[int, Any] = {
@@ -155,8 +164,7 @@ IMPORT_ACCEPTED = {202: {"description": "Accepted", "content": {"application/jso
 @tracer.capture_method
 def import_invitations(accountId: AccountId) -> Response[str]:
     event = app.current_event
-    raw = event.body or ""
-    body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8")
+    body = body_bytes(event.raw_event)
     content_type = next((v for k, v in (event.headers or {}).items() if k.lower() == "content-type"), None)
 
     def action() -> dict[str, Any]:
@@ -179,9 +187,15 @@ def get_import(
     return imports.get(caller_id(app), accountId, importId, limit, cursor)
 
 
+# The routes that take a JSON body: the media types they take and their largest body (100 invitees of the
+# longest fields fit in 64 KiB). The import route reads its CSV itself (paid_invites.imports); the others take
+# no body.
+BODIES = {("POST", "/accounts/{accountId}/invitations"): ((JSON,), 128 * 1024)}
+
+
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     register_context(context)  # an Idempotency-Key in progress expires when this invocation times out
-    return unsupported_media(event) or app.resolve(event, context)
+    return screen(event, BODIES) or app.resolve(event, context)

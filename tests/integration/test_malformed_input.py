@@ -16,11 +16,11 @@ JSON = {"Content-Type": "application/json"}
     ("body", "code"),
     [
         (b"\xff\xfe{not utf-8", "invalid_encoding"),
-        (b'{"invitees": [', "validation_failed"),
+        (b'{"invitees": [', "invalid_json"),
         (b'{"invitees": "everyone"}', "validation_failed"),
         (b'{"invitees": [{"email": "a@b.example", "colour": "blue"}]}', "validation_failed"),
         (b'{"invitees": [{"email": 42}]}', "validation_failed"),
-        (b"[]", "validation_failed"),
+        (b"[]", "json_not_object"),
         (b'{"invitees": [{"email": "' + b"a" * 400 + b'@example.org"}]}', "validation_failed"),
     ],
 )
@@ -32,12 +32,12 @@ def test_a_bad_invite_body_is_refused_whole(api: Api, stack: Stack, body: bytes,
     assert dump_tables(stack) == before
 
 
-def test_a_form_that_is_not_utf8_gets_the_unknown_link_page(api: Api, stack: Stack) -> None:
+def test_a_form_that_is_not_utf8_gets_a_page_that_says_it_could_not_be_read(api: Api, stack: Stack) -> None:
     before = dump_tables(stack)
     reply = api.call(
         "POST", "/invitations/accept", b"token=\xff\xfe", headers={"Content-Type": "application/x-www-form-urlencoded"}
     )
-    assert reply.status == 404 and "<html" in reply.body
+    assert reply.status == 400 and "<html" in reply.body
     assert dump_tables(stack) == before
 
 

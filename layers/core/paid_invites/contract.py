@@ -208,7 +208,9 @@ class AccountSummary(BaseModel):
 class ErrorDetail(BaseModel):
     code: str
     message: str
-    details: object | None = None
+    details: dict[str, object] = Field(
+        default_factory=dict, description="what the code needs said (validation_failed: problems, a list)"
+    )
 
 
 class ErrorBody(BaseModel):

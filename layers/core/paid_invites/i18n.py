@@ -149,6 +149,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "refused_heading_try_again": "One moment, please",
         "refused_try_again": "We could not complete this just now. Nothing has changed yet.",
         "refused_todo_try_again": "Open the link in the e-mail again in a minute and accept once more.",
+        "refused_heading_unreadable_request": "This request could not be read",
+        "refused_unreadable_request": "The form that reached us could not be read. Nothing has changed.",
+        "refused_todo_unreadable_request": "Open the link in the invitation e-mail again and accept from that page.",
         "language_switch": "Nederlands",
     },
     "nl": {
@@ -266,6 +269,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "refused_heading_try_again": "Een moment geduld",
         "refused_try_again": "Dit lukte nu even niet. Er is nog niets veranderd.",
         "refused_todo_try_again": "Open de link in de e-mail over een minuut opnieuw en accepteer nog een keer.",
+        "refused_heading_unreadable_request": "Dit verzoek kon niet worden gelezen",
+        "refused_unreadable_request": "Het formulier dat ons bereikte kon niet worden gelezen. Er is niets veranderd.",
+        "refused_todo_unreadable_request": "Open de link in de uitnodigingsmail opnieuw en accepteer vanaf die pagina.",
         "language_switch": "English",
     },
 }
