@@ -8,9 +8,9 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from paid_invites import imports
 from paid_invites.observability import powertools
 from paid_invites.tasks import parse
+from paid_invites.usecases import bulk_import
 
 logger, tracer, metrics = powertools()
 
@@ -27,7 +27,7 @@ class ChunkTask:
 def lambda_handler(payload: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     event = parse(ChunkTask, payload)
     logger.append_keys(import_id=event.import_id, chunk=event.chunk)
-    result = imports.process_chunk(event.import_id, event.chunk)
+    result = bulk_import.process_chunk(event.import_id, event.chunk)
     metrics.add_metric(name="ImportRowsCreated", unit=MetricUnit.Count, value=result.get("created", 0))
     metrics.add_metric(name="ImportRowsRejected", unit=MetricUnit.Count, value=result.get("rejected", 0))
     logger.info("chunk processed", extra={"outcome": result})

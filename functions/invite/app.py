@@ -9,7 +9,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from paid_invites import imports
 from paid_invites.contract import AccountSummary as AccountSummaryOut
 from paid_invites.contract import (
     ErrorBody,
@@ -35,7 +34,7 @@ from paid_invites.idempotency import register_context, run_once
 from paid_invites.invitations import Invitee
 from paid_invites.observability import powertools
 from paid_invites.usecases import account_summary as summary
-from paid_invites.usecases import invitations_query, invite, resend, revoke
+from paid_invites.usecases import bulk_import, invitations_query, invite, resend, revoke
 
 logger, tracer, metrics = powertools()
 # Every JSON body is read by paid_invites.http (strictly: UTF-8, no repeated keys, not nested deep).
@@ -168,7 +167,7 @@ def import_invitations(accountId: AccountId) -> Response[str]:
     content_type = next((v for k, v in (event.headers or {}).items() if k.lower() == "content-type"), None)
 
     def action() -> dict[str, Any]:
-        started = imports.start(caller_id(app), accountId, body, content_type)
+        started = bulk_import.start(caller_id(app), accountId, body, content_type)
         metrics.add_metric(name="ImportsStarted", unit=MetricUnit.Count, value=1)
         return started
 
@@ -181,14 +180,14 @@ def import_invitations(accountId: AccountId) -> Response[str]:
 def get_import(
     accountId: AccountId,
     importId: ImportId,
-    limit: Annotated[int, Query(ge=1, le=imports.RESULT_PAGE_MAX)] = 100,
+    limit: Annotated[int, Query(ge=1, le=bulk_import.RESULT_PAGE_MAX)] = 100,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict[str, Any]:
-    return imports.get(caller_id(app), accountId, importId, limit, cursor)
+    return bulk_import.get(caller_id(app), accountId, importId, limit, cursor)
 
 
 # The routes that take a JSON body: the media types they take and their largest body (100 invitees of the
-# longest fields fit in 64 KiB). The import route reads its CSV itself (paid_invites.imports); the others take
+# longest fields fit in 64 KiB). The import route reads its CSV itself (usecases.bulk_import); the others take
 # no body.
 BODIES = {("POST", "/accounts/{accountId}/invitations"): ((JSON,), 128 * 1024)}
 

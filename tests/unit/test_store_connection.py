@@ -30,10 +30,11 @@ print(json.dumps({"first": first, "tables": {model.__name__: model.Meta.table_na
 # The bulk import's models: in their own table, on the same client as the others.
 IMPORTS_SCRIPT = """
 import json
-from paid_invites.store import imports, models as m
+from paid_invites.store import import_records, models as m
 from paid_invites.store import repository as repo
-first = repo.key_item(imports.ImportChunkModel, "chunk#x#0")._get_connection().table_name
-models = [imports.ImportModel, imports.ImportChunkModel, *(model for ms in m.MODELS.values() for model in ms)]
+first = repo.key_item(import_records.ImportChunkModel, "chunk#x#0")._get_connection().table_name
+models = [import_records.ImportModel, import_records.ImportChunkModel,
+          *(model for ms in m.MODELS.values() for model in ms)]
 clients = {id(model._get_connection().connection.client) for model in models}
 print(json.dumps({"first": first, "tables": {model.__name__: model.Meta.table_name for model in models[:2]},
                   "clients": len(clients)}))

@@ -1,11 +1,13 @@
 """Bulk import: a CSV of up to 9,999 people, invited asynchronously and at a pace AWS allows.
 
-The upload is checked whole and in memory before anything is written (:func:`parse`); a good file
+The upload is checked while it is read, before anything is written (:func:`parse`): reading stops at the
+first thing that is wrong, at the row after the last one allowed, and at a header wider than
+``MAX_COLUMNS``, so a hostile file is refused in the time it takes to read ``MAX_ROWS`` rows. A good file
 becomes an import item and chunks of ``CHUNK_ROWS`` rows, and a Standard execution of the import
 workflow (``statemachine/import.asl.json``) named after the import walks the chunks one at a time,
-pausing between them. Each chunk is one :func:`service.invite` call, so a row gets exactly the outcome
-(and reason code) the same person would get from a single invite; :func:`process_chunk` is safe to
-retry. See ``docs/import.md``.
+pausing between them. Each chunk is one :func:`usecases.invite.invite` call, so a row gets exactly the
+outcome (and reason code) the same person would get from a single invite; :func:`process_chunk` is safe
+to retry. See ``docs/import.md``.
 """
 
 from __future__ import annotations
@@ -20,21 +22,25 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from . import clock
-from .accounts import ensure_can_invite, ensure_can_manage
-from .aws import client, error_code
-from .config import get_settings
-from .errors import DomainError, NotFound, TransientError, ValidationFailed
-from .invitations import Invitee, new_id, normalize_email
-from .store import imports as store
-from .store import repository as repo
-from .usecases import invite as invite_usecase
-from .workflow import TRANSIENT
+from .. import clock
+from ..accounts import ensure_can_invite, ensure_can_manage
+from ..aws import client, error_code
+from ..config import get_settings
+from ..errors import DomainError, NotFound, TransientError, ValidationFailed
+from ..invitations import Invitee, new_id, normalize_email
+from ..store import import_records as store
+from ..store import repository as repo
+from ..workflow import TRANSIENT
+from . import invite as invite_usecase
 
 MAX_ROWS = 9_999  # the reference product's limit
 MAX_BYTES = 2 * 1024 * 1024  # about 200 bytes a row at the row limit; API Gateway takes 10 MB, Lambda 6 MB
-CHUNK_ROWS = 100  # one service.invite call (MaxInviteesPerRequest) per chunk; ~100 StartExecutions and e-mails
+CHUNK_ROWS = 100  # one invite call (MaxInviteesPerRequest) per chunk; ~100 StartExecutions and e-mails
 MAX_NAME = 100  # as the single invite's first_name / last_name
+MAX_EMAIL = 320  # as the single invite's email
+MAX_CHOICE = 20  # user_type, role
+MAX_COLUMNS = 20  # the header's cells: the five known columns and a few others (they are listed, not read)
+MAX_COLUMN_NAME = 100  # an ignored column's name is stored in the import item: bounded
 COLUMNS = ("email", "first_name", "last_name", "user_type", "role")
 ALIASES = {"e_mail": "email", "email_address": "email", "firstname": "first_name", "lastname": "last_name"}
 CSV_TYPES = ("text/csv", "application/csv", "text/comma-separated-values", "application/vnd.ms-excel")
@@ -71,7 +77,7 @@ class ParsedFile:
 
 
 def parse(body: bytes, content_type: str | None) -> ParsedFile:
-    """Check and read the whole upload; raise :class:`FileRefused` on the first thing that is wrong.
+    """Check the upload while reading it; raise :class:`FileRefused` on the first thing that is wrong.
 
     UTF-8 (a BOM is dropped), a header row naming an ``email`` column (case and spaces do not matter),
     comma-separated (semicolon or tab when the header has no comma: what Excel writes in many locales).
@@ -121,12 +127,28 @@ def parse(body: bytes, content_type: str | None) -> ParsedFile:
 
 
 def _read(reader: Any) -> ParsedFile:
+    """Read the header, then the rows one by one, refusing at the first problem: nothing past the row after
+    ``MAX_ROWS`` is read."""
     header: list[str] | None = None
     for record in reader:
+        if len(record) > MAX_COLUMNS:
+            raise FileRefused(
+                f"the first row has {len(record):,} columns; at most {MAX_COLUMNS} are read",
+                code="too_many_columns",
+                details={"max_columns": MAX_COLUMNS, "columns": len(record)},
+            )
         if any(cell.strip() for cell in record):
             header = record
             break
-    assert header is not None  # the text is not blank, so some record has a cell
+    if header is None:  # cells, but all of them blank: '""', ',,,'
+        raise FileRefused("the file has no header row naming the columns", code="empty_file")
+    too_long = [cell.strip()[:MAX_COLUMN_NAME] for cell in header if len(cell.strip()) > MAX_COLUMN_NAME]
+    if too_long:
+        raise FileRefused(
+            f"a column name is longer than {MAX_COLUMN_NAME} characters",
+            code="column_name_too_long",
+            details={"max_length": MAX_COLUMN_NAME, "column": too_long[0]},
+        )
     names = [_column(cell) for cell in header]
     if "email" not in names:
         looks_like_data = any("@" in cell for cell in header)
@@ -134,7 +156,7 @@ def _read(reader: Any) -> ParsedFile:
             "the first row must name the columns, one of them email"
             + (" (it looks like a row of data)" if looks_like_data else ""),
             code="no_email_column",
-            details={"columns": [c.strip() for c in header][:20], "expected": list(COLUMNS)},
+            details={"columns": [c.strip() for c in header], "expected": list(COLUMNS)},
         )
     index: dict[str, int] = {}
     ignored: list[str] = []
@@ -152,15 +174,15 @@ def _read(reader: Any) -> ParsedFile:
         number += 1
         if not any(cell.strip() for cell in record):
             continue
+        if len(rows) == MAX_ROWS:  # this is the row after the last one allowed: stop reading here
+            raise FileRefused(
+                f"the file has more than {MAX_ROWS:,} rows; at most {MAX_ROWS:,} can be imported at once",
+                code="too_many_rows",
+                details={"max_rows": MAX_ROWS, "rows": MAX_ROWS + 1},
+            )
         rows.append(_row(number, record, index, seen))
     if not rows:
         raise FileRefused("the file has a header but no rows", code="no_rows")
-    if len(rows) > MAX_ROWS:
-        raise FileRefused(
-            f"the file has {len(rows):,} rows; at most {MAX_ROWS:,} can be imported at once",
-            code="too_many_rows",
-            details={"max_rows": MAX_ROWS, "rows": len(rows)},
-        )
     return ParsedFile(rows=rows, ignored_columns=ignored)
 
 
@@ -174,22 +196,25 @@ def _row(number: int, record: list[str], index: dict[str, int], seen: set[str]) 
         position = index.get(name)
         return record[position].strip() if position is not None and position < len(record) else ""
 
-    row: dict[str, Any] = {
+    email, first_name, last_name = cell("email"), cell("first_name"), cell("last_name")
+    row: dict[str, Any] = {  # every field cut to its limit: a row is stored as it is read
         "row": number,
-        "email": cell("email")[:320],
-        "first_name": cell("first_name"),
-        "last_name": cell("last_name"),
-        "user_type": cell("user_type").lower()[:20] or "licensed",  # the single invite's defaults
-        "role": cell("role").lower()[:20] or "member",
+        "email": email[:MAX_EMAIL],
+        "first_name": first_name[:MAX_NAME],
+        "last_name": last_name[:MAX_NAME],
+        "user_type": cell("user_type").lower()[:MAX_CHOICE] or "licensed",  # the single invite's defaults
+        "role": cell("role").lower()[:MAX_CHOICE] or "member",
     }
-    if len(row["first_name"]) > MAX_NAME or len(row["last_name"]) > MAX_NAME:
-        row["first_name"], row["last_name"] = row["first_name"][:MAX_NAME], row["last_name"][:MAX_NAME]
+    if len(email) > MAX_EMAIL:
+        row["reason"] = "invalid_email"
+        return row
+    if len(first_name) > MAX_NAME or len(last_name) > MAX_NAME:
         row["reason"] = "invalid_name"
         return row
     try:
         email = normalize_email(row["email"])
     except ValidationFailed:
-        return row  # service.invite rejects it as invalid_email, as it would a single invite
+        return row  # the invite rejects it as invalid_email, as it would a single invite
     if email in seen:
         row["reason"] = "duplicate_in_request"  # the file is the request
     seen.add(email)
@@ -331,7 +356,7 @@ def process_chunk(import_id: str, number: int) -> dict[str, Any]:
 
     Safe to run again (Step Functions retries, a Lambda retried after a lost answer): a chunk whose
     results are stored is not invited again, and the results and the counters land in one transaction
-    conditioned on that. A run that died after ``service.invite`` created invitations but before the
+    conditioned on that. A run that died after the invite created invitations but before the
     results were stored finds those people ``already_invited`` on the next attempt; :func:`_recover`
     reports them as the ``created`` they are.
     """
@@ -386,9 +411,9 @@ def _invite_rows(record: store.ImportRecord, chunk: store.Chunk) -> list[dict[st
             if error_code(error) in TRANSIENT:  # Step Functions or DynamoDB throttled us: retry the chunk
                 raise TransientError(f"throttled: {error_code(error)}") from error
             raise
-        assert len(outcomes) == len(batch), "the invite use case answers each invitee in order"
-        for row, outcome in zip(batch, outcomes, strict=True):
-            decided[row["row"]] = {"row": row["row"], **{k: v for k, v in vars(outcome).items() if v not in (None, [])}}
+        for row, outcome in zip(batch, outcomes, strict=True):  # an outcome per invitee, in order
+            shown = {k: v for k, v in vars(outcome).items() if v not in (None, [])}
+            decided[row["row"]] = {"row": row["row"], **shown}
     if chunk.attempts > 1:
         _recover(record, chunk, decided)
     return [decided[row["row"]] for row in chunk.rows]
