@@ -39,7 +39,8 @@ def _answers(ok: str) -> dict[int, Any]:
         ),
         404: answer("unknown_link"),
         409: answer(
-            "already_accepted, outstanding_invoices, account_has_other_users, no_license_available, already_member"
+            "already_accepted, outstanding_invoices, account_has_other_users, own_account_is_organization, "
+            "own_account_closed, no_license_available, already_member"
         ),
         410: answer("expired, revoked, organization_closed"),
         413: answer("body_too_large"),
@@ -92,6 +93,8 @@ def _refused(refusal: AcceptRefused, lang: str, token: str | None) -> Response[s
         words["amount"] = Money(**refusal.details).format(lang)
     if refusal.code == "account_has_other_users" and isinstance(refusal.details, dict):
         words["others"] = str(refusal.details.get("other_users", ""))
+    if refusal.code == "own_account_is_organization" and isinstance(refusal.details, dict):
+        words["own_org"] = str(refusal.details.get("account_name", ""))
     keep_token = token if refusal.code not in ("unknown_link",) else None
     return _page("refused", refusal.status, lang, keep_token, code=refusal.code, words=words)
 
@@ -215,9 +218,6 @@ def _try_again(exc: TransientError) -> Response[str]:
     return response
 
 
-@app.exception_handler(UnicodeDecodeError)
-def _not_utf8(_exc: UnicodeDecodeError) -> Response[str]:
-    return _unreadable(BodyRefused("the request must be sent as UTF-8", code="invalid_encoding"))
 def _unreadable(refused: BodyRefused) -> Response[str]:
     """A body that cannot be read: its 4xx, as the error shape or as a page that says to use the link."""
     metrics.add_metric(name="Refused_unreadable_body", unit=MetricUnit.Count, value=1)
@@ -226,6 +226,9 @@ def _unreadable(refused: BodyRefused) -> Response[str]:
     return _page("refused", refused.status, _language(None), None, code="unreadable_request", words={})
 
 
+@app.exception_handler(UnicodeDecodeError)
+def _not_utf8(_exc: UnicodeDecodeError) -> Response[str]:
+    return _unreadable(BodyRefused("the request must be sent as UTF-8", code="invalid_encoding"))
 
 
 @app.exception_handler(DomainError)

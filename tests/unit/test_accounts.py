@@ -97,8 +97,9 @@ def test_outstanding_invoices_are_paid_first_and_the_amount_is_named() -> None:
     assert refusal.details == {"amount_minor": 1499, "currency": "EUR"}
 
 
-def test_a_credit_on_the_own_account_is_no_invoice() -> None:
-    assert join_refusal(JAN, jans_account(credit_minor=500), acme(licenses_held=1), "licensed") is None
+def test_a_credit_on_the_own_account_is_no_invoice_but_would_be_lost_by_closing_it() -> None:
+    refusal = join_refusal(JAN, jans_account(credit_minor=500), acme(licenses_held=1), "licensed")
+    assert refusal is not None and refusal.code == "own_account_is_organization"
 
 
 def test_an_account_with_other_users_cannot_be_closed() -> None:

@@ -13,6 +13,7 @@ ORGANIZATION = "organization"
 INDIVIDUAL = "individual"
 FREE_PLAN = "basic"
 MANAGER_ROLES = ("owner", "admin")
+ACTIVE = "active"
 
 
 @dataclass(frozen=True)
@@ -110,10 +111,34 @@ def settlement_offer(invitee_account: Account | None, org: Account, at: datetime
     return SettlementOffer(amount=amount, payment_method=sub.payment_method, choices=choices)
 
 
+def is_organization(account: Account) -> bool:
+    """An account that is more than one person's: of type organization, or holding what only an organization
+    holds (pending invitations, licenses held for them or bought beyond the owner's own seat, credit).
+    Joining another account would close it."""
+    return (
+        account.type == ORGANIZATION
+        or account.invitations_pending > 0
+        or account.licenses_held > 0
+        or account.licenses_total > 1
+        or account.credit_minor > 0
+    )
+
+
 def join_refusal(user: User | None, own_account: Account | None, org: Account, user_type: str) -> AcceptRefused | None:
-    """Why this invitee cannot join now, or None. Checked on the page and again, atomically, on accept."""
+    """Why this invitee cannot join now, or None. Checked on the page and again, atomically, on accept.
+
+    Joining closes the invitee's own account, so it must be an individual one: no other users, and nothing
+    an organization has (pending invitations, licenses, credit). An organization or own account that is no
+    longer active is a refusal too: nothing can change that by trying again.
+    """
     if user is not None and user.account_id == org.id:
         return AcceptRefused("you are already a member of this organization", code="already_member")
+    if org.status != ACTIVE:
+        return AcceptRefused(
+            "the organization has been closed; its invitations cannot be accepted", code="organization_closed"
+        )
+    if own_account is not None and own_account.status != ACTIVE:
+        return AcceptRefused("your own account is no longer active", code="own_account_closed")
     if own_account is not None and own_account.balance_due_minor > 0:
         due = own_account.balance_due
         return AcceptRefused(
@@ -126,6 +151,17 @@ def join_refusal(user: User | None, own_account: Account | None, org: Account, u
             "your account still has other users; remove them first, then open this link again",
             code="account_has_other_users",
             details={"other_users": own_account.members_count - 1},
+        )
+    if own_account is not None and is_organization(own_account):
+        return AcceptRefused(
+            "your account is an organization; transfer its ownership or close it first, then open this link again",
+            code="own_account_is_organization",
+            details={
+                "account_name": own_account.name,
+                "pending_invitations": own_account.invitations_pending,
+                "licenses": own_account.licenses_total,
+                "credit": own_account.credit.as_dict(),
+            },
         )
     # A licensed invitation holds its license from the invite on; the hold is gone only when the
     # organization's licenses were cut back meanwhile.

@@ -55,7 +55,13 @@ class AcceptRefused(DomainError):
     """The invitee cannot accept (now). ``code`` names the page to show; ``words`` fill it in."""
 
     status = 409
-    STATUS: ClassVar[dict[str, int]] = {"unknown_link": 404, "expired": 410, "revoked": 410, "choice_required": 400}
+    STATUS: ClassVar[dict[str, int]] = {
+        "unknown_link": 404,
+        "expired": 410,
+        "revoked": 410,
+        "organization_closed": 410,
+        "choice_required": 400,
+    }
 
     def __init__(self, message: str, *, details: Any = None, code: str | None = None) -> None:
         super().__init__(message, details=details, code=code)

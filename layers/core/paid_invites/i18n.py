@@ -152,6 +152,21 @@ STRINGS: dict[str, dict[str, str]] = {
         "refused_heading_unreadable_request": "This request could not be read",
         "refused_unreadable_request": "The form that reached us could not be read. Nothing has changed.",
         "refused_todo_unreadable_request": "Open the link in the invitation e-mail again and accept from that page.",
+        "refused_heading_own_account_is_organization": "Your account is an organization",
+        "refused_own_account_is_organization": "You own {own_org}, an organization account. Joining {org} would "
+        "close it, so the invitation cannot be accepted with it.",
+        "refused_todo_own_account_is_organization": "First transfer the ownership of {own_org} to someone else, "
+        "or close it (withdraw its open invitations, cancel its licenses and use up or pay out its credit). "
+        "Then open the link in the e-mail again: the invitation stays open until it expires.",
+        "refused_heading_organization_closed": "{org} is closed",
+        "refused_organization_closed": "The {org} account has been closed, so its invitations can no longer be "
+        "accepted.",
+        "refused_todo_organization_closed": "Nothing has changed for you. If you still want to join, ask {inviter} "
+        "how to reach the organization now.",
+        "refused_heading_own_account_closed": "Your account is closed",
+        "refused_own_account_closed": "Your own account is no longer active, so it cannot join {org}.",
+        "refused_todo_own_account_closed": "Contact support to reopen your account, then open the link in the "
+        "e-mail again. Nothing has changed yet.",
         "language_switch": "Nederlands",
     },
     "nl": {
@@ -272,6 +287,21 @@ STRINGS: dict[str, dict[str, str]] = {
         "refused_heading_unreadable_request": "Dit verzoek kon niet worden gelezen",
         "refused_unreadable_request": "Het formulier dat ons bereikte kon niet worden gelezen. Er is niets veranderd.",
         "refused_todo_unreadable_request": "Open de link in de uitnodigingsmail opnieuw en accepteer vanaf die pagina.",
+        "refused_heading_own_account_is_organization": "Je account is een organisatie",
+        "refused_own_account_is_organization": "Je bent eigenaar van {own_org}, een organisatieaccount. Lid worden "
+        "van {org} zou dat account sluiten, dus de uitnodiging kan er niet mee worden geaccepteerd.",
+        "refused_todo_own_account_is_organization": "Draag eerst het eigendom van {own_org} over aan iemand anders, "
+        "of sluit het (trek de openstaande uitnodigingen in, zeg de licenties op en gebruik of laat het tegoed "
+        "uitbetalen). Open daarna de link in de e-mail opnieuw: de uitnodiging blijft openstaan tot ze verloopt.",
+        "refused_heading_organization_closed": "{org} is gesloten",
+        "refused_organization_closed": "Het account {org} is gesloten, dus de uitnodigingen ervan kunnen niet meer "
+        "worden geaccepteerd.",
+        "refused_todo_organization_closed": "Voor jou is er niets veranderd. Wil je nog steeds lid worden, vraag "
+        "{inviter} dan hoe je de organisatie nu bereikt.",
+        "refused_heading_own_account_closed": "Je account is gesloten",
+        "refused_own_account_closed": "Je eigen account is niet meer actief en kan dus geen lid worden van {org}.",
+        "refused_todo_own_account_closed": "Neem contact op met support om je account te heropenen en open daarna "
+        "de link in de e-mail opnieuw. Er is nog niets veranderd.",
         "language_switch": "English",
     },
 }

@@ -205,7 +205,12 @@ def accept(
             [m.AccountModel.status.set("closed"), m.AccountModel.members_count.add(-1)],
             (m.AccountModel.status == "active")
             & (m.AccountModel.balance_due_minor <= 0)
-            & (m.AccountModel.members_count <= 1),
+            & (m.AccountModel.members_count <= 1)
+            # still an individual account (accounts.is_organization): nothing an organization holds
+            & (m.AccountModel.type != "organization")
+            & (m.AccountModel.invitations_pending <= 0)
+            & (m.AccountModel.licenses_held <= 0)
+            & (m.AccountModel.credit_minor <= 0),
         )
     tx.commit()
     return replace(
