@@ -418,22 +418,21 @@ def test_unknown_user_types_and_roles_are_rejected() -> None:
     assert reasons(decisions) == [("a@x.example", "invalid_user_type"), ("b@x.example", "invalid_role")]
 
 
-def test_inviting_a_paying_user_as_basic_warns_that_it_downgrades_their_plan() -> None:
-    (decision,) = plan(Invitee("jan@devries.example", user_type="basic"), known=JAN_KNOWN)
-    assert decision.created and decision.warnings == ["downgrades_paid_plan"]
-
-
 @pytest.mark.parametrize(
     ("invitee", "known"),
     [
-        (Invitee("jan@devries.example", user_type="licensed"), JAN_KNOWN),  # keeps a paid seat
-        (Invitee("fleur@bakker.example", user_type="basic"), FLEUR_KNOWN),  # pays for nothing now
-        (Invitee("new@x.example", user_type="basic"), {}),
+        (Invitee("jan@devries.example", user_type="basic"), JAN_KNOWN),  # pays for a plan of his own
+        (Invitee("jan@devries.example", user_type="licensed"), JAN_KNOWN),
+        (Invitee("fleur@bakker.example", user_type="basic"), FLEUR_KNOWN),  # a free account
+        (Invitee("new@x.example", user_type="basic"), {}),  # new to the platform
     ],
 )
-def test_no_downgrade_warning_otherwise(invitee: Invitee, known: dict[str, KnownUser]) -> None:
+def test_the_inviter_learns_nothing_about_the_invitees_own_account(
+    invitee: Invitee, known: dict[str, KnownUser]
+) -> None:
+    # Whatever the invitee's own account (a paid plan, a free one, none), the decision tells the inviter the same
     (decision,) = plan(invitee, known=known)
-    assert decision.created and decision.warnings == []
+    assert decision.created and decision.reason is None and decision.warnings == []
 
 
 def test_a_look_alike_that_lower_cases_to_ascii_is_no_address() -> None:

@@ -55,7 +55,7 @@ class InviteResult(BaseModel):
         description="invalid_email | duplicate_in_request | already_member | already_invited | "
         "no_license_available | role_not_allowed | pending_limit_reached | daily_limit_reached",
     )
-    warnings: list[str] = Field(default_factory=list, description="e.g. downgrades_paid_plan")
+    warnings: list[str] = Field(default_factory=list, description="none today; never about the invitee's own account")
 
 
 class InviteResponse(BaseModel):

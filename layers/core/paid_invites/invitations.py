@@ -207,10 +207,11 @@ def plan_invites(
         if own_account_id == org.id:
             decisions.append(Decision(email=email, reason="already_member"))
             continue
-        own_account = accounts.get(own_account_id) if own_account_id else None
-        warnings = []
-        if invitee.user_type == "basic" and own_account is not None and own_account.is_paid:
-            warnings.append("downgrades_paid_plan")
+        # Nothing about the invitee's own account goes back to the inviter: they are no member of this
+        # organization (that was answered above), so what they pay for is not its business, and the answer
+        # for a platform user is the same as for an address new to the platform. The invitee learns what
+        # joining changes for them on the accept page.
+        warnings: list[str] = []
         invitation = Invitation(
             id=new_id(),
             account_id=org.id,
