@@ -25,28 +25,31 @@ ACTION = "accept"
 MAX_BODY = 8192
 
 
-def _answers(ok: str) -> dict[int, Any]:
+def _answers(ok: str, takes_body: bool = False) -> dict[int, Any]:
     """The contract of the link's answers: a page (or, with Accept: application/json, JSON) for each."""
 
     def answer(why: str) -> dict[str, Any]:
         return {"description": why, "content": {"text/html": {"schema": {"type": "string"}}, "application/json": {}}}
 
-    return {
+    unreadable = (
+        "; a body that cannot be read: invalid_json, json_too_deep, json_not_object, duplicate_key, "
+        "too_many_fields, invalid_encoding"
+    )
+    answers = {
         200: answer(ok),
-        400: answer(
-            "choice_required (the confirm page again, with the choices); a body that cannot be read: "
-            "invalid_json, json_too_deep, json_not_object, duplicate_key, too_many_fields, invalid_encoding"
-        ),
+        400: answer("choice_required (the confirm page again, with the choices)" + (unreadable if takes_body else "")),
         404: answer("unknown_link"),
         409: answer(
             "already_accepted, outstanding_invoices, account_has_other_users, own_account_is_organization, "
             "own_account_closed, no_license_available, already_member"
         ),
         410: answer("expired, revoked, organization_closed"),
-        413: answer("body_too_large"),
-        415: answer("unsupported_media_type: the body is neither a form nor JSON"),
         503: answer("try_again: nothing has changed yet"),
     }
+    if takes_body:
+        answers[413] = answer("body_too_large")
+        answers[415] = answer("unsupported_media_type: the body is neither a form nor JSON")
+    return answers
 
 
 def _wants_json() -> bool:
@@ -156,7 +159,7 @@ def _view_json(view: accepting.AcceptView) -> dict[str, Any]:
     }
 
 
-@app.post(PATH, responses=_answers("the result page (the same on a repeat)"))
+@app.post(PATH, responses=_answers("the result page (the same on a repeat)", takes_body=True))
 def submit() -> Response[str]:
     try:
         form = _form()

@@ -55,6 +55,15 @@ ERRORS: dict[int, Any] = {
 }
 
 
+BODY_ERRORS: dict[int, Any] = {
+    code: {"description": why, "content": {"application/json": {"model": ErrorBody}}}
+    for code, why in {
+        413: "body_too_large",
+        415: "unsupported_media_type: not sent as application/json (UTF-8)",
+    }.items()
+}
+
+
 def ok(model: type[Any]) -> dict[int, Any]:
     return {200: {"description": "OK", "content": {"application/json": {"model": model}}}, **ERRORS}
 
@@ -74,7 +83,7 @@ def _once(scope: str, body: Any, action: Any, status: int = 200) -> Response[str
     return json_response(status, result["body"])
 
 
-@app.post("/accounts/<accountId>/invitations", responses=ok(InviteResponse))
+@app.post("/accounts/<accountId>/invitations", responses={**ok(InviteResponse), **BODY_ERRORS})
 @tracer.capture_method
 def create_invitations(accountId: AccountId, request: InviteRequest) -> Response[str]:
     def action() -> dict[str, Any]:
