@@ -20,8 +20,8 @@ from local.stack import OUTBOX, Stack, deploy, seed
 from local.template import Function
 from paid_invites import clock, config
 from paid_invites.invitations import Invitation, new_id
+from paid_invites.store import mapping
 from paid_invites.store import models as m
-from paid_invites.store import repository as repo
 from tests.support import Api, builders, workflow
 
 from . import counting
@@ -244,7 +244,7 @@ def save(invitations: list[Invitation], due_at: Callable[[Invitation], datetime]
     the ``by_due`` index at the time it gives."""
     with counting.label("setup"), m.InvitationModel.batch_write() as batch:
         for inv in invitations:
-            item = repo.from_invitation(inv)
+            item = mapping.from_invitation(inv)
             if due_at is not None:
-                item.due_shard, item.due_at = repo.DUE_SHARD, due_at(inv)
+                item.due_shard, item.due_at = mapping.DUE_SHARD, due_at(inv)
             batch.save(item)

@@ -14,6 +14,7 @@ import pytest
 from local.stack import Stack
 from paid_invites import i18n, mail
 from paid_invites.invitations import Invitation, new_id
+from paid_invites.store import mapping
 from paid_invites.store import models as m
 from paid_invites.store import repository as repo
 from paid_invites.store import schedule as store
@@ -273,8 +274,8 @@ def test_a_run_over_10000_pending_invitations_of_which_50_are_due_reads_about_50
     for start in range(0, len(plans), 25):
         batch = []
         for inv in plans[start : start + 25]:
-            item = repo.from_invitation(inv)
-            item.due_shard, item.due_at = repo.DUE_SHARD, inv.sent_at + timedelta(days=3)  # type: ignore[operator]
+            item = mapping.from_invitation(inv)
+            item.due_shard, item.due_at = mapping.DUE_SHARD, inv.sent_at + timedelta(days=3)  # type: ignore[operator]
             batch.append({"PutRequest": {"Item": item.serialize()}})
         client.batch_write_item(RequestItems={table: batch})
     items_read.items.clear()

@@ -10,7 +10,8 @@ from typing import Any
 
 from ..invitations import BOUNCED, EXPIRED, OPEN, PENDING, Invitation
 from . import models as m
-from .repository import DUE_SHARD, Key, log, read_many, status_key, to_invitation, update_invitation
+from .mapping import DUE_SHARD, status_key, to_invitation
+from .repository import Key, log, read_many, update_invitation
 
 I = m.InvitationModel  # noqa: E741 - the model every expression here is about
 

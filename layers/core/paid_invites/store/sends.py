@@ -9,7 +9,8 @@ from datetime import datetime
 
 from ..invitations import ACCEPTED, BOUNCED, OPEN, PENDING, Invitation
 from . import models as m
-from .repository import DUE_SHARD, log, status_key, update_invitation
+from .mapping import DUE_SHARD, status_key
+from .repository import log, update_invitation
 from .schedule import restart_cadence
 
 I = m.InvitationModel  # noqa: E741 - the model every expression here is about

@@ -10,17 +10,8 @@ from ..accounts import Account, User
 from ..invitations import ACCEPTED, OPEN, PENDING, Capacity, Invitation, new_id
 from ..money import Money
 from . import models as m
-from .repository import (
-    DUE_SHARD,
-    Tx,
-    TxCancelled,
-    from_invitation,
-    key_item,
-    log,
-    status_key,
-    subscription_attribute,
-    update_invitation,
-)
+from .mapping import DUE_SHARD, from_invitation, status_key, subscription_attribute
+from .repository import Tx, TxCancelled, key_item, log, update_invitation
 
 RESUME_GRACE = timedelta(minutes=2)
 

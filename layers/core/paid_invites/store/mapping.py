@@ -1,0 +1,98 @@
+"""Mapping between the pynamodb items and the domain values (accounts, users, invitations, subscriptions)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pynamodb.attributes import MapAttribute
+
+from ..accounts import Account, User
+from ..invitations import PENDING, Invitation
+from ..proration import Subscription
+from . import models as m
+
+DUE_SHARD = "due"
+
+
+def to_account(item: m.AccountModel) -> Account:
+    sub = item.subscription
+    return Account(
+        id=item.id,
+        name=item.name,
+        type=item.type,
+        plan=item.plan,
+        status=item.status,
+        currency=item.currency,
+        licenses_free=int(item.licenses_free),
+        licenses_used=int(item.licenses_used),
+        licenses_held=int(item.licenses_held),
+        credit_minor=int(item.credit_minor),
+        balance_due_minor=int(item.balance_due_minor),
+        members_count=int(item.members_count),
+        invitations_pending=int(item.invitations_pending or 0),
+        subscription=to_subscription(sub, item.currency) if sub else None,
+    )
+
+
+def to_user(item: m.UserModel) -> User:
+    return User(
+        id=item.id,
+        email=item.email,
+        name=item.name,
+        account_id=item.account_id,
+        role=item.role,
+        user_type=item.user_type,
+        language=item.language,
+    )
+
+
+_INVITATION_FIELDS = [name for name in Invitation.__dataclass_fields__ if name not in ("history", "subscription")]
+
+
+def to_invitation(item: m.InvitationModel) -> Invitation:
+    values = {name: getattr(item, name) for name in _INVITATION_FIELDS}
+    history = [dict(e.as_dict() if hasattr(e, "as_dict") else e) for e in (item.history or [])]
+    sub = item.subscription
+    return Invitation(**values, history=history, subscription=to_subscription(sub, sub.currency) if sub else None)
+
+
+def to_subscription(sub: m.SubscriptionAttribute, currency: str) -> Subscription:
+    return Subscription(
+        amount_minor=int(sub.amount_minor),
+        currency=currency,
+        interval=sub.interval,
+        current_period_start=sub.current_period_start,
+        current_period_end=sub.current_period_end,
+        payment_method=sub.payment_method,
+        status=sub.status,
+    )
+
+
+def status_key(status: str, created_at: datetime, invitation_id: str) -> str:
+    return f"{status}#{created_at.isoformat()}#{invitation_id}"
+
+
+def from_invitation(inv: Invitation) -> m.InvitationModel:
+    item = m.InvitationModel(**{name: getattr(inv, name) for name in _INVITATION_FIELDS})
+    item.status_key = status_key(inv.status, inv.created_at, inv.id)
+    item.history = [MapAttribute(**entry) for entry in inv.history]
+    item.subscription = subscription_attribute(inv.subscription)
+    if inv.status == PENDING and inv.sent_at is None:
+        # due at its expiry from the start, so that even one whose e-mail never went out expires
+        # (and frees its license); sending it moves due_at to the first reminder (sends.py)
+        item.due_shard, item.due_at = DUE_SHARD, inv.expires_at
+    return item
+
+
+def subscription_attribute(sub: Subscription | None) -> m.SubscriptionAttribute | None:
+    if sub is None:
+        return None
+    return m.SubscriptionAttribute(
+        amount_minor=sub.amount_minor,
+        interval=sub.interval,
+        current_period_start=sub.current_period_start,
+        current_period_end=sub.current_period_end,
+        payment_method=sub.payment_method,
+        status=sub.status,
+        currency=sub.currency,
+    )
