@@ -28,7 +28,8 @@ from .. import clock
 from ..config import Settings, get_settings
 from ..invitations import Invitation
 from . import models as m
-from .repository import Tx, TxCancelled, key_item, read_many, to_invitation, update_if
+from .mapping import to_invitation
+from .repository import Tx, TxCancelled, key_item, read_many, update_if
 
 RETENTION = timedelta(days=90)
 RUNNING, COMPLETED, FAILED = "running", "completed", "failed"
