@@ -111,6 +111,16 @@ def test_powertools_is_configured_and_keeps_responses_out_of_traces(sam: Transfo
         assert variables.get("POWERTOOLS_TRACER_CAPTURE_RESPONSE") == "false", logical_id
 
 
+def test_active_tracing_on_every_function_and_sdk_subsegments_only_when_asked_for(sam: Transformed) -> None:
+    # Given the parameter that asks for X-Ray SDK subsegments, off unless the deployer turns it on
+    parameter = sam.source["Parameters"]["TraceSubsegments"]
+    assert parameter["Default"] == "false" and sorted(parameter["AllowedValues"]) == ["false", "true"]
+    # Then every function traces actively (Lambda records its segment) and reads the choice from its environment
+    for logical_id, fn in lambda_functions(sam).items():
+        assert fn["Properties"].get("TracingConfig") == {"Mode": "Active"}, logical_id
+        assert env(fn).get("TRACE_SUBSEGMENTS") == {"Ref": "TraceSubsegments"}, logical_id
+
+
 def test_the_settings_every_function_needs_are_set_on_each(sam: Transformed) -> None:
     # Given the settings the code cannot start without (no default in paid_invites.config.Settings)
     required = {f.name.upper() for f in fields(Settings) if f.default is MISSING}

@@ -33,6 +33,7 @@ class Settings:
     import_state_machine_arn: str = ""
     max_pending_invitations: int = 10_000
     max_invitations_per_day: int = 1_000
+    trace_subsegments: str = "false"  # "true": X-Ray SDK subsegments for every AWS call (observability.py)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
