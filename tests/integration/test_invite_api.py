@@ -9,14 +9,21 @@ from typing import Any
 
 import boto3
 
-from local import apigw
 from local.stack import Stack
-from paid_invites import clock
 from paid_invites.store import models as m
 from paid_invites.store import repository as repo
-from paid_invites.store import transactions as tx
 
-from ..support import Api, Reply, dump_tables, finished, invitation_token, recorded, wait_for
+from ..support import (
+    Api,
+    InProcess,
+    Reply,
+    close_invitation,
+    dump_tables,
+    finished,
+    invitation_token,
+    recorded,
+    wait_for,
+)
 
 OWNER, ADMIN, MEMBER, OUTSIDER = "u-olga", "u-arno", "u-mia", "u-gwen"
 INVITATIONS = "/accounts/acme/invitations"
@@ -53,11 +60,6 @@ def emails(reply: Reply) -> list[str]:
     return [i["email"] for i in reply.json["invitations"]]
 
 
-def revoke(invitation_id: str) -> None:
-    inv = repo.get_invitation(invitation_id)
-    assert inv is not None and tx.close_pending(inv, "revoked", OWNER, clock.now())
-
-
 def error(reply: Reply) -> dict[str, Any]:
     body = reply.json
     assert set(body) == {"error"}, body
@@ -67,11 +69,9 @@ def error(reply: Reply) -> dict[str, Any]:
 
 def without_authorizer(api: Api, method: str, path: str, body: Any = None) -> Reply:
     """The handler called with no authorizer claims at all (as if the gateway's authorizer were missing)."""
-    route, params, _known = apigw.match(api.stack.routes, method, path)
-    assert route is not None
-    raw = json.dumps(body).encode() if body is not None else b""
-    event = apigw.event(route, method, path, params, "", {"Content-Type": "application/json"}, raw)
-    response = api.stack.invoke(route.function, event)
+    function, event = api.event(method, path, body, headers={"Content-Type": "application/json"})
+    assert isinstance(api.transport, InProcess)
+    response = api.transport.stack.invoke(function, event)
     return Reply(int(response["statusCode"]), dict(response.get("headers") or {}), response.get("body") or "")
 
 
@@ -311,7 +311,7 @@ def test_an_address_can_be_invited_again_after_its_invitation_was_revoked(api: A
     # Given Jan's invitation was revoked, releasing its license
     (first,) = created_ids(api.invite(ADMIN, "acme", "jan@devries.example"))
     recorded(first)
-    revoke(first)
+    close_invitation(first, by=OWNER)
     assert licenses(api)["held_by_pending"] == 0
     # When he is invited again
     reply = api.invite(ADMIN, "acme", "jan@devries.example")
@@ -408,7 +408,7 @@ def test_the_list_filters_by_status(api: Api, stack: Stack) -> None:
     token = invitation_token("fleur@bakker.example")
     assert api.accept(token).status == 200
     assert finished(stack, fleur)["status"] == "SUCCEEDED"
-    revoke(jan)
+    close_invitation(jan, by=OWNER)
     # When the list is asked for per status / Then each holds just its own
     assert emails(listing(api)) == ["nina@example.org"]
     assert emails(listing(api, status="pending")) == ["nina@example.org"]
