@@ -17,12 +17,11 @@ import pytest
 from playwright.sync_api import Route
 
 from local.stack import Stack
-from paid_invites import clock, i18n
+from paid_invites import i18n
 from paid_invites.store import models as m
 from paid_invites.store import repository as repo
-from paid_invites.store import transactions as tx
 
-from ..support import Api, Reply, invite_with_token
+from ..support import Api, Reply, close_invitation, invite_with_token, set_account
 from ..support.browser import DESKTOP, PHONE, Tab
 
 ORIGIN = "https://invites.test"  # served as in production: COOP and HSTS mean something only over HTTPS
@@ -37,17 +36,6 @@ def get(api: Api, token: str, lang: str) -> Reply:
 def post(api: Api, token: str, lang: str, **fields: str) -> Reply:
     form = urlencode({"token": token, "lang": lang, **fields})
     return api.call("POST", "/invitations/accept", form, headers={"Content-Type": "application/x-www-form-urlencoded"})
-
-
-def set_account(account_id: str, **values: Any) -> None:
-    repo.key_item(m.AccountModel, account_id).update(
-        actions=[getattr(m.AccountModel, name).set(value) for name, value in values.items()]
-    )
-
-
-def close(invitation_id: str, status: str) -> None:
-    inv = repo.get_invitation(invitation_id)
-    assert inv is not None and tx.close_pending(inv, status, "u-olga", clock.now())
 
 
 @dataclass(frozen=True)
@@ -96,7 +84,7 @@ def _used(api: Api, stack: Stack) -> Callable[[str], Reply]:
 def _closed(status: str) -> Any:
     def prepare(api: Api, stack: Stack) -> Callable[[str], Reply]:
         invitation_id, token = invite_with_token(api, JAN)
-        close(invitation_id, status)
+        close_invitation(invitation_id, status)
         return lambda lang: get(api, token, lang)
 
     return prepare

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from typing import Any
 from urllib.parse import urlencode
 
 from markupsafe import escape
@@ -17,7 +16,7 @@ from paid_invites.store import repository as repo
 from paid_invites.store import transactions as tx
 from tests.support.ledger import ledger_of_invitation
 
-from ..support import Api, Reply, dump_tables, finished, invite_with_token
+from ..support import Api, Reply, close_invitation, dump_tables, finished, invite_with_token, set_account
 
 JAN, PIET, FLEUR, KEES = "jan@devries.example", "piet@jansen.example", "fleur@bakker.example", "kees@kees.example"
 
@@ -49,13 +48,6 @@ def status_of(invitation_id: str) -> str:
     inv = repo.get_invitation(invitation_id)
     assert inv is not None
     return inv.status
-
-
-def set_account(account_id: str, **values: Any) -> None:
-    """What billing or the account service would change meanwhile, written as they would: to the item."""
-    repo.key_item(m.AccountModel, account_id).update(
-        actions=[getattr(m.AccountModel, name).set(value) for name, value in values.items()]
-    )
 
 
 ORG_WORDS = {"org": "Acme B.V.", "inviter": "Arno Admin"}
@@ -170,16 +162,10 @@ def test_submitting_twice_accepts_once_and_answers_the_same(api: Api, stack: Sta
 # ---------------------------------------------------------------- closed invitations
 
 
-def revoke(invitation_id: str) -> None:
-    inv = repo.get_invitation(invitation_id)
-    assert inv is not None
-    assert tx.close_pending(inv, "revoked", "u-olga", clock.now())
-
-
 def test_a_revoked_invitation_says_it_was_withdrawn(api: Api, stack: Stack) -> None:
     # Given Jan's invitation was withdrawn
     invitation_id, token = invite_with_token(api, JAN)
-    revoke(invitation_id)
+    close_invitation(invitation_id)
     before = dump_tables(stack)
     # When he opens and submits his link
     page = api.open_link(token, lang="en")

@@ -12,9 +12,12 @@ from typing import Any
 
 from local.client import wait_for
 from local.stack import OUTBOX
+from paid_invites import clock
 from paid_invites.config import get_settings
 from paid_invites.invitations import Invitation
+from paid_invites.store import models as m
 from paid_invites.store import repository as repo
+from paid_invites.store import transactions as tx
 
 from .client import Api, Reply
 from .workflow import history
@@ -72,6 +75,19 @@ def recorded(*invitation_ids: str) -> None:
         wait_for(
             lambda i=invitation_id: (inv := repo.get_invitation(i)) and inv.mailed_for, 20.0, f"{invitation_id} sent"
         )
+
+
+def close_invitation(invitation_id: str, status: str = "revoked", by: str = "u-olga") -> None:
+    """Close a pending invitation (``revoked``, ``expired``) straight in the store, as the revoke or the expiry
+    would: for a test of what follows. Needs the stack in this process."""
+    assert tx.close_pending(current(invitation_id), status, by, clock.now()), f"{invitation_id} is not pending"
+
+
+def set_account(account_id: str, **values: Any) -> None:
+    """What billing or the account service changes meanwhile, written as they would: to the account's item."""
+    repo.key_item(m.AccountModel, account_id).update(
+        actions=[getattr(m.AccountModel, name).set(value) for name, value in values.items()]
+    )
 
 
 def current(invitation_id: str) -> Invitation:
