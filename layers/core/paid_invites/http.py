@@ -17,7 +17,10 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
 from .config import get_settings
 from .errors import DomainError
@@ -64,6 +67,10 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
     def _invalid(exc: RequestValidationError) -> Response[str]:
         problems = [{"field": _field(e), "problem": e.get("msg", "")} for e in exc.errors()]
         return error(400, "validation_failed", "the request is not valid", {"problems": problems})
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported(_exc: RequestUnsupportedContentType) -> Response[str]:
+        return error(415, "unsupported_media_type", "send the body as application/json (UTF-8)")
 
     @app.not_found
     def _not_found(_exc: Exception) -> Response[str]:
