@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,36 +13,34 @@ from paid_invites.invitations import ACCEPTED, PENDING, Invitation
 from paid_invites.proration import Subscription, unused_value
 from paid_invites.settlement import settlement_events
 
-NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+from ..support.builders import NOW, invitation, jans_subscription
+
 SETTLED_FIELDS = ("account_id", "invitee_user_id", "invitee_account_id", "user_type", "role", "settlement",
                   "settle_due", "accepted_at", "subscription")  # fmt: skip
 
 
-def jans_subscription() -> Subscription:
-    return Subscription(1200, "EUR", "month", NOW - timedelta(days=10), NOW + timedelta(days=20), "card •••• 4242")
+def monthly_subscription() -> Subscription:
+    """Jan's own plan, paid by the month: 10 of its 30 days used."""
+    period = {"current_period_start": NOW - timedelta(days=10), "current_period_end": NOW + timedelta(days=20)}
+    return jans_subscription(amount_minor=1200, interval="month", payment_method="card •••• 4242", **period)
 
 
 def accepted(**changes: Any) -> Invitation:
+    """Jan's invitation from Olga, accepted with a refund of his own subscription's unused part."""
     values: dict[str, Any] = {
         "id": "inv-1",
-        "account_id": "acme",
-        "email": "jan@devries.example",
-        "user_type": "licensed",
-        "role": "member",
         "inviter_id": "u-olga",
         "inviter_name": "Olga",
         "org_name": "Acme",
         "status": ACCEPTED,
-        "created_at": NOW - timedelta(days=1),
-        "expires_at": NOW + timedelta(days=29),
         "accepted_at": NOW + timedelta(microseconds=123_456),  # proration counts from this moment
         "settlement": "refund",
         "settle_due": True,
         "invitee_user_id": "u-jan",
         "invitee_account_id": "acc-jan",
-        "subscription": jans_subscription(),
+        "subscription": monthly_subscription(),
     }
-    return Invitation(**{**values, **changes})
+    return invitation(**{**values, **changes})
 
 
 def through_the_workflow(acc: Acceptance) -> Acceptance:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from paid_invites import i18n, mail
 
 
-def invitation(org: str, lang: str = "nl") -> mail.Mail:
+def invitation_mail(org: str, lang: str = "nl") -> mail.Mail:
+    """The invitation e-mail to Jan from ``org``, rendered in ``lang``."""
     return mail.render(
         "invitation",
         "jan@devries.example",
@@ -19,7 +20,7 @@ def invitation(org: str, lang: str = "nl") -> mail.Mail:
 
 def test_a_name_ending_in_a_full_stop_is_not_followed_by_another() -> None:
     # Given an organization whose name ends in a full stop, When its invitation e-mail is written
-    message = invitation("Acme B.V.")
+    message = invitation_mail("Acme B.V.")
     # Then no sentence ends in "B.V.."
     assert "B.V.." not in message.text and "B.V.." not in message.html
     assert i18n.text("en", "accepted_body", email="a@b.example", org="Acme B.V.").endswith("Acme B.V.")
@@ -27,7 +28,7 @@ def test_a_name_ending_in_a_full_stop_is_not_followed_by_another() -> None:
 
 def test_html_is_autoescaped_and_text_is_not() -> None:
     # Given a name that carries markup, When the invitation e-mail is rendered
-    rendered = invitation("<b>Acme</b> & Co", "en")
+    rendered = invitation_mail("<b>Acme</b> & Co", "en")
     # Then the HTML escapes it and the plain text keeps it as written
     assert "&lt;b&gt;Acme&lt;/b&gt; &amp; Co" in rendered.html
     assert "<b>Acme</b>" not in rendered.html
