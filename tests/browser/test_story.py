@@ -6,6 +6,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from playwright.sync_api import Response
+
 from ..support import Api, delivered, invitation_link, invite_one, invite_sent, wait_for
 from ..support.browser import AMOUNT, PHONE, Tab, minor_units
 
@@ -35,6 +37,14 @@ def invited_link(base: str, email: str) -> str:
     api = Api.over_http(base)
     invite_one(api, email, "u-olga", "acme", user_type="licensed", role="member")
     return invitation_link(api, email)
+
+
+def invitee_opens(live: str, open_tab: Callable[..., Tab], email: str, **options: Any) -> tuple[Tab, Response | None]:
+    """Olga invites ``email``, who opens the link in a tab of their own (``options``: its browser context's):
+    the tab, and the answer to the link."""
+    link = invited_link(live, email)
+    tab = open_tab(live, **options)
+    return tab, tab.page.goto(link)
 
 
 def test_an_admin_invites_two_people_and_one_accepts_with_credit_from_the_mailbox(
@@ -130,11 +140,11 @@ def test_double_submitting_the_form_accepts_once_and_shows_the_same_result(
     live: str, open_tab: Callable[..., Tab]
 ) -> None:
     # Given Emma's invitation open in two tabs of her browser, the refund chosen in both
-    link = invited_link(live, "emma@clark.example")
-    first = open_tab(live)
+    first, _ = invitee_opens(live, open_tab, "emma@clark.example")
+    link = first.page.url
     second = Tab(first.page.context.new_page(), first.origins)
+    second.page.goto(link)
     for tab in (first, second):
-        tab.page.goto(link)
         tab.page.check("#settlement-refund")
 
     # When she double-clicks the button in one and submits the other afterwards
@@ -159,11 +169,8 @@ def test_a_refusal_page_says_what_is_owed_and_what_to_do_in_both_languages(
     live: str, open_tab: Callable[..., Tab]
 ) -> None:
     # Given Piet, who has an open invoice of EUR 14.99, is invited
-    link = invited_link(live, "piet@jansen.example")
-    tab = open_tab(live)
-
     # When he opens the link, Then the page is in his language, with the amount due and what to do
-    response = tab.page.goto(link)
+    tab, response = invitee_opens(live, open_tab, "piet@jansen.example")
     assert response is not None and response.status == 409
     assert tab.page.get_attribute("html", "lang") == "nl"
     assert tab.page.inner_text("h1") == "Betaal eerst je openstaande facturen"
@@ -190,10 +197,8 @@ def test_the_dutch_page_switches_to_english_and_accepts_by_keyboard_alone(
     live: str, open_tab: Callable[..., Tab]
 ) -> None:
     # Given Sanne (Dutch) opens her invitation
-    link = invited_link(live, "sanne@visser.example")
-    tab = open_tab(live)
+    tab, _ = invitee_opens(live, open_tab, "sanne@visser.example")
     page = tab.page
-    page.goto(link)
     assert page.get_attribute("html", "lang") == "nl"
     dutch = AMOUNT.search(tab.text())
     assert dutch and dutch.group(0).startswith("€ ")
@@ -235,12 +240,10 @@ def test_the_dutch_page_switches_to_english_and_accepts_by_keyboard_alone(
 
 def test_the_accept_page_works_on_a_phone_without_javascript(live: str, open_tab: Callable[..., Tab]) -> None:
     # Given Lotte on a phone-sized screen with JavaScript switched off
-    link = invited_link(live, "lotte@smit.example")
-    tab = open_tab(live, viewport=PHONE, java_script_enabled=False, is_mobile=True, has_touch=True)
-    page = tab.page
-
     # When she opens the link, Then the page fits the screen and sends the security headers
-    response = page.goto(link)
+    phone = {"viewport": PHONE, "java_script_enabled": False, "is_mobile": True, "has_touch": True}
+    tab, response = invitee_opens(live, open_tab, "lotte@smit.example", **phone)
+    page = tab.page
     assert response is not None and response.status == 200
     headers = response.headers
     assert headers["content-security-policy"].startswith("default-src 'none'; style-src 'sha256-")
