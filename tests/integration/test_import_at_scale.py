@@ -17,7 +17,6 @@ import json
 import time
 
 import boto3
-import pytest
 
 from local.stack import Stack
 
@@ -26,13 +25,6 @@ from ..support import Api, execution_arn
 ADMIN, ACCOUNT = "u-arno", "acme"
 ROWS = 9_999
 ENDS_AT_ONCE = {"StartAt": "Started", "States": {"Started": {"Type": "Succeed"}}}
-
-
-@pytest.fixture
-def parameters() -> dict[str, str]:
-    # The product's default lets an organization create 1,000 invitations a day; a 9,999-row import with
-    # it ends with 1,000 created and 8,999 daily_limit_reached. This organization may create them all.
-    return {"MaxInvitationsPerDay": "10000"}
 
 
 def test_a_9999_row_import_is_accepted_at_once_and_completes_with_per_row_results(api: Api, stack: Stack) -> None:

@@ -32,7 +32,7 @@ class Settings:
     imports_table: str = ""  # the bulk import (imports.py): the invite and import-rows functions
     import_state_machine_arn: str = ""
     max_pending_invitations: int = 10_000
-    max_invitations_per_day: int = 1_000
+    max_invitations_per_day: int = 10_000  # one full 9,999-row CSV import a day
     trace_subsegments: str = "false"  # "true": X-Ray SDK subsegments for every AWS call (observability.py)
 
     @classmethod
