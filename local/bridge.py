@@ -15,6 +15,7 @@ import json
 import os
 import sys
 import threading
+import time
 import traceback
 import uuid
 from collections.abc import Callable
@@ -42,10 +43,11 @@ class Context:
         self.aws_request_id = str(uuid.uuid4())
         self.log_group_name = f"/aws/lambda/{fn.logical_id}"
         self.log_stream_name = "local"
+        # the invocation's deadline in epoch milliseconds, from the function's Timeout in the template
+        self.deadline_ms = int(time.time() * 1000) + fn.timeout * 1000
 
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 10_000
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, self.deadline_ms - int(time.time() * 1000))
 
 
 def load_module(fn: Function) -> ModuleType:

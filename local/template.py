@@ -44,6 +44,7 @@ class Function:
     code_uri: Path
     handler: str
     environment: dict[str, str]
+    timeout: int = 3  # seconds, Lambda's default
 
     @property
     def arn(self) -> str:
@@ -93,6 +94,7 @@ class Template:
                 code_uri=ROOT / props["CodeUri"],
                 handler=props.get("Handler", glob.get("Handler", "")),
                 environment={k: str(r) for k, v in env.items() if (r := self.resolve(v)) != NO_VALUE},
+                timeout=int(self.resolve(props.get("Timeout", glob.get("Timeout", 3)))),
             )
         return found
 
