@@ -3,6 +3,8 @@ arrange helpers (``arrange``), reading workflows and tables (``workflow``), the 
 (``tests.support.builders``), injected faults (``tests.support.faults``) and the browser's tab
 (``tests.support.browser``)."""
 
+from local.client import wait_for
+
 from .arrange import (
     ACCOUNT,
     ADMIN,
@@ -29,7 +31,6 @@ from .arrange import (
     set_account,
     task_submitted,
     token_of,
-    wait_for,
 )
 from .client import Api, InProcess, OverHttp, Reply
 from .workflow import dump_tables, execution, execution_arn, finished, history, states_entered

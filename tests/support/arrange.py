@@ -8,6 +8,7 @@ directly need the stack in this process (the integration, reliability and browse
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from local.client import wait_for
@@ -72,9 +73,13 @@ def recorded(*invitation_ids: str) -> None:
     """Wait until each invitation's e-mail is recorded (sent, or suppressed): its workflow then waits and writes
     nothing more. Needs the stack in this process."""
     for invitation_id in invitation_ids:
-        wait_for(
-            lambda i=invitation_id: (inv := repo.get_invitation(i)) and inv.mailed_for, 20.0, f"{invitation_id} sent"
-        )
+        wait_for(partial(mailed, invitation_id), 20.0, f"{invitation_id} sent")
+
+
+def mailed(invitation_id: str) -> bool:
+    """The invitation's e-mail is recorded (sent, or suppressed)."""
+    inv = repo.get_invitation(invitation_id)
+    return inv is not None and inv.mailed_for is not None
 
 
 def close_invitation(invitation_id: str, status: str = "revoked", by: str = "u-olga") -> None:
@@ -112,9 +117,10 @@ def mails(address: str, kind: str | None = None) -> list[dict[str, Any]]:
 
 def mail_to(address: str, count: int = 1, timeout: float = 15.0, kind: str | None = None) -> list[dict[str, Any]]:
     """The e-mails to ``address`` (of one ``kind``), once there are at least ``count`` of them."""
-    return wait_for(
-        lambda: (found := mails(address, kind)) and len(found) >= count and found, timeout, f"mail to {address}"
+    found: list[dict[str, Any]] = wait_for(
+        lambda: (sent := mails(address, kind)) and len(sent) >= count and sent, timeout, f"mail to {address}"
     )
+    return found
 
 
 def delivered(
@@ -122,12 +128,13 @@ def delivered(
 ) -> list[dict[str, Any]]:
     """The e-mails to ``address`` (of one ``kind``) in the stack's outbox, read through ``api`` (either transport),
     once there are at least ``count`` of them."""
-    return wait_for(
-        lambda: (found := api.outbox(address, kind)) and len(found) >= count and found,
+    found: list[dict[str, Any]] = wait_for(
+        lambda: (sent := api.outbox(address, kind)) and len(sent) >= count and sent,
         timeout,
         f"{count} {kind or 'e-mail'}(s) to {address}",
         every=0.1,
     )
+    return found
 
 
 def link_token(mail: dict[str, Any]) -> str:

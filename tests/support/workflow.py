@@ -34,16 +34,18 @@ def history(state_machine_arn: str, name: str, sfn: Any = None) -> list[dict[str
 def execution(stack: Stack, invitation_id: str, sfn: Any = None) -> dict[str, Any]:
     """The invitation's workflow execution, as DescribeExecution answers (``sfn``: as for ``history``)."""
     arn = execution_arn(stack.state_machine_arn, invitation_id)
-    return (sfn or boto3.client("stepfunctions")).describe_execution(executionArn=arn)
+    found: dict[str, Any] = (sfn or boto3.client("stepfunctions")).describe_execution(executionArn=arn)
+    return found
 
 
 def finished(stack: Stack, invitation_id: str, timeout: float = 20.0, sfn: Any = None) -> dict[str, Any]:
     """The invitation's workflow execution once it has ended (fails after ``timeout``)."""
-    return wait_for(
+    ended: dict[str, Any] = wait_for(
         lambda: (e := execution(stack, invitation_id, sfn))["status"] != "RUNNING" and e,
         timeout,
         f"the execution of {invitation_id} to end",
     )
+    return ended
 
 
 def states_entered(stack: Stack, invitation_id: str) -> list[str]:
