@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
 from local.template import ROOT
+
+from ..support.fresh import in_fresh_interpreter
 
 STORY = """
 import json, sys
@@ -46,18 +46,8 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] == "aws_xray_s
 def story(**parameters: str) -> list[str]:
     """The X-Ray SDK modules loaded by one invitee's whole story on the stack deployed with ``parameters``, in a
     fresh interpreter."""
-    env = {**os.environ, "TZ": "UTC", "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(  # noqa: S603 - our own interpreter and script
-        [sys.executable, "-c", STORY, json.dumps(parameters)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return list(json.loads(done.stdout.strip().splitlines()[-1]))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return list(in_fresh_interpreter(STORY, json.dumps(parameters), env=env))
 
 
 @pytest.mark.slow

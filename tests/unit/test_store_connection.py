@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
+
+from ..support.fresh import in_fresh_interpreter
 
 TABLES = {
     "ACCOUNTS_TABLE": "stack-accounts",
@@ -50,12 +49,7 @@ def run_fresh(script: str = SCRIPT) -> dict[str, object]:
         **TABLES,
         "IMPORTS_TABLE": "stack-imports",
     }
-    done = subprocess.run(  # noqa: S603 - our interpreter, our code
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    result: dict[str, object] = json.loads(done.stdout)
-    return result
+    return dict(in_fresh_interpreter(script, env=env, timeout=60))
 
 
 def test_a_model_used_first_thing_in_a_fresh_container_is_bound_to_the_stacks_table() -> None:
