@@ -302,9 +302,9 @@ def test_the_local_stack_serves_exactly_the_routes_api_gateway_will(sam: Transfo
     # Then they are the same routes
     assert set(local) == set(deployed)
     for key, route in local.items():
-        # to the same function
+        # to the same function (or its published alias)
         uri = json.dumps(deployed[key]["x-amazon-apigateway-integration"]["uri"])
-        assert f"${{{route.function}.Arn}}" in uri, key
+        assert f"${{{route.function}.Arn}}" in uri or f"${{{route.function}Alias" in uri, key
         # and public exactly where API Gateway asks for no token
         assert route.public == (not secured(deployed[key])), key
 
