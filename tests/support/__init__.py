@@ -1,7 +1,7 @@
 """What the test suites and the benchmark share: one API client over either transport (``client``), the
 arrange helpers (``arrange``), reading workflows and tables (``workflow``), the domain builders
-(``tests.support.builders``), injected faults (``tests.support.faults``) and the browser's tab
-(``tests.support.browser``)."""
+(``tests.support.builders``), injected faults (``tests.support.faults``), a script in a fresh interpreter
+(``tests.support.fresh``) and the browser's tab (``tests.support.browser``)."""
 
 from local.client import wait_for
 
