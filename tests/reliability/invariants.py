@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -31,36 +31,31 @@ OPEN = ("pending", "bounced")
 CLOSED_STATES = ("accepted", "revoked", "expired")
 
 
+FOUND = ("lost_settlements", "double_settlements", "users_misplaced", "accounts_oversold", "other")
+
+
 @dataclass
 class Report:
-    accepted: int = 0
-    lost_settlements: int = 0
-    double_settlements: int = 0
-    users: int = 0
-    users_misplaced: int = 0
-    accounts: int = 0
-    accounts_oversold: int = 0
-    other: int = 0
+    """What a check of the invariants looked at (``checked``: accepted invitations, users, accounts) and what it
+    found (``found``: violations by kind, one of FOUND), with a sentence for each violation."""
+
+    checked: Counter[str] = field(default_factory=Counter)
+    found: Counter[str] = field(default_factory=Counter)
     violations: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
-        return not (
-            self.lost_settlements
-            or self.double_settlements
-            or self.users_misplaced
-            or self.accounts_oversold
-            or self.other
-        )
+        return not any(self.found.values())
 
-    def problem(self, counter: str, text: str) -> None:
-        setattr(self, counter, getattr(self, counter) + 1)
+    def problem(self, kind: str, text: str) -> None:
+        assert kind in FOUND, kind
+        self.found[kind] += 1
         self.violations.append(text)
 
     def add(self, other: Report) -> None:
         """Add another check's counts (and its first 20 violations) to these: the suite's totals."""
-        for name in (f.name for f in fields(self) if f.name != "violations"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.checked.update(other.checked)
+        self.found.update(other.found)
         self.violations += other.violations[:20]
 
 
@@ -139,7 +134,7 @@ def check(seed: dict[str, Any], events: list[dict[str, Any]] | None = None) -> R
 
     # ---- users: exactly one account each
     for user in users.values():
-        report.users += 1
+        report.checked["users"] += 1
         where = accounts.get(user["account_id"])
         index = emails.get(user["email"])
         if where is None or where.get("status") != "active":
@@ -153,7 +148,7 @@ def check(seed: dict[str, Any], events: list[dict[str, Any]] | None = None) -> R
 
     # ---- accounts: licenses and counters
     for acc in accounts.values():
-        report.accounts += 1
+        report.checked["accounts"] += 1
         members = [u for u in users.values() if u["account_id"] == acc["id"]]
         opened = [i for i in invitations.values() if i["account_id"] == acc["id"] and i["status"] in OPEN]
         used, held, free = int(acc["licenses_used"]), int(acc["licenses_held"]), int(acc["licenses_free"])
@@ -191,7 +186,7 @@ def check(seed: dict[str, Any], events: list[dict[str, Any]] | None = None) -> R
                 if guard is None or guard.get("invitation_id") != inv["id"]:
                     report.problem("other", f"open invitation {inv['id']} has no pending guard")
             continue
-        report.accepted += 1
+        report.checked["accepted"] += 1
         if kinds["accepted"] != 1:
             report.problem("double_settlements", f"{inv['id']} accepted {kinds['accepted']} times")
         if kinds["settled"] == 0 or "due_at" in inv:

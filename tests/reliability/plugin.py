@@ -67,7 +67,7 @@ class Tally:
     hostile_classes: set[str] = field(default_factory=set)
     hostile_5xx: int = 0
     invariant_checks: int = 0
-    checked: Report = field(default_factory=Report)  # what the invariant checks counted and found, summed
+    invariants: Report = field(default_factory=Report)  # what the invariant checks counted and found, summed
     skipped: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -75,6 +75,9 @@ class Tally:
         data["tests"] = dict(self.tests)
         data["fuzz_operations"] = sorted(self.fuzz_operations)
         data["hostile_classes"] = sorted(self.hostile_classes)
+        checks = self.invariants
+        data["invariants"] = {"checked": dict(checks.checked), "found": dict(checks.found)}
+        data["invariants"]["violations"] = checks.violations
         return data
 
 
@@ -120,7 +123,7 @@ class Recorder:
         """One check of every invariant (``invariants.check``): added to the totals."""
         with self.lock:
             self.tally.invariant_checks += 1
-            self.tally.checked.add(report)
+            self.tally.invariants.add(report)
 
 
 TALLY = Tally()
@@ -193,7 +196,7 @@ def table(t: Tally) -> str:
         skipped = t.tests.get(f"{kind}:skipped", 0)
         return f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else "")
 
-    c = t.checked
+    checked, found = t.invariants.checked, t.invariants.found
     rows = [
         (
             "races",
@@ -242,14 +245,14 @@ def table(t: Tally) -> str:
         (
             "invariants",
             f"{t.invariant_checks} checks",
-            f"{c.accepted} accepted invitations",
+            f"{checked['accepted']} accepted invitations",
             "lost settlements",
-            c.lost_settlements,
+            found["lost_settlements"],
         ),
-        ("", "", "every accepted invitation settled once", "double settlements", c.double_settlements),
-        ("", "", f"{c.users} users", "not in exactly one account", c.users_misplaced),
-        ("", "", f"{c.accounts} accounts", "licenses used > total", c.accounts_oversold),
-        ("", "", "guards, holds, counters, ledger", "other violations", c.other),
+        ("", "", "every accepted invitation settled once", "double settlements", found["double_settlements"]),
+        ("", "", f"{checked['users']} users", "not in exactly one account", found["users_misplaced"]),
+        ("", "", f"{checked['accounts']} accounts", "licenses used > total", found["accounts_oversold"]),
+        ("", "", "guards, holds, counters, ledger", "other violations", found["other"]),
     ]
     header = ("area", "tests", "ran", "found", "n")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(5)]
@@ -273,7 +276,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.write_line(table(TALLY))
     for skipped in TALLY.skipped:
         terminalreporter.write_line(f"skipped: {skipped}")
-    for violation in TALLY.checked.violations:
+    for violation in TALLY.invariants.violations:
         terminalreporter.write_line(f"violation: {violation}")
 
 
