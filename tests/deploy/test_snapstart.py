@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ import pytest
 
 from local.template import ROOT, TEMPLATE
 
+from ..support.fresh import in_fresh_interpreter
 from .sam import _NoManagedPolicies, package
 
 SNAPSTARTED = ("InviteFunction", "AcceptFunction")
@@ -192,19 +191,9 @@ print(json.dumps({"readings": seen, "made": made}))
 def init_of(handler: Path, *ours: Path) -> dict[str, list[Any]]:
     """What importing ``handler`` in a fresh interpreter read (clock, random) in the ``ours`` files and made
     (AWS clients, connections) anywhere."""
-    env = {**os.environ, "TZ": "UTC", "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)])}
     env.pop("AWS_ENDPOINT_URL", None)
-    done = subprocess.run(  # noqa: S603 - our own interpreter and script
-        [sys.executable, "-c", PROBE, str(handler), *map(str, ours)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    return dict(in_fresh_interpreter(PROBE, str(handler), *map(str, ours), env=env, timeout=120))
 
 
 @pytest.mark.parametrize("function", ["invite", "accept"])
