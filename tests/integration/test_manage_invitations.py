@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import boto3
 
 from local.stack import Stack
 from paid_invites.store import repository as repo
 
-from ..support import Api, finished, invitation_token, invite_one, mail_to, states_entered, wait_for
+from ..support import Api, finished, invitation_token, invite_one, invite_sent, mail_to, states_entered, wait_for
 
 ADMIN, ACCOUNT, JAN = "u-arno", "acme", "jan@devries.example"
 
@@ -122,3 +124,29 @@ def test_a_resend_to_an_address_that_complained_is_refused_and_changes_nothing(a
     assert reply.status == 409 and reply.json["error"]["code"] == "address_suppressed"
     assert api.open_link(token).status == 200
     assert len(mail_to(JAN)) == 1
+
+
+def test_a_long_history_keeps_its_first_and_latest_entries_and_says_what_it_dropped(api: Api, stack: Stack) -> None:
+    from paid_invites.store import models as m
+
+    # Given an invitation the admin resent 70 times, each e-mail delivered (over 200 entries in its history)
+    invitation_id = invite_sent(api, JAN)
+    for _ in range(70):
+        stack.clock.advance(11 * 60)
+        assert api.resend(ADMIN, ACCOUNT, invitation_id).status == 200
+        api.ses_event("delivery", JAN)
+    # Then the item keeps the first entry, one entry saying how many earlier ones were dropped, and the latest
+    raw = boto3.client("dynamodb").get_item(
+        TableName=m.InvitationModel.Meta.table_name, Key={"id": {"S": invitation_id}}
+    )
+    stored = raw["Item"]["history"]["L"]
+    assert len(stored) <= 62  # the first, the note of what was dropped, the latest 50 (+10 until the next trim)
+    assert len(json.dumps(raw["Item"])) < 16_000  # the item stays small (it was over 20 KB)
+    assert len(raw["Item"].get("mail_events", {}).get("SS", [])) <= 62
+    shown = api.invitation(ADMIN, ACCOUNT, invitation_id).json["history"]
+    assert shown[0]["event"] == "created" and shown[0]["by"] == ADMIN
+    assert shown[1]["event"] == "earlier_entries_dropped" and int(shown[1]["count"]) >= 70
+    assert shown[-1]["event"] == "delivered" and shown[-2]["event"] in ("resent", "emailed")
+    assert [e["event"] for e in shown[2:]].count("delivered") >= 16
+    # and the invitation works as before: its latest link accepts
+    assert api.accept(invitation_token(JAN), "refund").status == 200

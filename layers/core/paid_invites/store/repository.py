@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Any
 from pynamodb.attributes import MapAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import size
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -341,9 +343,53 @@ def log(kind: str, actor: str, at: datetime, **extra: str) -> Any:
 
 
 def update_invitation(invitation_id: str, actions: list[Any], condition: Any = None) -> Invitation | None:
-    """One conditional UpdateItem; the new invitation, or None when the condition failed."""
+    """One conditional UpdateItem; the new invitation, or None when the condition failed. An update that
+    left the history longer than it may be trims it (``trim_history``)."""
     item = key_item(m.InvitationModel, invitation_id)
-    return to_invitation(item) if update_if(item, actions, condition) else None
+    if not update_if(item, actions, condition):
+        return None
+    trim_history(item)
+    return to_invitation(item)
+
+
+# An invitation's history keeps its first entry and its latest HISTORY_KEPT; what lies between is replaced by
+# one HISTORY_DROPPED entry (how many, and until when). Trimmed in batches of HISTORY_SLACK, so that most
+# appends stay one UpdateItem: the history never holds more than 2 + HISTORY_KEPT + HISTORY_SLACK entries
+# (and the few that the closing transactions append).
+HISTORY_KEPT = 50
+HISTORY_SLACK = 10
+HISTORY_DROPPED = "earlier_entries_dropped"
+
+
+def trim_history(item: m.InvitationModel) -> bool:
+    """Drop the oldest entries but the first of a history that outgrew its bound, as read in ``item`` (the
+    invitation after an update): one UpdateItem on the condition that the history still has that length.
+    The SES event ids of the mails only the dropped entries name go too. False when nothing was dropped."""
+    history = [dict(e.as_dict() if hasattr(e, "as_dict") else e) for e in (item.history or [])]
+    marked = len(history) > 1 and history[1].get("event") == HISTORY_DROPPED
+    start = 2 if marked else 1
+    body = history[start:]
+    if len(body) <= HISTORY_KEPT + HISTORY_SLACK:
+        return False
+    drop = len(body) - HISTORY_KEPT
+    dropped, kept = body[:drop], [history[0], *body[drop:]]
+    count = drop + (int(history[1].get("count", 0)) if marked else 0)
+    marker: MapAttribute[str, Any] = MapAttribute(
+        event=HISTORY_DROPPED, by="system", at=dropped[-1].get("at", ""), count=str(count)
+    )
+    model = m.InvitationModel
+    actions: list[Any] = [model.history[1].set(marker)]  # type: ignore[index]
+    actions += [model.history[i].remove() for i in range(2, start + drop)]  # type: ignore[index]
+    names = {e["message_id"] for e in kept if e.get("message_id")}
+    gone = {e["message_id"] for e in dropped if e.get("message_id")} - names
+    stale = {i for i in (item.mail_events or set()) if i.split(":")[1:2] and i.split(":")[1] in gone}
+    if stale:
+        actions.append(model.mail_events.delete(stale))
+    try:
+        return update_if(item, actions, size(model.history) == len(history))
+    except Exception:  # housekeeping only: the change it follows is made; the next append trims again
+        logging.getLogger(__name__).exception("could not trim the history of invitation %s", item.id)
+        return False
 
 
 def update_if(item: Model, actions: list[Any], condition: Any = None) -> bool:
