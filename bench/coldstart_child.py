@@ -2,7 +2,12 @@
 
     python -I -S bench/coldstart_child.py ours     <case.json>   import the handler as Lambda does, invoke once
     python -I -S bench/coldstart_child.py floor    <case.json>   import boto3, create the same clients
-    python -I -S bench/coldstart_child.py discover <case.json>   as "ours", and say which services it called
+    python -I -S bench/coldstart_child.py discover <case.json>   as "ours", and say which services it called,
+                                                                 which requests it made and which third-party
+                                                                 modules it imported
+    python -I -S bench/coldstart_child.py deps     <case.json>   the dependency floor: import exactly those
+                                                                 modules, create the same clients (from one
+                                                                 botocore session) and make the same requests
     python -I -S bench/coldstart_child.py naive    <case.json>   as "floor", and import Powertools (with its
                                                                  Logger, Metrics, Tracer), pynamodb and Jinja2
 
@@ -55,6 +60,8 @@ def main() -> None:
         case = json.load(f)
     sys.path[:0] = case["path"]  # /var/task (the function's folder), /opt/python and the runtime
     services: list[str] = []
+    requests: list[list[object]] = []
+    modules: list[str] = []
     outcome = ""
     if mode == "naive":  # the reference: what the libraries alone cost beside the floor
         import boto3
@@ -65,6 +72,22 @@ def main() -> None:
         Logger(), Metrics(), Tracer()
         for service in case["services"]:
             boto3.client(service)
+        ready = done = time.perf_counter()
+        cpu_ready = cpu_done = time.process_time()
+    elif mode == "deps":  # the function's own dependency floor: its third-party imports, clients and requests
+        import contextlib
+        import importlib
+
+        for name in case["modules"]:
+            with contextlib.suppress(Exception):  # a module that only imports inside its package's own import
+                importlib.import_module(name)
+        import botocore.session
+
+        session = botocore.session.get_session()
+        clients = {service: session.create_client(service) for service in case["services"]}
+        for service, operation, params in case["requests"]:
+            with contextlib.suppress(Exception):  # the same request again may be refused (a condition): still made
+                clients[service]._make_api_call(operation, params)
         ready = done = time.perf_counter()
         cpu_ready = cpu_done = time.process_time()
     elif mode == "floor":
@@ -83,12 +106,23 @@ def main() -> None:
                 if name not in services:
                     services.append(name)
 
+            def made(params: dict, model: object, **_: object) -> None:  # type: ignore[type-arg]
+                name = model.service_model.service_name  # type: ignore[attr-defined]
+                requests.append([name, model.name, json.loads(json.dumps(params, default=str))])  # type: ignore[attr-defined]
+
             handlers.BUILTIN_HANDLERS.append(("before-parameter-build", seen))
+            handlers.BUILTIN_HANDLERS.append(("before-parameter-build", made))
         import app  # type: ignore[import-not-found]
 
         ready, cpu_ready = time.perf_counter(), time.process_time()
         result = app.lambda_handler(case["event"], Context(case))
         done, cpu_done = time.perf_counter(), time.process_time()
+        if mode == "discover":  # the third-party modules: from the layers and the runtime, not ours
+            third_party = tuple(case["path"][1:])
+            for name, module in list(sys.modules.items()):
+                where = getattr(module, "__file__", None) or ""
+                if where.startswith(third_party) and name.split(".")[0] != "paid_invites":
+                    modules.append(name)
         outcome = str(result.get("statusCode", "")) if isinstance(result, dict) else ""
         if isinstance(result, dict) and "statusCode" not in result:
             outcome = str(result.get("status") or result.get("first_time") or "ok")
@@ -103,6 +137,8 @@ def main() -> None:
                 "cpu_done": cpu_done,
                 "max_rss_kb": peak_rss_kb(),
                 "services": services,
+                "requests": requests,
+                "modules": modules,
                 "outcome": outcome,
             }
         ),

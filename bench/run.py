@@ -89,9 +89,17 @@ def report_cold_starts(report: Report, bench: Any, samples: int, extra_env: dict
         if coldstart.SAM_BUILDER in r.function:  # the comparison: what the layer's Makefile saves
             report.add("cold start (comparison)", f"{r.function} ({r.what})", measured, _ms(floor), "-", None)
         else:
-            target = f"<= {coldstart.RATIO_TARGET} x floor"
-            report.add("cold start", f"{r.function} ({r.what})", measured, _ms(floor), target,
-                       r.ratio <= coldstart.RATIO_TARGET)  # fmt: skip
+            deps = statistics.median(r.deps)
+            report.add("cold start", f"{r.function} ({r.what})", f"{_ms(ours)} = {r.deps_ratio:.2f} x dependency floor",
+                       f"{_ms(deps)} (its {len({m.split('.')[0] for m in r.modules})} packages, {r.requests} requests)",
+                       f"<= {coldstart.RATIO_TARGET} x dependency floor",
+                       r.deps_ratio <= coldstart.RATIO_TARGET)  # fmt: skip
+            if r.function == "AcceptFunction":  # the accept page: the one cold start a person waits for
+                report.add("cold start", f"{r.function} ({r.what})", f"{_ms(ours)} = {r.ratio:.2f} x bare floor",
+                           _ms(floor), f"<= {coldstart.ACCEPT_PAGE_TARGET} x bare floor",
+                           r.ratio <= coldstart.ACCEPT_PAGE_TARGET)  # fmt: skip
+            else:
+                report.add("cold start (bare floor)", f"{r.function} ({r.what})", measured, _ms(floor), "-", None)
             report.add("peak memory", r.function, f"{r.peak_mb:.0f} MB", f"{max(r.floor_rss_kb) / 1024:.0f} MB",
                        f"<= {coldstart.RSS_TARGET_MB} MB", r.peak_mb <= coldstart.RSS_TARGET_MB)  # fmt: skip
         rows.append(
@@ -104,6 +112,8 @@ def report_cold_starts(report: Report, bench: Any, samples: int, extra_env: dict
                 _ms(statistics.median(r.invoke)),
                 _ms(floor),
                 f"{r.ratio:.2f}",
+                _ms(statistics.median(r.deps)) if r.deps else "",
+                f"{r.deps_ratio:.2f}" if r.deps else "",
                 f"{r.cpu_ratio:.2f}",
                 f"{r.peak_mb:.0f} MB",
                 f"{r.memory_mb} MB",
@@ -112,16 +122,19 @@ def report_cold_starts(report: Report, bench: Any, samples: int, extra_env: dict
     if starts.naive is not None:
         n = starts.naive
         n_ours, n_floor = _ms(statistics.median(n.ours)), _ms(statistics.median(n.floor))
-        rows.append(["reference", n.what, "dynamodb", n_ours, "", "", n_floor, f"{n.ratio:.2f}", f"{n.cpu_ratio:.2f}",
-                     f"{n.peak_mb:.0f} MB", ""])  # fmt: skip
+        rows.append(["reference", n.what, "dynamodb", n_ours, "", "", n_floor, f"{n.ratio:.2f}", "", "",
+                     f"{n.cpu_ratio:.2f}", f"{n.peak_mb:.0f} MB", ""])  # fmt: skip
         report.add("cold start (reference)", n.what + " + the same client", f"{_ms(statistics.median(n.ours))} = "
                    f"{n.ratio:.2f} x floor", _ms(statistics.median(n.floor)), "-", None)  # fmt: skip
-    header = ["function", "invocation", "clients", "cold start", "of which ready", "invoke", "floor", "ratio",
-              "CPU ratio", "peak RSS", "configured"]  # fmt: skip
+    header = ["function", "invocation", "clients", "cold start", "of which ready", "invoke", "bare floor", "ratio",
+              "dependency floor", "ratio", "CPU ratio", "peak RSS", "configured"]  # fmt: skip
     report.details.append(
         f"Cold starts: median of {starts.samples} fresh processes each (after one untimed warm-up pair),\n"
-        "from spawning `python -I -S` to the handler's return (nothing subtracted); the floor is the same process\n"
-        "importing boto3 and creating the clients the function called. Path as on Lambda: the function's folder,\n"
+        "from spawning `python -I -S` to the handler's return (nothing subtracted). The dependency floor (the target)\n"
+        "is the same process importing exactly the third-party modules the function imported on that path (found\n"
+        "by a first, untimed run), creating the same clients from one botocore session and making the same requests;\n"
+        "what the function takes beyond it is our own code's. The bare floor (information; the accept page's second\n"
+        "target) imports boto3 and creates the clients the function called. Path as on Lambda: the function's folder,\n"
         "our layer as its Makefile builds it, dated 1980 as in SAM's zip, and the Powertools layer and the runtime\n"
         "(the floor: the function's folder and the runtime); no .pyc written (-B: read-only, as on Lambda);\n"
         "bench/lambda_path.py. CPU ratio: the processes' CPU time (the moto\n"
