@@ -102,6 +102,42 @@ def test_ses_throttling_past_the_sdk_retries_is_retried_by_the_workflow(
     assert invariants().clean
 
 
+@pytest.mark.parametrize(
+    "refusal",
+    [{"code": "TooManyRequestsException", "status": 429}, {"code": "InternalFailure", "status": 500}],
+    ids=["throttled", "failing"],
+)
+def test_a_resend_whose_mail_cannot_go_out_changes_nothing_and_the_admin_retries_at_once(
+    front: Api, stack: Stack, invariants: Any, reliability: Recorder, refusal: dict[str, Any]
+) -> None:
+    # Given an invitation e-mailed an hour ago (past the resend cool-down)
+    email = f"resend-{refusal['code'].lower()}@example.org"
+    invitation_id, token = invite_with_token(front, email)
+    stack.clock.advance(3600)
+    before = repo.get_invitation(invitation_id)
+    # When the admin resends it while SES refuses the e-mail
+    with client_fault("sesv2", "SendEmail", times=1, **refusal) as fault:
+        reply = front.resend("u-arno", "acme", invitation_id)
+    after = repo.get_invitation(invitation_id)
+    # Then the answer says so and when to retry, and nothing was written: the invitee's link still works
+    assert fault.injected == 1
+    assert reply.status == 503, reply.body
+    assert reply.json["error"]["code"] == "mail_unavailable"
+    assert int({k.lower(): v for k, v in reply.headers.items()}["retry-after"]) > 0
+    assert after == before
+    assert front.open_link(token).status == 200
+    # And the admin's retry right away goes out: one new e-mail, its link works and the previous one ended
+    retry = front.resend("u-arno", "acme", invitation_id)
+    assert retry.status == 200, retry.body
+    sent = mails(email, "invitation")
+    reliability.fault(f"resend: SES {refusal['code']}", injected=fault.injected, survived=retry.status == 200)
+    assert len(sent) == 2
+    assert [e["event"] for e in retry.json["history"]][-2:] == ["resent", "emailed"]
+    assert front.open_link(token).status == 404
+    assert front.accept(token_of(email), as_json=True).status == 200
+    assert invariants().clean
+
+
 # ---------------------------------------------------------------- settle
 
 

@@ -51,6 +51,14 @@ class TooManyRequests(DomainError):
     status = 429
 
 
+class ServiceUnavailable(DomainError):
+    """A service we depend on cannot do its part now; nothing was changed, and the same request may be
+    retried (``details["retry_after_seconds"]``, sent as ``Retry-After``)."""
+
+    code = "service_unavailable"
+    status = 503
+
+
 class AcceptRefused(DomainError):
     """The invitee cannot accept (now). ``code`` names the page to show; ``words`` fill it in."""
 

@@ -61,7 +61,11 @@ def _field(problem: dict[str, Any]) -> str:
 def install_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(DomainError)
     def _domain(exc: DomainError) -> Response[str]:
-        return error(exc.status, exc.code, exc.message, exc.details)
+        answer = error(exc.status, exc.code, exc.message, exc.details)
+        wait = exc.details.get("retry_after_seconds") if isinstance(exc.details, dict) else None
+        if isinstance(wait, int) and exc.status in (429, 503):
+            answer.headers["Retry-After"] = str(max(wait, 1))
+        return answer
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response[str]:

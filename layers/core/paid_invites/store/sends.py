@@ -1,13 +1,17 @@
 """The writes of sending an invitation's e-mail: the workflow's send, and the admin's resend (a new link).
 
-Each is one conditional UpdateItem. A send restarts the reminder cadence (``schedule.restart_cadence``).
+Each is one conditional UpdateItem. A send restarts the reminder cadence (``schedule.restart_cadence``); a
+resend writes only once its e-mail went out (``rotate_link``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from ..invitations import ACCEPTED, BOUNCED, OPEN, PENDING, Invitation
+from pynamodb.attributes import MapAttribute
+
+from ..invitations import ACCEPTED, BOUNCED, OPEN, PENDING, Invitation, event
 from . import models as m
 from .mapping import DUE_SHARD, status_key
 from .repository import log, update_invitation
@@ -66,12 +70,23 @@ def mark_bounced_unsent(inv: Invitation, task_token: str, expires_at: datetime, 
 
 
 def rotate_link(
-    inv: Invitation, token_hash: str, expires_at: datetime, first_due: datetime, actor: str, at: datetime
+    inv: Invitation,
+    token_hash: str,
+    expires_at: datetime,
+    first_due: datetime,
+    actor: str,
+    at: datetime,
+    message_id: str,
 ) -> Invitation | None:
-    """A resend: a new link (the previous one stops working), the lifetime and the cadence restart, and a
-    bounced invitation is pending again. None when it changed since ``inv`` was read (another resend,
-    a revoke or an accept won)."""
+    """A resend whose e-mail went out: its link replaces the previous one (which stops working), the
+    lifetime and the cadence restart, and a bounced invitation is pending again. None when it changed since
+    ``inv`` was read (another resend, a revoke, an expiry or an accept won): then nothing is written."""
     sent_before = I.sent_at == inv.sent_at if inv.sent_at else I.sent_at.does_not_exist()
+    hash_before = I.token_hash == inv.token_hash if inv.token_hash else I.token_hash.does_not_exist()
+    entries: list[MapAttribute[str, Any]] = [
+        MapAttribute(**event("resent", actor, at)),
+        MapAttribute(**event("emailed", actor, at, message_id=message_id)),
+    ]
     return update_invitation(
         inv.id,
         [
@@ -81,12 +96,7 @@ def rotate_link(
             I.status.set(PENDING),
             I.status_key.set(status_key(PENDING, inv.created_at, inv.id)),
             *restart_cadence(first_due),  # the reminders start again, old links end
-            log("resent", actor, at),
+            I.history.set(I.history.append(entries)),
         ],
-        I.status.is_in(*OPEN) & sent_before,
+        I.status.is_in(*OPEN) & sent_before & hash_before,
     )
-
-
-def record_emailed(invitation_id: str, actor: str, at: datetime, message_id: str) -> Invitation | None:
-    """The resent e-mail went out: its message id in the history."""
-    return update_invitation(invitation_id, [log("emailed", actor, at, message_id=message_id)])

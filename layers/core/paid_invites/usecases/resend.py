@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from .. import clock, mail, workflow
 from ..config import get_settings
-from ..errors import Conflict, TooManyRequests
+from ..errors import Conflict, ServiceUnavailable, TooManyRequests
 from ..invitations import OPEN, Invitation, new_token
 from ..store import sends, suppressions
 from .access import own_invitation
 from .delivery import first_due_after_send, invitation_mail, send_mail
 
+log = logging.getLogger(__name__)
+
+MAIL_RETRY_AFTER_SECONDS = 5  # what a resend whose e-mail could not be sent answers in Retry-After
+
 
 def resend(caller_id: str | None, account_id: str, invitation_id: str) -> Invitation:
-    """A fresh link and a fresh e-mail: the previous link stops working at once, the lifetime restarts."""
+    """A fresh link and a fresh e-mail: once the e-mail went out, the previous link stops working and the lifetime
+    restarts; an e-mail that cannot be sent changes nothing (``503 mail_unavailable``, to retry at once)."""
     caller, inv = own_invitation(caller_id, account_id, invitation_id)
     settings = get_settings()
     now = clock.now()
@@ -31,13 +38,33 @@ def resend(caller_id: str | None, account_id: str, invitation_id: str) -> Invita
         raise mail.MailSuppressed(f"no more e-mail goes to this address ({reason})", details={"reason": reason})
     token, token_hash = new_token(inv.id)
     expires_at = now + timedelta(seconds=settings.invitation_lifetime_seconds)
-    updated = sends.rotate_link(inv, token_hash, expires_at, first_due_after_send(now, expires_at), caller.id, now)
-    if updated is None:  # a concurrent resend, revoke or accept won
+    # The e-mail first, the rotation after: until its e-mail went out the new link does not exist, so a send
+    # that fails changes nothing (the previous link works, no cool-down starts) and the admin may retry at
+    # once. The rotation is conditioned on the invitation as read; losing that race leaves a mailed link
+    # that never worked (docs/reliability.md).
+    try:
+        message_id = send_mail(
+            invitation_mail(replace(inv, expires_at=expires_at), token), tags={"invitation_id": inv.id}
+        )
+    except mail.MailSuppressed:
+        raise
+    except Exception as error:  # SES throttled, failed or unreachable: nothing was written
+        log.warning("resend of invitation %s: the e-mail could not be sent (%r)", inv.id, error)
+        raise ServiceUnavailable(
+            "the e-mail could not be sent; the invitation is unchanged and its link still works; try again",
+            code="mail_unavailable",
+            details={"retry_after_seconds": MAIL_RETRY_AFTER_SECONDS},
+        ) from error
+    first_due = first_due_after_send(now, expires_at)
+    updated = sends.rotate_link(inv, token_hash, expires_at, first_due, caller.id, now, message_id)
+    if updated is None:  # a concurrent resend, revoke, expiry or accept won
         raise Conflict("the invitation changed meanwhile; reload it", code="invitation_changed")
     if updated.task_token:
-        workflow.heartbeat(updated.task_token)  # restarts the workflow's expiry backstop
-    message_id = send_mail(invitation_mail(updated, token), tags={"invitation_id": inv.id})
-    return sends.record_emailed(inv.id, caller.id, now, message_id) or updated
+        try:
+            workflow.heartbeat(updated.task_token)  # restarts the workflow's expiry backstop
+        except Exception:  # the resend stands; the scheduled job expires by expires_at before the backstop
+            log.exception("resend of invitation %s: the workflow's heartbeat failed", inv.id)
+    return updated
 
 
 def resend_wait(sent_at: datetime, now: datetime, cooldown_seconds: int) -> int:
