@@ -41,6 +41,7 @@ class Call:
     wru: float = 0.0  # write request units, table and its global secondary indexes
     before: dict[tuple[str, str], int | None] = field(default_factory=dict)  # (table, key) -> size (None: absent)
     gsi_before: dict[tuple[str, str], dict[str, str | None]] = field(default_factory=dict)
+    reasons: list[str] = field(default_factory=list)  # a cancelled transaction's cancellation reason codes
 
 
 @dataclass
@@ -110,6 +111,7 @@ def _after(parsed: dict[str, Any], model: Any, context: dict[str, Any], **_: Any
     if call is None:  # a client made before install(): not ours to count
         return
     call.error = str((parsed.get("Error") or {}).get("Code", ""))
+    call.reasons = [str(r.get("Code", "")) for r in parsed.get("CancellationReasons") or [] if isinstance(r, dict)]
     if call.service == "dynamodb":
         call.items_read = _items_read(call.operation, parsed)
         if RECORDER.peek is not None:

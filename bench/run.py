@@ -238,6 +238,31 @@ def report_cost(report: Report, story: Any, template: Any) -> None:
     )  # fmt: skip
 
 
+def report_contention(report: Report, bench: Any) -> None:
+    from . import contention
+
+    c = contention.run(bench)
+    p50, p95 = c.p50_p95_ms()
+    report.add(
+        "contention",
+        f"{c.threads} callers inviting into one organization at once, {c.requests} requests of 1",
+        f"{c.created} created, {c.conflicts} conflicts, {c.retries} retries, counter "
+        + ("exact" if c.counter_exact else f"off by {c.pending_moved - c.created}"),
+        "",
+        "counter exact, no failed request",
+        c.counter_exact and c.failed == 0,
+    )
+    report.details.append(
+        f"Concurrent invites into one organization (bench/contention.py): {c.threads} callers at once, "
+        f"{c.requests} requests of one invitee\nthrough the invite handler against the bench's moto server: "
+        f"{c.created} created, {c.refused} rejected, {c.failed} failed requests in {c.seconds:.1f} s "
+        f"({c.rate:.1f}/s; p50 {p50:.0f} ms, p95 {p95:.0f} ms).\nTransactWriteItems: {c.transactions} "
+        f"({c.conflicts} refused for TransactionConflict, {c.conditions} for a condition, {c.retries} retries); "
+        f"the account's pending counter moved by {c.pending_moved}.\nmoto applies one transaction at a time and "
+        "never answers TransactionConflict; DynamoDB's per-item figures are in docs/capacity.md."
+    )
+
+
 def report_throughput(report: Report, story: Any) -> None:
     from . import throughput
 
@@ -301,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
         _progress("requests of a reminder run over 10,000 pending invitations")
         calls.reminders(bench, story)
         report_requests_and_transitions(report, story)
+        _progress("concurrent invites into one organization")
+        report_contention(report, bench)
         report_cost(report, story, bench.stack.template)
         if not args.skip_throughput:
             _progress("throughput through the local stack")
