@@ -221,3 +221,40 @@ def test_an_inviter_notice_that_fails_is_sent_later_by_the_job_once(
     assert later["counts"]["notified"] == 1
     (notice,) = notices()
     assert JAN in notice["text"]  # the notice is about Jan's invitation
+
+
+def test_an_invitation_resent_between_the_jobs_query_and_its_expiry_stays_pending(
+    api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from paid_invites.store import schedule
+
+    # Given an invitation whose time is up, and a run of the job held right after its query read it as due
+    inv = current(invite_sent(api, JAN))
+    stack.clock.set(inv.expires_at + timedelta(minutes=1))
+    queried, release = threading.Event(), threading.Event()
+    query = schedule.due
+
+    def held(now: Any, limit: int) -> Any:
+        found = query(now, limit)
+        queried.set()
+        release.wait(30)
+        return found
+
+    monkeypatch.setattr(schedule, "due", held)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        job = pool.submit(api.run_job)
+        assert queried.wait(20), "the job did not query"
+        # When the admin resends it meanwhile, and the job goes on
+        resent = api.resend(ADMIN, "acme", inv.id)
+        release.set()
+        report = job.result(timeout=60)
+    # Then the job leaves it alone: pending with its new lifetime, the new link works, no notice to the inviter
+    assert resent.status == 200, resent.body
+    after = current(inv.id)
+    assert report["expired"] == [] and report["counts"]["skipped"] == 1
+    assert after.status == "pending" and after.expires_at > stack.clock() + timedelta(days=29)
+    assert api.open_link(link_token(mails(JAN, "invitation")[-1])).status == 200
+    assert notices() == []
+    assert api.summary(ADMIN, "acme").json["licenses"]["held_by_pending"] == 1

@@ -276,11 +276,18 @@ def book_settlement(b: Booking, at: datetime) -> bool:
     return True
 
 
-def close_pending(inv: Invitation, new_status: str, actor: str, at: datetime) -> bool:
+def close_pending(inv: Invitation, new_status: str, actor: str, at: datetime, as_read: bool = False) -> bool:
     """End a pending invitation (expired, revoked): release its guard and license hold, atomically.
 
-    False when it was no longer pending (accepted, or closed by someone else first).
+    False when it was no longer pending (accepted, or closed by someone else first). ``as_read``: only
+    while it is still the send the caller read and its time is up by ``at`` (the scheduled job's expiry: a
+    resend or the first send since its query gave it a new lifetime, and it is left alone).
     """
+    model = m.InvitationModel
+    condition = model.status.is_in(*OPEN)
+    if as_read:
+        sent = model.sent_at == inv.sent_at if inv.sent_at else model.sent_at.does_not_exist()
+        condition = condition & (model.expires_at == inv.expires_at) & (model.expires_at <= at) & sent
     tx = Tx()
     tx.update(
         "invitation",
@@ -292,7 +299,7 @@ def close_pending(inv: Invitation, new_status: str, actor: str, at: datetime) ->
             m.InvitationModel.due_shard.remove(),
             log(new_status, actor, at),
         ],
-        m.InvitationModel.status.is_in(*OPEN),
+        condition,
     )
     tx.delete("guard", key_item(m.PendingGuardModel, m.PendingGuardModel.key(inv.account_id, inv.email)))
     released = [m.AccountModel.licenses_held.add(-1), m.AccountModel.licenses_free.add(1)]

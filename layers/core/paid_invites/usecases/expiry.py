@@ -38,8 +38,9 @@ def expire(invitation_id: str) -> dict[str, Any]:
 
 def close_expired(inv: Invitation, now: datetime) -> bool:
     """Mark it expired, releasing its guard and license hold, atomically. False when it was no longer open
-    (accepted, revoked, or closed by another run first)."""
-    return tx.close_pending(inv, EXPIRED, "scheduler", now)
+    (accepted, revoked, or closed by another run first) or no longer as read: a resend since gave it a new
+    lifetime (or its first send did)."""
+    return tx.close_pending(inv, EXPIRED, "scheduler", now, as_read=True)
 
 
 def end_workflow(inv: Invitation, now: datetime) -> None:
