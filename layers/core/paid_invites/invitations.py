@@ -105,7 +105,7 @@ class Invitation:
     invitee_account_id: str | None = None
     token_hash: str | None = None
     task_token: str | None = None  # the workflow's, while it waits for acceptance
-    mailed_for: str | None = None  # the task token whose e-mail went out
+    mailed_for: str | None = None  # which task token's e-mail went out (as the store marks it)
     sent_at: datetime | None = None
     accepted_at: datetime | None = None
     settlement: str | None = None

@@ -160,7 +160,7 @@ class InvitationModel(_Model):
     settle_due = BooleanAttribute(default=False)
     subscription = SubscriptionAttribute(null=True)  # the invitee's, as it was when they accepted
     failure = UnicodeAttribute(null=True)
-    mailed_for = UnicodeAttribute(null=True)  # the task token whose e-mail went out (retries skip it)
+    mailed_for = UnicodeAttribute(null=True)  # sends.sent_mark of the task token whose e-mail went out
     history = ListAttribute[MapAttribute[str, Any]](of=MapAttribute, default=list)
     # The sparse "something is due" index: set while the scheduled job has work on this invitation
     # (an open one: its next reminder or its expiry; an accepted one whose workflow has not settled

@@ -6,6 +6,8 @@ resend writes only once its e-mail went out (``rotate_link``).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +20,18 @@ from .repository import log, update_invitation
 from .schedule import restart_cadence
 
 I = m.InvitationModel  # noqa: E741 - the model every expression here is about
+
+
+def sent_mark(task_token: str) -> str:
+    """What ``mailed_for`` keeps of the task token whose e-mail went out: its SHA-256 (43 characters), not the
+    token itself, which Step Functions makes up to 2,048 characters long and the item holds already in
+    ``task_token``. Every write of the invitation (and of its copies in the indexes) is billed by its size."""
+    return base64.urlsafe_b64encode(hashlib.sha256(task_token.encode()).digest()).decode().rstrip("=")
+
+
+def mailed_for(inv: Invitation, task_token: str) -> bool:
+    """The e-mail of ``task_token``'s attempt went out (an item written before ``sent_mark`` holds the token)."""
+    return inv.mailed_for is not None and inv.mailed_for in (sent_mark(task_token), task_token)
 
 
 def claim_send(invitation_id: str, token_hash: str, task_token: str, expires_at: datetime) -> Invitation | None:
@@ -45,7 +59,7 @@ def record_send(invitation_id: str, task_token: str, sent_at: datetime, first_du
     update_invitation(
         invitation_id,
         [
-            I.mailed_for.set(task_token),
+            I.mailed_for.set(sent_mark(task_token)),
             I.sent_at.set(sent_at),
             *restart_cadence(first_due),
             log("emailed", "workflow", sent_at, message_id=message_id),
@@ -58,7 +72,7 @@ def mark_bounced_unsent(inv: Invitation, task_token: str, expires_at: datetime, 
     update_invitation(
         inv.id,
         [
-            I.mailed_for.set(task_token),
+            I.mailed_for.set(sent_mark(task_token)),
             I.status.set(BOUNCED),
             I.status_key.set(status_key(BOUNCED, inv.created_at, inv.id)),
             I.due_shard.set(DUE_SHARD),

@@ -66,7 +66,7 @@ def send_invitation(invitation_id: str, task_token: str) -> dict[str, Any]:
         current = repo.get_invitation(invitation_id)
         if current is None:
             raise NotFound(f"no invitation {invitation_id}")
-        if current.mailed_for == task_token:
+        if sends.mailed_for(current, task_token):
             return {"status": "already_sent"}
         if current.status == REVOKED:
             raise InvitationRevoked(invitation_id)
