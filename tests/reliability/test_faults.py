@@ -138,6 +138,35 @@ def test_a_resend_whose_mail_cannot_go_out_changes_nothing_and_the_admin_retries
     assert invariants().clean
 
 
+def test_a_workflow_the_invite_could_not_start_is_started_by_the_scheduled_job(
+    front: Api, stack: Stack, invariants: Any, reliability: Recorder
+) -> None:
+    # Given Step Functions refuses the invite's StartExecution (past the SDK's retries)
+    email = "start-refused@example.org"
+    with client_fault("stepfunctions", "StartExecution", "ServiceUnavailable", times=1, status=503) as fault:
+        # When an admin invites someone
+        reply = front.invite("u-arno", "acme", {"email": email})
+    # Then the invitation is created all the same, and the answer says its e-mail is delayed
+    assert fault.injected == 1
+    assert reply.status == 200, reply.body
+    (result,) = reply.json["results"]
+    assert result["status"] == "created" and result["warnings"] == ["delivery_delayed"]
+    invitation_id = result["invitation_id"]
+    assert mails(email) == []
+    assert front.invitation("u-arno", "acme", invitation_id).json["history"][-1]["event"] == "delivery_delayed"
+    # And the scheduled job's next run starts its workflow: the e-mail goes out, once, and its link accepts
+    report = front.run_job()
+    mail_to(email, timeout=30, kind="invitation")
+    sent = len(mails(email, "invitation"))
+    reliability.fault("invite: StartExecution fails", injected=fault.injected, survived=sent == 1)
+    assert report["counts"]["started"] == 1
+    assert sent == 1
+    assert front.accept(token_of(email), as_json=True).status == 200
+    assert finished(stack, invitation_id)["status"] == "SUCCEEDED"
+    assert front.run_job()["counts"]["started"] == 0
+    assert invariants().clean
+
+
 # ---------------------------------------------------------------- settle
 
 

@@ -91,9 +91,14 @@ def test_decide_what_the_job_does() -> None:
     for quiet in (sent_invitation(status=BOUNCED), sent_invitation(reminders_stopped="complaint")):
         assert reminders.decide(quiet, at, DEFAULT) == reminders.Step("reschedule", due_at=SENT + days(30))
         assert reminders.decide(quiet, SENT + days(31), DEFAULT).kind == "expire"
-    # one whose e-mail never went out is not reminded, and expires all the same
-    assert reminders.decide(sent_invitation(sent_at=None), at, DEFAULT).kind == "reschedule"
-    assert reminders.decide(sent_invitation(sent_at=None), SENT + days(30), DEFAULT).kind == "expire"
+    # one whose e-mail never went out (its workflow took it up: a task token) is not reminded, and expires
+    unsent = sent_invitation(sent_at=None, task_token="task-1")
+    assert reminders.decide(unsent, at, DEFAULT).kind == "reschedule"
+    assert reminders.decide(unsent, SENT + days(30), DEFAULT).kind == "expire"
+    # one no workflow took up (the invite could not start it) gets its workflow started, then waits to expire
+    unstarted = sent_invitation(sent_at=None)
+    assert reminders.decide(unstarted, at, DEFAULT) == reminders.Step("start", due_at=unstarted.expires_at)
+    assert reminders.decide(unstarted, SENT + days(30), DEFAULT).kind == "expire"
     # accepted: the reconciler resumes or settles it; expired and not yet told: tell the inviter
     assert reminders.decide(sent_invitation(status=ACCEPTED), at, DEFAULT).kind == "reconcile"
     assert reminders.decide(sent_invitation(status=EXPIRED), at, DEFAULT).kind == "notify_expired"

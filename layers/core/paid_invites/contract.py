@@ -55,7 +55,13 @@ class InviteResult(BaseModel):
         description="invalid_email | duplicate_in_request | already_member | already_invited | "
         "no_license_available | role_not_allowed | pending_limit_reached | daily_limit_reached",
     )
-    warnings: list[str] = Field(default_factory=list, description="none today; never about the invitee's own account")
+    warnings: list[str] = Field(
+        default_factory=list,
+        description=(
+            "`delivery_delayed`: created, its e-mail goes out with the scheduled job's next run; "
+            "never about the invitee's own account"
+        ),
+    )
 
 
 class InviteResponse(BaseModel):

@@ -86,7 +86,7 @@ def days_left(expires_at: datetime, now: datetime) -> int:
     return max(1, math.ceil((expires_at - now) / DAY))
 
 
-StepKind = Literal["expire", "remind", "reschedule", "reconcile", "notify_expired", "drop"]
+StepKind = Literal["expire", "remind", "reschedule", "start", "reconcile", "notify_expired", "drop"]
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,9 @@ def decide(inv: Invitation, now: datetime, plan: Cadence) -> Step:
     if inv.status in OPEN:
         if inv.expires_at <= now:
             return Step("expire")
+        if inv.status == PENDING and inv.sent_at is None and inv.task_token is None and inv.mailed_for is None:
+            # due before its expiry and never taken up by its workflow: the invite could not start it
+            return Step("start", due_at=inv.expires_at)
         if inv.status == PENDING and inv.sent_at is not None and not inv.reminders_stopped:
             number = due_reminder(inv.sent_at, inv.reminders_sent, inv.expires_at, now, plan)
             if number is not None:

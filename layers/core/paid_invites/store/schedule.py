@@ -85,6 +85,19 @@ def due(now: datetime, limit: int) -> list[tuple[Invitation, datetime]]:
     return [(to_invitation(item), item.due_at) for item in query]
 
 
+def start_later(invitation_id: str, at: datetime) -> bool:
+    """Its workflow could not be started: due now, so the scheduled job starts it (only while its workflow
+    has not taken it up: pending, no task token, never sent)."""
+    return (
+        update_invitation(
+            invitation_id,
+            [I.due_shard.set(DUE_SHARD), I.due_at.set(at), log("delivery_delayed", "system", at)],
+            (I.status == PENDING) & I.task_token.does_not_exist() & I.sent_at.does_not_exist(),
+        )
+        is not None
+    )
+
+
 def reschedule(invitation_id: str, read_due: datetime, due_at: datetime) -> bool:
     """Move the due moment (nothing to do yet), if it is still the one the job read."""
     return update_invitation(invitation_id, [I.due_at.set(due_at)], I.due_at == read_due) is not None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from .. import clock, workflow
 from ..accounts import ensure_can_invite, ensure_can_manage
@@ -10,8 +12,13 @@ from ..config import get_settings
 from ..errors import ValidationFailed
 from ..invitations import OPEN, Capacity, Invitee, normalize_email, plan_invites
 from ..store import repository as repo
+from ..store import schedule
 from ..store import transactions as tx
 from .expiry import release_expired
+
+log = logging.getLogger(__name__)
+
+DELIVERY_DELAYED = "delivery_delayed"  # a created invitation's workflow could not start yet: the job starts it
 
 
 @dataclass
@@ -71,14 +78,14 @@ def invite(caller_id: str | None, account_id: str, invitees: list[Invitee]) -> l
     )
     for existing in outcome.already_invited.values():
         if existing:
-            workflow.start(existing)  # heals an invitation whose first start was lost; else a no-op
+            start_workflow(existing, now)  # heals an invitation whose first start was lost; else a no-op
     created = {inv.email for inv in outcome.created}
-    for inv in outcome.created:
-        workflow.start(inv.id)
+    delayed = {inv.email for inv in outcome.created if not start_workflow(inv.id, now)}
     results = []
     for d in decisions:
         if d.invitation is not None and d.email in created:
-            results.append(InviteOutcome(d.email, "created", invitation_id=d.invitation.id, warnings=d.warnings))
+            warnings = d.warnings + ([DELIVERY_DELAYED] if d.email in delayed else [])
+            results.append(InviteOutcome(d.email, "created", invitation_id=d.invitation.id, warnings=warnings))
         elif d.email in outcome.already_invited:
             results.append(InviteOutcome(d.email, "rejected", reason="already_invited"))
         elif d.email in outcome.refused:
@@ -86,3 +93,16 @@ def invite(caller_id: str | None, account_id: str, invitees: list[Invitee]) -> l
         else:
             results.append(InviteOutcome(d.email, "rejected", reason=d.reason))
     return results
+
+
+def start_workflow(invitation_id: str, now: datetime) -> bool:
+    """Start the invitation's workflow (which e-mails it). The invitation is committed already, so a start
+    that fails answers no 5xx: it is made due now, and the scheduled job starts the workflow (``sweep``).
+    False when the start failed."""
+    try:
+        workflow.start(invitation_id)
+    except Exception:
+        log.exception("could not start the workflow of invitation %s; the scheduled job starts it", invitation_id)
+        schedule.start_later(invitation_id, now)
+        return False
+    return True

@@ -1,8 +1,8 @@
 """The scheduled sweep: reminders, expiry, and the reconcile of acceptances the workflow has not settled.
 
 Each run reads only what the sparse ``by_due`` index says is due now and does one thing per invitation
-(``reminders.decide``): send the next reminder, expire it, move its due moment, notify the inviter of an
-expiry, or reconcile an acceptance.
+(``reminders.decide``): send the next reminder, expire it, move its due moment, start the workflow the
+invite could not start, notify the inviter of an expiry, or reconcile an acceptance.
 
 Exactly-once, as far as e-mail allows: every action first *claims* its change with a conditional
 UpdateItem (pending, same send, same reminder count) and only then sends. Two runs at once, or a
@@ -41,6 +41,7 @@ class RunReport:
     expired: list[str] = field(default_factory=list)
     seen: int = 0
     resumed: int = 0
+    started: int = 0  # workflows the invite could not start
     settled: int = 0  # accepted, and settled by the sweep: the workflow ended without settling it
     rescheduled: int = 0
     notified: int = 0
@@ -55,6 +56,7 @@ class RunReport:
             "reminded": len(self.reminded),
             "expired": len(self.expired),
             "resumed": self.resumed,
+            "started": self.started,
             "settled": self.settled,
             "rescheduled": self.rescheduled,
             "notified": self.notified,
@@ -90,6 +92,11 @@ def run_due(limit: int = 500, deadline: float | None = None) -> RunReport:
                     report.skipped += 1
             elif step.kind == "remind":
                 send_reminder(inv, step, now, cadence, report)
+            elif step.kind == "start":
+                assert step.due_at is not None
+                workflow.start(inv.id)  # named after the invitation: a start that did happen is not repeated
+                schedule.reschedule(inv.id, read_due, step.due_at)
+                report.started += 1
             elif step.kind == "reschedule":
                 assert step.due_at is not None
                 if step.due_at != read_due and schedule.reschedule(inv.id, read_due, step.due_at):
