@@ -9,6 +9,8 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
+from paid_invites import identity
+
 from .template import Route
 
 
@@ -38,11 +40,7 @@ def event(
     body: bytes = b"",
 ) -> dict[str, Any]:
     headers = dict(headers or {})
-    claims = None
-    auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
-    if not route.public and auth.startswith("Bearer ") and auth[7:].strip():
-        # Stand-in for the Cognito authorizer, local stack only: the bearer is the user id (`sub`).
-        claims = {"sub": auth[7:].strip()}
+    claims = authorize(headers) if not route.public else None
     parsed = parse_qs(query, keep_blank_values=True)
     try:
         text, encoded = body.decode("utf-8"), False
@@ -72,6 +70,24 @@ def event(
     }
 
 
+def authorize(headers: dict[str, str]) -> dict[str, str] | None:
+    """What API Gateway's Cognito authorizer hands a private route's function: the claims of a valid ID token
+    of the user pool in ``Authorization`` (with or without ``Bearer ``), as strings; None when it would answer
+    401 itself (no token, or one that does not verify). The check is the product's own (paid_invites.identity),
+    the one the accept route runs for ``Authorization`` on AWS."""
+    token = identity.bearer(next((v for k, v in headers.items() if k.lower() == "authorization"), ""))
+    if not token:
+        return None
+    try:
+        who = identity.verify_id_token(token)
+    except identity.InvalidToken:
+        return None
+    claims = {"sub": who.sub, "token_use": "id", "email_verified": "true" if who.email_verified else "false"}
+    if who.email:
+        claims["email"] = who.email
+    return claims
+
+
 def request(
     routes: list[Route],
     method: str,
@@ -81,8 +97,9 @@ def request(
     query: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
 ) -> tuple[Route, dict[str, Any]]:
-    """The route of one request and the event API Gateway hands its function. ``caller`` is the bearer (the
-    local stand-in for Cognito); a dict or list ``body`` is sent as JSON, a str as UTF-8, bytes as they are."""
+    """The route of one request and the event API Gateway hands its function. ``caller`` is an ID token of the
+    local user pool (local/cognito.py); a dict or list ``body`` is sent as JSON, a str as UTF-8, bytes as they
+    are."""
     route, params, known = match(routes, method, path)
     assert route is not None, f"no route {method} {path} in template.yaml (path known: {known})"
     sent = dict(headers or {})
@@ -103,6 +120,13 @@ def response_headers(response: dict[str, Any]) -> dict[str, str]:
     headers = dict(response.get("headers") or {})
     headers.update({k: ", ".join(v) for k, v in (response.get("multiValueHeaders") or {}).items()})
     return headers
+
+
+def set_cookies(response: dict[str, Any]) -> list[str]:
+    """The cookies a function's response sets, one ``Set-Cookie`` value each."""
+    multi = (response.get("multiValueHeaders") or {}).get("Set-Cookie") or []
+    single = (response.get("headers") or {}).get("Set-Cookie")
+    return [*multi, *([single] if single and not multi else [])]
 
 
 def unauthorized() -> dict[str, Any]:

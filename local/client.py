@@ -10,7 +10,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -19,16 +19,28 @@ class Answer:
     status: int
     body: str
     headers: dict[str, str]
+    cookies: list[str] = field(default_factory=list)  # each Set-Cookie (headers keeps only one)
 
     @property
     def json(self) -> Any:
         return json.loads(self.body)
 
 
+class _Unfollowed(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer too (the sign-in's 303s are what a test reads)."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_Unfollowed)
+
+
 @dataclass
 class Http:
-    """Requests to the front, each on its own connection (so that threads really race); ``caller`` is the
-    bearer (the local stand-in for Cognito). An HTTP error status is an answer too."""
+    """Requests to the front, each on its own connection (so that threads really race); ``caller`` is an ID
+    token of the local user pool (``POST /_local/sign-in`` hands one out). An HTTP error status is an answer
+    too."""
 
     base: str
     timeout: float = 30.0
@@ -43,13 +55,15 @@ class Http:
     ) -> Answer:
         sent = dict(headers or {})
         if caller:
-            sent["Authorization"] = f"Bearer {caller}"
+            sent["Authorization"] = caller
         request = urllib.request.Request(self.base + path, data=body, method=method, headers=sent)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return Answer(response.status, response.read().decode(), dict(response.headers))
+            with _OPENER.open(request, timeout=self.timeout) as response:
+                cookies = response.headers.get_all("Set-Cookie") or []
+                return Answer(response.status, response.read().decode(), dict(response.headers), cookies)
         except urllib.error.HTTPError as error:
-            return Answer(error.code, error.read().decode(), dict(error.headers))
+            cookies = error.headers.get_all("Set-Cookie") or []
+            return Answer(error.code, error.read().decode(), dict(error.headers), cookies)
 
     def json_call(self, method: str, path: str, value: Any = None, caller: str | None = None, **headers: str) -> Answer:
         """A request that asks for JSON and, unless ``value`` is None, sends it as JSON."""

@@ -22,7 +22,8 @@ from paid_invites.money import Money
 from .client import Http
 from .server import launched
 
-ADMIN = "u-arno"  # Arno Admin of Acme B.V. (see local/demo-seed.json)
+ADMIN = "arno@acme.example"  # Arno Admin of Acme B.V. (see local/demo-seed.json)
+PASSWORD = "Local-pass-1"  # noqa: S105 - every demo seed user's (the local stack's default, local/cognito.py)
 PAID = "jan@devries.example"  # pays EUR 149.90 a year for his own plan
 FREE = "fleur@bakker.example"  # has a free account
 
@@ -43,6 +44,13 @@ class Client(Http):
         else:
             answer = self.json_call(method, path, body, caller)
         return answer.status, answer.body
+
+    def sign_in(self, email: str) -> str:
+        """An ID token for this person: moto's InitiateAuth through the local stack's ``/_local/sign-in``."""
+        answer = self.json_call("POST", "/_local/sign-in", {"email": email, "password": PASSWORD})
+        if answer.status != 200:
+            raise RuntimeError(f"{email} could not sign in: {answer.status} {answer.body}")
+        return str(json.loads(answer.body)["id_token"])
 
     def json(self, method: str, path: str, body: Any = None, caller: str | None = None) -> Any:
         status, text = self.request(method, path, body, caller)
@@ -83,18 +91,20 @@ def link_of(mail: dict[str, Any]) -> tuple[str, str]:
 def tell(base: str) -> dict[str, Any]:
     """Run the story; returns what the last steps showed (the e2e test checks it)."""
     api = Client(base)
+    step(0, "Arno signs in (Cognito in moto: a real ID token, POST /_local/sign-in)")
+    admin = api.sign_in(ADMIN)
     step(1, f"Arno, admin of Acme B.V., invites {PAID} (pays for a plan of his own) and {FREE} (free)")
     invited = api.json(
         "POST",
         "/accounts/acme/invitations",
         {"invitees": [{"email": PAID, "user_type": "licensed"}, {"email": FREE, "user_type": "basic"}]},
-        caller=ADMIN,
+        caller=admin,
     )
     for result in invited["results"]:
         print(f"   {result['email']}: {result['status']} {result.get('invitation_id') or result.get('reason')}")
 
     step(2, "The pending list")
-    for inv in api.json("GET", "/accounts/acme/invitations?status=pending", caller=ADMIN)["invitations"]:
+    for inv in api.json("GET", "/accounts/acme/invitations?status=pending", caller=admin)["invitations"]:
         print(f"   {inv['email']:<24} {inv['status']:<8} {inv['user_type']:<9} expires {inv['expires_at']}")
 
     step(3, "The links in the e-mails (the local outbox)")
@@ -105,8 +115,11 @@ def tell(base: str) -> dict[str, Any]:
         links[to] = token
         print(f"   to {to}: “{mail['subject']}”\n     {url[:80]}…")
 
-    step(4, f"{PAID} opens the link: the prorated value of his unused subscription, and his two choices")
-    page = api.json("GET", f"/invitations/accept?token={links[PAID]}")
+    step(4, f"{PAID} opens the link, signed in: the prorated value of his unused subscription, his two choices")
+    anonymous, _page = api.request("GET", f"/invitations/accept?token={links[PAID]}")
+    print(f"   not signed in: HTTP {anonymous} (the invitation without the money, and “Sign in to accept”)")
+    jan = api.sign_in(PAID)
+    page = api.json("GET", f"/invitations/accept?token={links[PAID]}", caller=jan)
     offer = page["offer"]
     print(f"   {page['inviter']} invites him to {page['organization']}")
     print(f"   unused part worth {Money(**offer['amount']).format()};")
@@ -114,20 +127,21 @@ def tell(base: str) -> dict[str, Any]:
 
     step(5, f"{PAID} accepts, transferring the credit to Acme")
     status, _html = api.request(
-        "POST", "/invitations/accept", {"token": links[PAID], "settlement": "credit"}, form=True
+        "POST", "/invitations/accept", {"token": links[PAID], "settlement": "credit"}, caller=jan, form=True
     )
     print(f"   result page: HTTP {status}")
 
     step(6, f"{FREE} accepts: nothing to settle")
-    status, _html = api.request("POST", "/invitations/accept", {"token": links[FREE]}, form=True)
+    fleur = api.sign_in(FREE)
+    status, _html = api.request("POST", "/invitations/accept", {"token": links[FREE]}, caller=fleur, form=True)
     print(f"   result page: HTTP {status}")
 
     step(7, "The account summary and the ledger, once the workflows have settled")
     deadline = time.monotonic() + 20
-    summary = api.json("GET", "/accounts/acme", caller=ADMIN)
+    summary = api.json("GET", "/accounts/acme", caller=admin)
     while len(summary["ledger"]) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)
-        summary = api.json("GET", "/accounts/acme", caller=ADMIN)
+        summary = api.json("GET", "/accounts/acme", caller=admin)
     lic = summary["licenses"]
     print(f"   licenses: {lic['total']} total, {lic['used']} used, {lic['held_by_pending']} held by pending")
     print(f"   balance due: {Money(**summary['balance_due']).format()} (what Acme owes)")

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import apidocs, apigw, bridge, console, jobs
+from . import apidocs, apigw, bridge, cognito, console, jobs, managed_login
 from .stack import MOTO_CONFIG, OUTBOX, Stack, deploy, seed
 
 HERE = Path(__file__).resolve().parent
@@ -103,10 +103,12 @@ class Front(BaseHTTPRequestHandler):
         if os.environ.get("LOCAL_ACCESS_LOG"):
             super().log_message(format, *args)
 
-    def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+    def _send(self, status: int, body: bytes, headers: dict[str, str], cookies: list[str] | None = None) -> None:
         self.send_response(status)
         for key, value in headers.items():
             self.send_header(key, value)
+        for cookie in cookies or []:  # one header each, as API Gateway sends multiValueHeaders' Set-Cookie
+            self.send_header("Set-Cookie", cookie)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -129,6 +131,10 @@ class Front(BaseHTTPRequestHandler):
             self._send(*page)
             return
         if url.path.startswith("/_local/"):
+            signed = managed_login.handle(self.command, url.path, url.query, body)  # sign-in, managed login
+            if signed is not None:
+                self._send(*signed)
+                return
             self._local(url.path, body)
             return
         route, params, known = apigw.match(self.stack.routes, self.command, url.path)
@@ -139,8 +145,7 @@ class Front(BaseHTTPRequestHandler):
             )
             return
         headers = {k: v for k, v in self.headers.items()}
-        auth = headers.get("Authorization", "")
-        if not route.public and not (auth.startswith("Bearer ") and auth[7:].strip()):
+        if not route.public and apigw.authorize(headers) is None:  # API Gateway's Cognito authorizer: 401
             response = apigw.unauthorized()
         else:
             event = apigw.event(route, self.command, url.path, params, url.query, headers, body)
@@ -151,7 +156,9 @@ class Front(BaseHTTPRequestHandler):
                 response = {"statusCode": 502, "body": '{"message": "Internal server error"}'}
         out = response.get("body") or ""
         raw = out.encode() if not response.get("isBase64Encoded") else base64.b64decode(out)
-        self._send(int(response.get("statusCode", 502)), raw, apigw.response_headers(response))
+        headers = apigw.response_headers(response)
+        headers.pop("Set-Cookie", None)
+        self._send(int(response.get("statusCode", 502)), raw, headers, apigw.set_cookies(response))
 
     def _for_this_host(self) -> bool:
         """The request names this server as its host. /_local/* (the outbox holds live invitation links, the
@@ -185,7 +192,13 @@ def _forbidden_host() -> dict[str, Any]:
 def serve(port: int, moto_port: int, seed_file: Path, parameters: dict[str, str]) -> Server:
     _claim(port, "the HTTP front", "--port")
     start_moto(moto_port)
-    stack = deploy({"AcceptBaseUrl": f"http://127.0.0.1:{port}/invitations/accept", **parameters})
+    stack = deploy(
+        {
+            "AcceptBaseUrl": f"http://127.0.0.1:{port}/invitations/accept",
+            "CognitoDomain": f"http://127.0.0.1:{port}/_local/cognito",
+            **parameters,
+        }
+    )
     seed(json.loads(seed_file.read_text()))
     Front.stack = stack
     return Server(("127.0.0.1", port), Front)
@@ -198,7 +211,7 @@ def launched(seed_file: Path = DEMO_SEED, port: int = 0, timeout: float = 60.0) 
     port = port or free_port()
     command = [sys.executable, "-m", "local.server", "--port", str(port), "--seed", str(seed_file)]
     command += ["--moto-port", str(free_port())]
-    env = {**os.environ, "TZ": "UTC", "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "TZ": "UTC", "PYTHONUNBUFFERED": "1", cognito.TRUST_SETTING: "1"}
     child = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         command, cwd=HERE.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
@@ -245,6 +258,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     os.environ.setdefault("TZ", "UTC")
+    # this process is the local stack: it trusts the ID tokens moto signs with the key in its package
+    os.environ.setdefault(cognito.TRUST_SETTING, "1")
     parameters = dict(p.split("=", 1) for p in args.parameter)
     moto_port = args.moto_port or free_port()
     server = serve(args.port, moto_port, args.seed, parameters)
@@ -252,6 +267,11 @@ def main(argv: list[str] | None = None) -> None:
     print(f"paid-account-invites local stack ready on http://127.0.0.1:{args.port}", flush=True)
     print(f"  seed: {args.seed}", flush=True)
     print(f"  outbox: http://127.0.0.1:{args.port}/_local/outbox", flush=True)
+    print(
+        f"  sign in: curl -s -X POST http://127.0.0.1:{args.port}/_local/sign-in -d "
+        f'\'{{"email": "...", "password": "{cognito.DEFAULT_PASSWORD}"}}\' (the seed users\' default)',
+        flush=True,
+    )
     print(f"  console: http://127.0.0.1:{args.port}/", flush=True)
     print(f"  API docs: http://127.0.0.1:{args.port}/docs (OpenAPI: /openapi.json)", flush=True)
     print(f"  AWS endpoint (moto): {endpoint} (region us-east-1, any credentials), e.g.", flush=True)

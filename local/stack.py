@@ -13,7 +13,7 @@ from typing import Any
 from paid_invites import aws, clock, config
 from paid_invites.store import models
 
-from . import bridge, patches
+from . import bridge, cognito, patches
 from .template import ACCOUNT, REGION, Function, Route, Template
 
 # The local stack's answers to the template's parameters that have no default (what `sam deploy --guided`
@@ -23,7 +23,8 @@ LOCAL_PARAMETERS = {
     "SesIdentity": "paid-invites.local",
     "AcceptBaseUrl": "http://127.0.0.1:3000/invitations/accept",
     "FrontendOrigin": "http://127.0.0.1:3000",
-    "CognitoUserPoolArn": "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_local",
+    "CognitoUserPoolArn": "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_local",  # moto's pool's
+    "CognitoDomain": "http://127.0.0.1:3000/_local/cognito",  # the managed-login stand-in (local/managed_login.py)
     "AlarmEmail": "alarms@paid-invites.local",
 }
 # Parameters the local stack sets whatever their default: moto has no quotas to pace the bulk import for
@@ -125,6 +126,7 @@ def deploy(parameters: dict[str, str] | None = None) -> Stack:
     local = {k: v for k, v in LOCAL_PARAMETERS.items() if k in known and not known[k]}
     template = Template({**local, **{k: v for k, v in LOCAL_OVERRIDES.items() if k in known}, **(parameters or {})})
     patches.install()  # moto's and Powertools' differences from AWS (local/patches/), each once
+    cognito.create(template)  # the user pool in moto, the template's app client in it (Ref: its client id)
     os.environ.update(environment(template))
     os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
@@ -262,6 +264,7 @@ def seed(data: dict[str, Any]) -> None:
                 id=models.UserEmailModel.key(email), user_id=u["id"], account_id=u["account_id"], language=language
             )
         )
+    cognito.seed_users(users)  # each can sign in: its seed id is its sub, its password the seed's or the default
     for i in invoices:
         items.append(
             models.InvoiceModel(

@@ -64,6 +64,9 @@ class Template:
         self.path = path
         self.doc: dict[str, Any] = yaml.load(path.read_text(), Loader=_Loader)  # noqa: S506 - safe loader subclass
         self.overrides = {k: str(v) for k, v in (parameters or {}).items()}
+        # what Ref answers for resources the local stack created under an id of the service's choosing
+        # (the app client of the user pool, local/cognito.py)
+        self.physical_ids: dict[str, str] = {}
 
     # ------------------------------------------------------------ resources by type
 
@@ -137,6 +140,14 @@ class Template:
             if name == "Fn::Sub":
                 text, extra = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
                 return re.sub(r"\$\{([^}]+)\}", lambda m: str(self._sub_name(m.group(1), extra)), text)
+            if name == "Fn::Select":
+                index, items = arg
+                found = self.resolve(items)
+                # a parameter left empty (a template read without the local stack's answers): nothing to select
+                return found[int(index)] if int(index) < len(found) else ""
+            if name == "Fn::Split":
+                separator, text = arg
+                return str(self.resolve(text)).split(separator)
             if name == "Fn::If":
                 condition, if_true, if_false = arg
                 return self.resolve(if_true if self.condition(condition) else if_false)
@@ -181,6 +192,8 @@ class Template:
             return pseudo[name]
         if name in self.parameters:
             return self.parameters[name]
+        if name in self.physical_ids:
+            return self.physical_ids[name]
         res = self.doc["Resources"][name]
         kind = res["Type"]
         if kind == "AWS::Serverless::StateMachine":

@@ -1,21 +1,32 @@
-"""The e-mailed link: GET shows the confirm page (and changes nothing), POST accepts. HTML or JSON."""
+"""The e-mailed link: GET shows the confirm page (and changes nothing), POST accepts. HTML or JSON.
+
+The link is the way in; signing in with the platform's identity is what authorizes. GET ``?token=…&sign_in=1``
+starts the sign-in (the user pool's managed login, code flow with PKCE); the managed login returns to this
+route with ``?code=…&state=…`` (the callback), which starts a short session (an HttpOnly cookie) and sends
+the browser back to the link. POST needs that session and its CSRF token, or ``Authorization: <ID token>``.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paid_invites import i18n, pages
+from paid_invites.config import get_settings
 from paid_invites.errors import AcceptRefused, DomainError, TransientError
 from paid_invites.http import BodyRefused, FrontendCors, error, headers_of, read_fields, wants_json
+from paid_invites.identity import Identity, InvalidToken
 from paid_invites.money import Money
 from paid_invites.observability import powertools
-from paid_invites.usecases import accepting
+from paid_invites.usecases import accepting, signing_in
 
 logger, tracer, metrics = powertools()
 app = APIGatewayRestResolver(cors=FrontendCors())
@@ -23,6 +34,8 @@ PATH = "/invitations/accept"
 # Relative, so that the pages work under any base path (a stage prefix, a custom domain mapping).
 ACTION = "accept"
 MAX_BODY = 8192
+SESSION_COOKIE = "invite_session"
+LOGIN_COOKIE = "invite_login"
 
 
 def _answers(ok: str, takes_body: bool = False) -> dict[int, Any]:
@@ -37,7 +50,14 @@ def _answers(ok: str, takes_body: bool = False) -> dict[int, Any]:
     )
     answers = {
         200: answer(ok),
-        400: answer("choice_required (the confirm page again, with the choices)" + (unreadable if takes_body else "")),
+        400: answer(
+            "choice_required (the confirm page again, with the choices)"
+            + (unreadable if takes_body else "; sign_in_failed (the callback)")
+        ),
+        401: answer("sign_in_required: the invitation without the money, and the sign-in action"),
+        403: answer(
+            "wrong_account: signed in as another person (nothing changes)" + ("; csrf_failed" if takes_body else "")
+        ),
         404: answer("unknown_link"),
         409: answer(
             "already_accepted, outstanding_invoices, account_has_other_users, own_account_is_organization, "
@@ -71,8 +91,54 @@ def _language(requested: str | None, invitee: str | None = None) -> str:
     return i18n.language(accept.split(",")[0])
 
 
+def _cookies() -> dict[str, str]:
+    raw = "; ".join(v for k, v in headers_of(app.current_event.raw_event).items() if k == "cookie")
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(raw)
+    except CookieError:
+        return {}
+    return {k: m.value for k, m in jar.items()}
+
+
+def _session_id() -> str | None:
+    return _cookies().get(SESSION_COOKIE) or None
+
+
+def _caller() -> tuple[Identity | None, str | None]:
+    """(who is signed in, their session id): ``Authorization: <ID token>`` when sent (a frontend's own page;
+    InvalidToken when it does not verify), else the session cookie's live session."""
+    authorization = headers_of(app.current_event.raw_event).get("authorization")
+    if authorization:
+        return signing_in.from_header(authorization), None
+    session_id = _session_id()
+    who = signing_in.from_session(session_id)
+    return who, session_id if who is not None else None
+
+
+def _cookie(name: str, value: str, max_age: int) -> Cookie:
+    return Cookie(
+        name=name, value=value, path="/", secure=True, http_only=True, max_age=max_age, same_site=SameSite.LAX_MODE
+    )
+
+
+def _sign_in_href(token: str, lang: str, settlement: str = "", switch: bool = False) -> str:
+    query = {"token": token, "lang": lang, "sign_in": "1"}
+    if settlement:
+        query["settlement"] = settlement
+    if switch:
+        query["switch"] = "1"
+    return "?" + urlencode(query)
+
+
 def _page(
-    template: str, status: int, lang: str, token: str | None, repost: bool = False, **context: Any
+    template: str,
+    status: int,
+    lang: str,
+    token: str | None,
+    repost: bool = False,
+    cookies: list[Cookie] | None = None,
+    **context: Any,
 ) -> Response[str]:
     """``repost``: the language switch re-posts the token (the result page) instead of linking to the GET page."""
     other = "nl" if lang == "en" else "en"
@@ -84,7 +150,7 @@ def _page(
     else:
         switch = {"href": "?" + urlencode({"lang": other})}
     html = pages.render(template, lang, switch=switch, action=ACTION, token=token or "", **context)
-    return Response(status_code=status, headers=pages.headers(), body=html)
+    return Response(status_code=status, headers=pages.headers(), body=html, cookies=cookies)
 
 
 def _refused(refusal: AcceptRefused, lang: str, token: str | None) -> Response[str]:
@@ -99,10 +165,58 @@ def _refused(refusal: AcceptRefused, lang: str, token: str | None) -> Response[s
     if refusal.code == "own_account_is_organization" and isinstance(refusal.details, dict):
         words["own_org"] = str(refusal.details.get("account_name", ""))
     keep_token = token if refusal.code not in ("unknown_link",) else None
-    return _page("refused", refusal.status, lang, keep_token, code=refusal.code, words=words)
+    href = ""
+    if refusal.code in ("sign_in_required", "wrong_account", "csrf_failed") and token:
+        href = _sign_in_href(str(token), lang, switch=refusal.code == "wrong_account")
+    return _page("refused", refusal.status, lang, keep_token, code=refusal.code, words=words, sign_in_href=href)
 
 
-def _confirm(view: accepting.AcceptView, lang: str, token: str, status: int = 200, problem: str = "") -> Response[str]:
+def _signed_out(view: accepting.AcceptView, lang: str, token: str, settlement: str = "") -> Response[str]:
+    """Not the invitee (signed out, or signed in as someone else): the invitation without the money, the
+    address masked, and one action: signing in (as the invited person)."""
+    other = view.access == accepting.SOMEONE_ELSE
+    code = "wrong_account" if other else "sign_in_required"
+    metrics.add_metric(name=f"Refused_{code}", unit=MetricUnit.Count, value=1)
+    status = 403 if other else 401
+    invited = accepting.mask_email(view.invitation.email)
+    if _wants_json():
+        details: dict[str, Any] = {"invited": invited, "sign_in": _sign_in_href(token, lang, settlement, other)}
+        if other:
+            details["signed_in_as"] = accepting.mask_email(view.signed_in_email)
+            message = "you are signed in as someone else than the invited person; nothing has changed"
+        else:
+            message = "sign in as the invited person to accept"
+        return error(status, code, message, details)
+    seat = "licensed" if view.invitation.user_type == "licensed" else "basic"
+    return _page(
+        "confirm",
+        status,
+        lang,
+        token,
+        words={
+            **accepting.page_words(view.invitation, masked=True),
+            "invited": invited,
+            "signed_in_as": accepting.mask_email(view.signed_in_email),
+        },
+        access=view.access,
+        sign_in_href=_sign_in_href(token, lang, settlement, other),
+        offer=None,
+        new_user=view.new_user,
+        has_own_account=False,
+        seat=seat,
+        error="",
+    )
+
+
+def _confirm(
+    view: accepting.AcceptView,
+    lang: str,
+    token: str,
+    status: int = 200,
+    problem: str = "",
+    session_id: str | None = None,
+    chosen: str = "",
+) -> Response[str]:
     offer = None
     if view.offer is not None:
         offer = {
@@ -122,24 +236,82 @@ def _confirm(view: accepting.AcceptView, lang: str, token: str, status: int = 20
         has_own_account=view.own_account is not None,
         seat=seat,
         error=problem,
+        access=view.access,
+        csrf=signing_in.csrf_token(session_id) if session_id else "",
+        chosen=chosen,
     )
+
+
+def _not_signed_in(lang: str, token: str | None) -> Response[str]:
+    """An ``Authorization`` that does not verify (tampered, expired, another pool or client): 401."""
+    metrics.add_metric(name="Refused_invalid_token", unit=MetricUnit.Count, value=1)
+    if _wants_json():
+        return error(401, "sign_in_required", "the ID token is not valid: sign in again")
+    return _page("refused", 401, lang, None, code="sign_in_required", words={}, sign_in_href="")
 
 
 @app.get(PATH, responses=_answers("the confirm page; changes nothing"))
 def show() -> Response[str]:
     params = app.current_event.query_string_parameters or {}
+    if "state" in params and ("code" in params or "error" in params) and "token" not in params:
+        return _callback(params)
     token = params.get("token")
     lang = _language(params.get("lang"))
+    if params.get("sign_in") and token:
+        return _start_sign_in(str(token), params)
     try:
-        view = accepting.view(token)
+        who, session_id = _caller()
+    except InvalidToken:
+        return _not_signed_in(lang, token)
+    try:
+        view = accepting.view(token, who)
     except AcceptRefused as refusal:
         if not params.get("lang") and refusal.code != "unknown_link":
             lang = _language(None, accepting.invitee_language(token))
         return _refused(refusal, lang, token)
     lang = _language(params.get("lang"), view.invitation.language)
+    chosen = params.get("settlement") or ""
+    if view.access != accepting.INVITEE:
+        return _signed_out(view, lang, str(token), chosen)
     if _wants_json():
         return Response(200, "application/json", json.dumps(_view_json(view)))
-    return _confirm(view, lang, str(token))
+    return _confirm(view, lang, str(token), session_id=session_id, chosen=chosen)
+
+
+def _start_sign_in(token: str, params: dict[str, str]) -> Response[str]:
+    """To the managed login, with a login cookie binding the round trip to this browser and this link.
+    Stores nothing (a prefetched link changes nothing)."""
+    lang = i18n.language(params.get("lang") or "en")
+    settlement = params.get("settlement") or ""
+    started = signing_in.start(token, lang, settlement if settlement in ("refund", "credit") else "", _redirect_uri())
+    location = started.location + ("&prompt=login" if params.get("switch") else "")
+    cookies = [_cookie(LOGIN_COOKIE, started.cookie, signing_in.LOGIN_SECONDS)]
+    return Response(303, "text/plain", "", headers={"Location": location, "Cache-Control": "no-store"}, cookies=cookies)
+
+
+def _redirect_uri() -> str:
+    return get_settings().accept_base_url
+
+
+def _callback(params: dict[str, str]) -> Response[str]:
+    """The managed login's return: exchange the code, check the ID token, start the session, and back to the
+    link (the code and the tokens stay out of every later URL, log and page)."""
+    login = _cookies().get(LOGIN_COOKIE)
+    clear = _cookie(LOGIN_COOKIE, "", 0)
+    try:
+        back = signing_in.finish(params.get("code"), params.get("state"), login, _redirect_uri())
+    except signing_in.SignInFailed as failed:
+        metrics.add_metric(name="SignInFailed", unit=MetricUnit.Count, value=1)
+        logging.getLogger(__name__).warning("sign-in did not complete: %s", failed)
+        target = signing_in.login_target(login)
+        lang = i18n.language(target[1] if target else "en")
+        href = _sign_in_href(target[0], lang) if target else ""
+        return _page("refused", 400, lang, None, cookies=[clear], code="sign_in_failed", words={}, sign_in_href=href)
+    metrics.add_metric(name="SignedIn", unit=MetricUnit.Count, value=1)
+    query = {"token": back.token, "lang": back.lang, **({"settlement": back.settlement} if back.settlement else {})}
+    session = _cookie(SESSION_COOKIE, back.session_id, back.max_age)
+    headers = {"Location": "?" + urlencode(query), "Cache-Control": "no-store"}
+    return Response(303, "text/plain", "", headers=headers, cookies=[session, clear])
 
 
 def _view_json(view: accepting.AcceptView) -> dict[str, Any]:
@@ -168,13 +340,29 @@ def submit() -> Response[str]:
     token = form.get("token")
     lang = _language(form.get("lang"))
     try:
-        result = accepting.accept(token, form.get("settlement"))
+        who, session_id = _caller()
+    except InvalidToken:
+        return _not_signed_in(lang, token)
+    if session_id is not None and not signing_in.csrf_ok(session_id, form.get("csrf")):
+        refusal = AcceptRefused("the form's CSRF token is missing or wrong; nothing has changed", code="csrf_failed")
+        return _refused(refusal, lang, None)
+    try:
+        result = accepting.accept(token, form.get("settlement"), who)
     except AcceptRefused as refusal:
         if not form.get("lang") and refusal.code != "unknown_link":
             lang = _language(None, accepting.invitee_language(token))
+        if refusal.code in ("sign_in_required", "wrong_account"):
+            try:  # the page for them, the choice made kept for after signing in
+                view = accepting.view(token, who)
+            except AcceptRefused:  # a used link: its state, and the identity refusal's status
+                return _refused(refusal, lang, token)
+            if view.access != accepting.INVITEE:
+                return _signed_out(view, lang, str(token), form.get("settlement") or "")
+            return _refused(refusal, lang, token)
         if refusal.code == "choice_required" and not _wants_json():
-            view = accepting.view(token)
-            return _confirm(view, lang, str(token), 400, i18n.text(lang, "page_choice_required"))
+            view = accepting.view(token, who)
+            problem = i18n.text(lang, "page_choice_required")
+            return _confirm(view, lang, str(token), 400, problem, session_id=session_id)
         return _refused(refusal, lang, token)
     if not result.replayed:
         metrics.add_metric(name="InvitationsAccepted", unit=MetricUnit.Count, value=1)

@@ -24,6 +24,7 @@
   const state = {
     users: [],
     me: null,
+    token: null, // the signed-in user's ID token (POST /_local/sign-in)
     route: { section: "manage", tab: "users", mail: null },
     unavailable: {},
     mails: [],
@@ -101,7 +102,7 @@
 
   async function call(method, path, body) {
     const headers = { Accept: "application/json" };
-    if (state.me) headers.Authorization = `Bearer ${state.me.id}`;
+    if (state.me && state.token) headers.Authorization = state.token; // a real ID token of the local user pool
     if (body !== undefined) headers["Content-Type"] = "application/json";
     let response;
     try {
@@ -150,11 +151,33 @@
     const saved = localStorage.getItem(STORAGE_KEY);
     state.me = managers.find((u) => u.id === saved) || managers.find((u) => u.role === "admin") || managers[0] || null;
     if (state.me) select.value = state.me.id;
+    if (state.me) await fetchToken(state.me);
   }
 
-  function signIn(id) {
+  // Cognito in moto: the seed user signs in with the local default password (or the one the seed gives,
+  // asked for when the default is refused); the ID token goes in Authorization, as a frontend sends it.
+  const DEFAULT_PASSWORD = "Local-pass-1";
+
+  async function fetchToken(user) {
+    state.token = null;
+    let password = DEFAULT_PASSWORD;
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const got = await call("POST", "/_local/sign-in", { email: user.email, password });
+      if (got.ok && got.data && got.data.id_token) {
+        state.token = got.data.id_token;
+        return true;
+      }
+      password = window.prompt(`Password of ${user.email}`) || "";
+      if (!password) break;
+    }
+    flash(`Could not sign in as ${user.email}.`, true);
+    return false;
+  }
+
+  async function signIn(id) {
     state.me = state.users.find((u) => u.id === id) || null;
     if (state.me) localStorage.setItem(STORAGE_KEY, state.me.id);
+    if (state.me && !(await fetchToken(state.me))) state.me = null;
     state.unavailable = {};
     flash(state.me ? `Signed in as ${state.me.name} (${state.me.role} of ${state.me.account_name}).` : "");
     render();

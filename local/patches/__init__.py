@@ -33,6 +33,7 @@ MODULES = (
     "sfn_token_per_attempt",
     "sfn_answered_token_closed",
     "sesv2_outbox",
+    "cognito_seed_sub",
     "lambda_bridge",
     "powertools_per_thread",
 )

@@ -30,12 +30,13 @@ JAN, PIET, FLEUR, KEES = "jan@devries.example", "piet@jansen.example", "fleur@ba
 
 
 def get(api: Api, token: str, lang: str) -> Reply:
-    return api.call("GET", "/invitations/accept", query={"token": token, "lang": lang})
+    return api.call("GET", "/invitations/accept", caller=api.invitee(token), query={"token": token, "lang": lang})
 
 
 def post(api: Api, token: str, lang: str, **fields: str) -> Reply:
     form = urlencode({"token": token, "lang": lang, **fields})
-    return api.call("POST", "/invitations/accept", form, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    return api.call("POST", "/invitations/accept", form, caller=api.invitee(token), headers=headers)
 
 
 @dataclass(frozen=True)

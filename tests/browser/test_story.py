@@ -8,8 +8,8 @@ from typing import Any
 
 from playwright.sync_api import Response
 
-from ..support import Api, delivered, invitation_link, invite_one, invite_sent, wait_for
-from ..support.browser import AMOUNT, PHONE, Tab, minor_units
+from ..support import PASSWORD, Api, delivered, invitation_link, invite_one, invite_sent, wait_for
+from ..support.browser import AMOUNT, PHONE, Tab, minor_units, signs_in
 
 
 def sign_in(tab: Tab, base: str, user_id: str, where: str = "users") -> None:
@@ -19,8 +19,10 @@ def sign_in(tab: Tab, base: str, user_id: str, where: str = "users") -> None:
 
 
 def offer(base: str, link: str) -> dict[str, Any]:
-    """What the confirm page offers, from the same handler's JSON answer."""
-    reply = Api.over_http(base).get(link.removeprefix(base))
+    """What the confirm page offers, from the same handler's JSON answer (signed in as the invitee)."""
+    api = Api.over_http(base)
+    token = link.partition("token=")[2].partition("&")[0]
+    reply = api.get(link.removeprefix(base), api.invitee(token))
     assert reply.status == 200, reply.body
     assert reply.json["offer"], reply.body
     return dict(reply.json["offer"])
@@ -40,11 +42,13 @@ def invited_link(base: str, email: str) -> str:
 
 
 def invitee_opens(live: str, open_tab: Callable[..., Tab], email: str, **options: Any) -> tuple[Tab, Response | None]:
-    """Olga invites ``email``, who opens the link in a tab of their own (``options``: its browser context's):
-    the tab, and the answer to the link."""
+    """Olga invites ``email``, who opens the link in a tab of their own (``options``: its browser context's) and
+    signs in from it: the tab, and the answer to the link once signed in."""
     link = invited_link(live, email)
     tab = open_tab(live, **options)
-    return tab, tab.page.goto(link)
+    first = tab.page.goto(link)
+    assert first is not None and first.status == 401, "the link shows the sign-in first"
+    return tab, signs_in(tab, email, PASSWORD)
 
 
 def test_an_admin_invites_two_people_and_one_accepts_with_credit_from_the_mailbox(
@@ -91,6 +95,11 @@ def test_an_admin_invites_two_people_and_one_accepts_with_credit_from_the_mailbo
     before = offer(live, link)["amount"]["amount_minor"]
     frame.get_by_role("link", name="Uitnodiging accepteren").click()
     page.wait_for_url("**/invitations/accept?token=*")
+    # Then he is asked to sign in first (the money is for him only), and does so at the managed login
+    assert "€" not in tab.text() and "j***@devries.example" in tab.text()
+    tab.check("accept-sign-in-nl")
+    answer = signs_in(tab, "jan@devries.example", PASSWORD)
+    assert answer is not None and answer.status == 200
 
     # Then the confirm page is in Jan's language (Dutch), says who invites to what, and what changes
     assert page.get_attribute("html", "lang") == "nl"

@@ -53,7 +53,8 @@ def test_a_reminder_then_the_expiry_then_a_re_invite(http: Api, unique_address: 
     assert "27 days" in reminder["text"]
     token = LINK_TOKEN.search(reminder["text"])
     assert token
-    assert http.get(f"/invitations/accept?token={token.group(1)}", Accept="application/json").status == 200
+    as_invitee = http.invitee(token.group(1))
+    assert http.get(f"/invitations/accept?token={token.group(1)}", as_invitee, Accept="application/json").status == 200
     assert "reminded" in [e["event"] for e in one(http, invitation_id)["history"]]
     # and a second run at once sends nothing more
     assert invitation_id not in http.run_job()["reminded"]

@@ -22,13 +22,20 @@ JAN, PIET, FLEUR, KEES = "jan@devries.example", "piet@jansen.example", "fleur@ba
 
 
 def open_json(api: Api, token: str) -> Reply:
-    return api.call("GET", "/invitations/accept", query={"token": token}, headers={"Accept": "application/json"})
+    return api.call(
+        "GET",
+        "/invitations/accept",
+        caller=api.invitee(token),
+        query={"token": token},
+        headers={"Accept": "application/json"},
+    )
 
 
 def submit_form(api: Api, token: str, **fields: str) -> Reply:
     """POST the confirm page's form as a browser does, with its hidden fields (the language among them)."""
     form = urlencode({"token": token, **fields})
-    return api.call("POST", "/invitations/accept", form, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    return api.call("POST", "/invitations/accept", form, caller=api.invitee(token), headers=headers)
 
 
 def says(page: Reply, lang: str, key: str, **words: str) -> bool:

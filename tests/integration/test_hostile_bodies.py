@@ -21,9 +21,11 @@ FORM, JSON, HTML = "application/x-www-form-urlencoded", "application/json", "tex
 TOKEN = "0" * 32 + "." + "A" * 43  # shaped like a link's token
 
 
-def send(api: Api, path: str, body: bytes, content_type: str | None, accept: str | None) -> Reply:
+def send(
+    api: Api, path: str, body: bytes, content_type: str | None, accept: str | None, caller: str | None = None
+) -> Reply:
     headers = {k: v for k, v in {"Content-Type": content_type, "Accept": accept}.items() if v}
-    caller = "u-arno" if path == INVITE_PATH else None
+    caller = caller or ("u-arno" if path == INVITE_PATH else None)
     return api.call("POST", path, body, caller=caller, headers=headers)
 
 
@@ -127,7 +129,7 @@ def test_the_accept_link_reads_the_body_by_content_type_and_answers_by_accept(
     # When it is accepted with a body of one type, asking for an answer of the other (or the same)
     fields = {"token": token}
     body = urlencode(fields).encode() if body_type == FORM else json.dumps(fields).encode()
-    reply = send(api, ACCEPT_PATH, body, body_type, answer_type)
+    reply = send(api, ACCEPT_PATH, body, body_type, answer_type, caller=api.invitee(token))
     # Then the body was read as sent, and the answer is in the format asked for
     assert reply.status == 200, reply.body[:300]
     assert reply.headers["Content-Type"].startswith(answer_type)

@@ -25,7 +25,7 @@ def says(page: Reply, key: str, **words: str) -> bool:
 def accept(api: Api, token: str, answer: str = "text/html") -> Reply:
     form = f"token={token}"
     headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": answer}
-    return api.call("POST", "/invitations/accept", form, headers=headers)
+    return api.call("POST", "/invitations/accept", form, caller=api.invitee(token), headers=headers)
 
 
 def account(account_id: str) -> dict[str, Any]:

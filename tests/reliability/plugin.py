@@ -241,7 +241,13 @@ def table(t: Tally) -> str:
             "5xx answers",
             t.hostile_5xx,
         ),
-        ("tenants", tests("tenant"), "route x caller, two organizations", "leaks", t.tests.get("tenant:failed", 0)),
+        (
+            "tenants",
+            tests("tenant"),
+            "admin and accept routes x caller, two organizations",
+            "leaks",
+            t.tests.get("tenant:failed", 0),
+        ),
         (
             "invariants",
             f"{t.invariant_checks} checks",

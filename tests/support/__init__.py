@@ -32,7 +32,7 @@ from .arrange import (
     task_submitted,
     token_of,
 )
-from .client import Api, InProcess, OverHttp, Reply
+from .client import INVITEE, PASSWORD, Api, Browser, InProcess, OverHttp, Reply
 from .workflow import dump_tables, execution, execution_arn, finished, history, states_entered
 
 __all__ = [
@@ -40,11 +40,14 @@ __all__ = [
     "ADMIN",
     "DAY",
     "FLEUR",
+    "INVITEE",
     "JAN",
     "LINK",
     "LINK_TOKEN",
+    "PASSWORD",
     "TOKEN",
     "Api",
+    "Browser",
     "InProcess",
     "OverHttp",
     "Reply",

@@ -117,3 +117,18 @@ def minor_units(shown: str) -> int:
 
 
 AMOUNT = re.compile(r"[€£$]\s?\d{1,3}(?:[.,]\d{3})*[.,]\d{2}")
+
+
+def signs_in(tab: Tab, email: str, password: str, create: bool = False) -> Response | None:
+    """From the accept page's sign-in action through the local stand-in for the managed login (``create``: its
+    "Create account"), back to the link: the answer to the page the browser lands on."""
+    page = tab.page
+    page.click("#sign-in, a.primary[href*='sign_in=1']")
+    page.wait_for_selector("#email")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    landed = re.compile(r".*/invitations/accept\?token=.*")
+    with page.expect_response(lambda r: bool(landed.match(r.url)) and r.request.method == "GET") as final:
+        page.click("button[value=sign_up]" if create else "button[value=sign_in]")
+    page.wait_for_load_state()
+    return final.value

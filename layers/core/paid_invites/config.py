@@ -34,6 +34,13 @@ class Settings:
     max_pending_invitations: int = 10_000
     max_invitations_per_day: int = 10_000  # one full 9,999-row CSV import a day
     trace_subsegments: str = "false"  # "true": X-Ray SDK subsegments for every AWS call (observability.py)
+    # signing in to accept (identity.py, the accept function): the platform's user pool and our app client
+    cognito_issuer: str = ""  # https://cognito-idp.<region>.amazonaws.com/<pool id>
+    cognito_client_id: str = ""  # the accept flow's app client (the ID token's audience)
+    cognito_frontend_client_ids: str = ""  # app clients of frontends that send their own ID tokens (comma list)
+    cognito_domain: str = ""  # the pool's managed login, e.g. https://<prefix>.auth.<region>.amazoncognito.com
+    sessions_table: str = ""  # the accept flow's short server-side sessions (store/sessions.py)
+    session_ttl_seconds: int = 1800
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:

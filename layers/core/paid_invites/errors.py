@@ -69,6 +69,9 @@ class AcceptRefused(DomainError):
         "revoked": 410,
         "organization_closed": 410,
         "choice_required": 400,
+        "sign_in_required": 401,
+        "wrong_account": 403,
+        "csrf_failed": 403,
     }
 
     def __init__(self, message: str, *, details: Any = None, code: str | None = None) -> None:

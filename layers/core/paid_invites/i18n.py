@@ -167,6 +167,27 @@ STRINGS: dict[str, dict[str, str]] = {
         "refused_own_account_closed": "Your own account is no longer active, so it cannot join {org}.",
         "refused_todo_own_account_closed": "Contact support to reopen your account, then open the link in the "
         "e-mail again. Nothing has changed yet.",
+        "page_sign_in": "Sign in to accept",
+        "page_sign_in_as": "Sign in as {invited}",
+        "page_sign_in_why": "Only the invited person can accept: sign in with {invited} (or create your account "
+        "with this address). What joining means for your own subscription is shown once you are signed in.",
+        "page_sign_in_nothing": "Signing in changes nothing: you still choose and accept on the next page.",
+        "page_wrong_account_title": "You are signed in as someone else",
+        "page_wrong_account": "You are signed in as {signed_in_as}, but this invitation is for {invited}. "
+        "Nothing has changed.",
+        "refused_heading_sign_in_required": "Sign in to accept",
+        "refused_sign_in_required": "Only the invited person can accept this invitation, and you are not signed in "
+        "(or your sign-in has ended). Nothing has changed.",
+        "refused_todo_sign_in_required": "Sign in again: you come back to this invitation.",
+        "refused_heading_wrong_account": "You are signed in as someone else",
+        "refused_wrong_account": "This invitation is for another person. Nothing has changed.",
+        "refused_todo_wrong_account": "Sign in as the invited person; the invitation stays open.",
+        "refused_heading_csrf_failed": "This form has expired",
+        "refused_csrf_failed": "The page you sent was not the one we gave you for this sign-in. Nothing has changed.",
+        "refused_todo_csrf_failed": "Open the link in the e-mail again and accept from that page.",
+        "refused_heading_sign_in_failed": "Signing in did not complete",
+        "refused_sign_in_failed": "The sign-in took too long or was begun in another browser. Nothing has changed.",
+        "refused_todo_sign_in_failed": "Sign in again from the invitation, in this browser.",
         "language_switch": "Nederlands",
     },
     "nl": {
@@ -302,6 +323,29 @@ STRINGS: dict[str, dict[str, str]] = {
         "refused_own_account_closed": "Je eigen account is niet meer actief en kan dus geen lid worden van {org}.",
         "refused_todo_own_account_closed": "Neem contact op met support om je account te heropenen en open daarna "
         "de link in de e-mail opnieuw. Er is nog niets veranderd.",
+        "page_sign_in": "Aanmelden om te accepteren",
+        "page_sign_in_as": "Aanmelden als {invited}",
+        "page_sign_in_why": "Alleen de uitgenodigde persoon kan accepteren: meld je aan met {invited} (of maak je "
+        "account met dit adres). Wat lid worden betekent voor je eigen abonnement zie je zodra je bent aangemeld.",
+        "page_sign_in_nothing": "Aanmelden verandert niets: je kiest en accepteert op de volgende pagina.",
+        "page_wrong_account_title": "Je bent aangemeld als iemand anders",
+        "page_wrong_account": "Je bent aangemeld als {signed_in_as}, maar deze uitnodiging is voor {invited}. "
+        "Er is niets veranderd.",
+        "refused_heading_sign_in_required": "Meld je aan om te accepteren",
+        "refused_sign_in_required": "Alleen de uitgenodigde persoon kan deze uitnodiging accepteren, en je bent niet "
+        "aangemeld (of je aanmelding is verlopen). Er is niets veranderd.",
+        "refused_todo_sign_in_required": "Meld je opnieuw aan: je komt terug bij deze uitnodiging.",
+        "refused_heading_wrong_account": "Je bent aangemeld als iemand anders",
+        "refused_wrong_account": "Deze uitnodiging is voor iemand anders. Er is niets veranderd.",
+        "refused_todo_wrong_account": "Meld je aan als de uitgenodigde persoon; de uitnodiging blijft open.",
+        "refused_heading_csrf_failed": "Dit formulier is verlopen",
+        "refused_csrf_failed": "De pagina die je verstuurde is niet die we je bij deze aanmelding gaven. "
+        "Er is niets veranderd.",
+        "refused_todo_csrf_failed": "Open de link in de e-mail opnieuw en accepteer vanaf die pagina.",
+        "refused_heading_sign_in_failed": "Aanmelden is niet gelukt",
+        "refused_sign_in_failed": "Het aanmelden duurde te lang of is in een andere browser begonnen. "
+        "Er is niets veranderd.",
+        "refused_todo_sign_in_failed": "Meld je opnieuw aan vanuit de uitnodiging, in deze browser.",
         "language_switch": "English",
     },
 }

@@ -109,6 +109,7 @@ def accept(
     settlement: str | None,
     settle_due: bool,
     at: datetime,
+    new_user_id: str | None = None,
 ) -> Invitation:
     """Move the invitee into the organization: one transaction over up to six items; the accepted invitation.
 
@@ -117,7 +118,8 @@ def accept(
     and their own account still has no open invoices and no other users.
     """
     tx = Tx()
-    user_id = user.id if user is not None else new_id()
+    # a new user's id is their platform identity's (the ``sub`` they signed in with), when known
+    user_id = user.id if user is not None else (new_user_id or new_id())
     snapshot = own_account.subscription if own_account and settle_due else None
     extra = [m.InvitationModel.invitee_user_id.set(user_id)]
     if own_account is not None:

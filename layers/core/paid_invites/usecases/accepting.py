@@ -1,5 +1,11 @@
 """The invitee's link: view the invitation (the confirm page), accept it once, and hand the acceptance to
-the workflow."""
+the workflow.
+
+The link is the way in; signing in is what authorizes. Who may see the money and accept is the invited
+person (:func:`access`): the platform user the invited address belongs to (their ``sub``), or, for an
+address with no platform user yet, whoever signed in with that address verified (the new user gets their
+``sub`` as id). Anyone else sees the invitation without the money, its address masked, and changes nothing.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from .. import clock
 from ..acceptance import Acceptance
 from ..accounts import Account, SettlementOffer, User, join_refusal, settlement_offer
 from ..errors import AcceptRefused, TransientError
+from ..identity import Identity
 from ..invitations import ACCEPTED, Invitation, link_matches, refusal_for, split_token
 from ..money import Money
 from ..proration import unused_value
@@ -21,6 +28,9 @@ from ..store import transactions as tx
 log = logging.getLogger(__name__)
 
 
+SIGNED_OUT, INVITEE, SOMEONE_ELSE = "signed_out", "invitee", "someone_else"
+
+
 @dataclass
 class AcceptView:
     invitation: Invitation
@@ -28,6 +38,8 @@ class AcceptView:
     offer: SettlementOffer | None
     user: User | None
     own_account: Account | None
+    access: str = INVITEE  # SIGNED_OUT, INVITEE or SOMEONE_ELSE: only the invitee sees the offer
+    signed_in_email: str | None = None
 
     @property
     def new_user(self) -> bool:
@@ -43,9 +55,42 @@ class AcceptResult:
     replayed: bool = False
 
 
-def page_words(inv: Invitation) -> dict[str, str]:
-    """What every page about this invitation may say: who invites, to what, whom."""
-    return {"org": inv.org_name, "inviter": inv.inviter_name, "email": inv.email}
+def page_words(inv: Invitation, masked: bool = False) -> dict[str, str]:
+    """What every page about this invitation may say: who invites, to what, whom (``masked``: the address
+    as anyone holding the link may see it)."""
+    return {"org": inv.org_name, "inviter": inv.inviter_name, "email": mask_email(inv.email) if masked else inv.email}
+
+
+def mask_email(address: str | None) -> str:
+    """``jan@devries.example`` -> ``j***@devries.example``: enough to recognize, not to harvest."""
+    local, at, domain = (address or "").partition("@")
+    return f"{local[:1]}***{at}{domain}" if local else "***"
+
+
+def access(inv: Invitation, user: User | None, who: Identity | None) -> str:
+    """Whether ``who`` is the invited person: the platform user of the invited address, by ``sub``; for an
+    address with no platform user, the person whose verified e-mail is the invited address."""
+    if who is None:
+        return SIGNED_OUT
+    if user is not None:
+        return INVITEE if who.sub == user.id else SOMEONE_ELSE
+    if who.verified_email != inv.email.strip().lower():
+        return SOMEONE_ELSE
+    # a new user gets the sub as id: one that is a platform user already is another person's (or address's)
+    return SOMEONE_ELSE if repo.get_user(who.sub) is not None else INVITEE
+
+
+def _identity_refusal(state: str, inv: Invitation, who: Identity | None) -> AcceptRefused:
+    if state == SIGNED_OUT:
+        refusal = AcceptRefused("sign in as the invited person to accept", code="sign_in_required")
+    else:
+        refusal = AcceptRefused(
+            "you are signed in as someone else than the invited person; nothing has changed",
+            code="wrong_account",
+            details={"signed_in_as": mask_email(who.email if who else None), "invited": mask_email(inv.email)},
+        )
+    refusal.words = page_words(inv, masked=True)
+    return refusal
 
 
 def invitee_language(token: object) -> str | None:
@@ -54,20 +99,26 @@ def invitee_language(token: object) -> str | None:
     return inv.language if inv else None
 
 
-def view(token: object) -> AcceptView:
-    """What the confirm page shows. Reads only: mail scanners prefetch links."""
+def view(token: object, who: Identity | None = None) -> AcceptView:
+    """What the confirm page shows. Reads only: mail scanners prefetch links. The offer (the money) and the
+    join checks are for the invitee only; anyone else gets the invitation, with ``access`` saying why."""
     inv, secret = _live_invitation(token)
     refusal = refusal_for(inv, secret, clock.now())
     if refusal:
         raise _with_words(refusal, inv)
     assert inv is not None
-    return _check_joinable(inv)
+    return _check_joinable(inv, who, enforce=False)
 
 
-def accept(token: object, settlement: str | None) -> AcceptResult:
-    """Accept once. A repeated submit of the same link answers with the first result."""
+def accept(token: object, settlement: str | None, who: Identity | None = None) -> AcceptResult:
+    """Accept once, as the invited person (``who``: signed in). A repeated submit of the same link by the
+    same person answers with the first result. Every refusal changes nothing."""
     inv, secret = _live_invitation(token)
     if inv is not None and inv.status == ACCEPTED and secret and link_matches(secret, inv):
+        if who is None:
+            raise _identity_refusal(SIGNED_OUT, inv, who)
+        if who.sub != inv.invitee_user_id:
+            raise _identity_refusal(SOMEONE_ELSE, inv, who)
         return _result(inv, replayed=True)
     refusal = refusal_for(inv, secret, clock.now())
     if refusal:
@@ -75,7 +126,7 @@ def accept(token: object, settlement: str | None) -> AcceptResult:
     assert inv is not None and secret is not None
     for _attempt in range(3):
         try:
-            view_ = _check_joinable(inv)
+            view_ = _check_joinable(inv, who, enforce=True)
         except AcceptRefused:
             # read on fresh data: the invitation itself may have changed meanwhile (accepted by a
             # concurrent submit, revoked, expired, resent): then that is the answer, not its side effects
@@ -97,7 +148,16 @@ def accept(token: object, settlement: str | None) -> AcceptResult:
                 )
             chosen = settlement
         try:
-            accepted = tx.accept(inv, view_.org, view_.user, view_.own_account, chosen, offer is not None, clock.now())
+            accepted = tx.accept(
+                inv,
+                view_.org,
+                view_.user,
+                view_.own_account,
+                chosen,
+                offer is not None,
+                clock.now(),
+                new_user_id=who.sub if who is not None and view_.user is None else None,
+            )
         except repo.TxCancelled:
             settled = _settled_meanwhile(token, secret)
             if settled is not None:
@@ -135,19 +195,26 @@ def _live_invitation(token: object) -> tuple[Invitation | None, str | None]:
 
 def _with_words(refusal: AcceptRefused, inv: Invitation | None) -> AcceptRefused:
     if inv is not None and refusal.code != "unknown_link":
-        refusal.words = page_words(inv)
+        refusal.words = page_words(inv, masked=True)  # the link's state is for anyone holding it
     return refusal
 
 
-def _check_joinable(inv: Invitation) -> AcceptView:
+def _check_joinable(inv: Invitation, who: Identity | None, enforce: bool) -> AcceptView:
+    """The page's view for ``who``; ``enforce``: anyone but the invitee is refused (the accept)."""
     ctx = repo.load_accept_context(inv)
     if ctx.org is None:
         raise AcceptRefused("this invitation link is not valid", code="unknown_link")
+    state = access(inv, ctx.user, who)
+    signed_in_as = who.email if who is not None else None
+    if state != INVITEE:
+        if enforce:
+            raise _identity_refusal(state, inv, who)
+        return AcceptView(inv, ctx.org, None, ctx.user, ctx.own_account, state, signed_in_as)
     refusal = join_refusal(ctx.user, ctx.own_account, ctx.org, inv.user_type)
     if refusal:
         raise _with_words(refusal, inv)
     offer = settlement_offer(ctx.own_account, ctx.org, clock.now())
-    return AcceptView(inv, ctx.org, offer, ctx.user, ctx.own_account)
+    return AcceptView(inv, ctx.org, offer, ctx.user, ctx.own_account, state, signed_in_as)
 
 
 def _result(inv: Invitation, replayed: bool) -> AcceptResult:
