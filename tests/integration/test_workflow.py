@@ -7,14 +7,21 @@ from typing import Any
 
 import pytest
 
+from local import bridge
 from local.stack import OUTBOX, Stack
+from paid_invites.acceptance import Acceptance
+from paid_invites.errors import SettlementRefused
 from paid_invites.store import repository as repo
-from paid_invites.usecases import delivery
+from paid_invites.usecases import delivery, settling
+from tests.support.ledger import ledger_of_invitation
 
 from ..support import (
     Api,
     Reply,
+    builders,
+    current,
     finished,
+    history,
     invitation_token,
     invite_one,
     link_token,
@@ -160,3 +167,60 @@ def test_an_invitation_nobody_accepts_expires_and_releases_its_license(
     assert after is not None and after.status == "expired"
     assert api.summary("u-olga", "acme").json["licenses"] == {"total": 10, "used": 2, "held_by_pending": 0, "free": 8}
     assert api.open_link(token).status == 410
+
+
+def test_a_hand_over_that_disagrees_with_the_invitation_books_nothing(
+    api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given Jan accepts with a refund, and the acceptance reaches the Settle step changed to a credit
+    original = bridge.invoke
+
+    def tampered(fn: Any, event: dict[str, Any]) -> Any:
+        if fn.logical_id == "SettleProrationFunction":
+            event = {**event, "acceptance": {**event["acceptance"], "settlement": "credit"}}
+        return original(fn, event)
+
+    monkeypatch.setattr(bridge, "invoke", tampered)
+    invitation_id = invite_one(api, "jan@devries.example")
+    assert api.accept(invitation_token("jan@devries.example"), "refund", as_json=True).status == 200
+    end = finished(stack, invitation_id)
+    # Then the step fails with SettlementRefused, once (not retried), books nothing, and says so on the invitation
+    events = history(stack.state_machine_arn, invitation_id)
+    failed = [e["taskFailedEventDetails"]["error"] for e in events if "taskFailedEventDetails" in e]
+    assert end["status"] == "FAILED"
+    assert failed == ["SettlementRefused"]
+    assert states_entered(stack, invitation_id) == ["SendInvitation", "Settle", "RecordFailure", "Failed"]
+    assert ledger_of_invitation(invitation_id) == []
+    assert api.summary("u-olga", "acme").json["credit"]["amount_minor"] == 0
+    assert current(invitation_id).failure == "SettlementRefused"
+    # And the scheduled job settles it later as the invitation holds it: a refund, once
+    monkeypatch.setattr(bridge, "invoke", original)
+    stack.clock.advance(121)
+    assert api.run_job()["counts"]["settled"] == 1
+    assert sorted(e.kind for e in ledger_of_invitation(invitation_id)) == ["refund_requested", "subscription_cancelled"]
+    assert api.summary("u-olga", "acme").json["credit"]["amount_minor"] == 0
+
+
+def test_a_hand_over_for_an_invitation_not_accepted_books_nothing(api: Api, stack: Stack) -> None:
+    # Given a pending invitation of Jan's, and an acceptance of it that nobody made (a refund due)
+    invitation_id = invite_one(api, "jan@devries.example")
+    invitation_token("jan@devries.example")
+    forged = Acceptance(
+        invitation_id=invitation_id,
+        account_id="acme",
+        user_type="licensed",
+        role="member",
+        accepted_at=stack.clock(),
+        settlement="refund",
+        settle_due=True,
+        invitee_user_id="u-jan",
+        invitee_account_id="acc-jan",
+        subscription=builders.jans_subscription(),
+    )
+    # When Settle gets it, Then it is refused by name and nothing is booked or cancelled
+    with pytest.raises(SettlementRefused):
+        settling.settle(forged)
+    assert ledger_of_invitation(invitation_id) == []
+    jans = repo.get_account("acc-jan")
+    assert jans is not None and jans.subscription is not None and jans.subscription.status == "active"
+    assert current(invitation_id).status == "pending"

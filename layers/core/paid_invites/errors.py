@@ -1,7 +1,8 @@
 """Domain errors. Each has a machine-readable ``code`` and the HTTP status the API maps it to.
 
 The class names are part of the workflow contract: the state machine's Retry and Catch name them
-(``TransientError``, ``MailThrottled``, ``InvitationExpired``, ``InvitationRevoked``).
+(``TransientError``, ``MailThrottled``, ``InvitationExpired``, ``InvitationRevoked``,
+``SettlementRefused``).
 """
 
 from __future__ import annotations
@@ -94,3 +95,8 @@ class InvitationExpired(Exception):
 
 class InvitationRevoked(Exception):
     """Sent as the task failure when an admin revokes an invitation; the ASL catches it."""
+
+
+class SettlementRefused(Exception):
+    """The acceptance handed to Settle disagrees with the invitation (not accepted, another choice or invitee):
+    nothing is booked. Never retried: the ASL's Settle step catches it and records it on the invitation."""

@@ -130,6 +130,10 @@ class Tx:
     def delete(self, label: str, item: Model, condition: Any = None) -> None:
         self._add("delete", label, (item,), {"condition": condition})
 
+    def check(self, label: str, model: type[Model], hash_key: str, condition: Any) -> None:
+        """A ConditionCheck: the transaction commits only while the item meets ``condition`` (no write)."""
+        self._add("check", label, (model, hash_key), {"condition": condition})
+
     def _add(self, kind: str, label: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         self._order[kind].append(label)
         self._actions.append((kind, label, args, kwargs))
@@ -140,7 +144,12 @@ class Tx:
             try:
                 with TransactWrite(connection=_connection(), client_request_token=self.token) as tx:
                     for kind, _label, args, kwargs in self._actions:
-                        method: Any = {"put": tx.save, "update": tx.update, "delete": tx.delete}[kind]
+                        method: Any = {
+                            "check": tx.condition_check,
+                            "put": tx.save,
+                            "update": tx.update,
+                            "delete": tx.delete,
+                        }[kind]
                         method(*args, **{k: v for k, v in kwargs.items() if v is not None})
                 return
             except TransactWriteError as error:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..accounts import Account, User
+from ..errors import SettlementRefused
 from ..invitations import ACCEPTED, OPEN, PENDING, Capacity, Invitation, new_id
 from ..money import Money
 from . import models as m
@@ -230,14 +231,36 @@ class Booking:
     credit: Money | None
     cancelled_amount: Money
     payment_method: str
+    settlement: str = "none"  # the choice, and the moment, the acceptance handed over
+    accepted_at: datetime | None = None
+
+
+def _handed_over(b: Booking) -> Any:
+    """The invitation is accepted as the booking was handed over: the same organization, invitee, own
+    account, choice, moment and subscription."""
+    inv = m.InvitationModel
+    return (
+        (inv.status == ACCEPTED)
+        & (inv.account_id == b.org_account_id)
+        & (inv.invitee_user_id == b.user_id)
+        & (inv.invitee_account_id == b.own_account_id)
+        & (inv.settlement == b.settlement)
+        & (inv.accepted_at == b.accepted_at)
+        & (inv.settle_due == True)  # noqa: E712 - a condition expression, not a comparison
+        & (inv.subscription.amount_minor == b.cancelled_amount.amount_minor)  # type: ignore[attr-defined]
+    )
 
 
 def book_settlement(b: Booking, at: datetime) -> bool:
     """Write the ledger entries, cancel the subscription and raise the credit. False if done before.
 
+    The same transaction checks the invitation (a ConditionCheck, no extra request): accepted as handed
+    over and not settled yet (still due). A booking the invitation disagrees with books nothing and raises
+    ``SettlementRefused``; one of an invitation settled before as handed over (a step run again) is False.
     The invitation is marked settled only after its events are out (``mark_settled``, by the caller):
     until then it stays due, so a settlement whose events were never published is not taken as done."""
     tx = Tx()
+    tx.check("invitation", m.InvitationModel, b.invitation_id, _handed_over(b) & m.InvitationModel.due_at.exists())
 
     def entry(kind: str, account_id: str, money: Money, payment_method: str | None = None) -> None:
         item = m.LedgerModel(
@@ -272,10 +295,33 @@ def book_settlement(b: Booking, at: datetime) -> bool:
     try:
         tx.commit()
     except TxCancelled as cancelled:
-        if any(label.startswith("ledger:") for label in cancelled.failed):
+        if "invitation" in cancelled.failed and not _settled_as_handed_over(b):
+            raise SettlementRefused(
+                f"the acceptance handed over disagrees with invitation {b.invitation_id}: nothing booked"
+            ) from cancelled
+        if "invitation" in cancelled.failed or any(label.startswith("ledger:") for label in cancelled.failed):
             return False
         raise
     return True
+
+
+def _settled_as_handed_over(b: Booking) -> bool:
+    """The invitation is accepted as handed over and settled already (no longer due)."""
+    m.bind()
+    try:
+        item = m.InvitationModel.get(b.invitation_id, consistent_read=True)
+    except m.InvitationModel.DoesNotExist:
+        return False
+    sub = item.subscription
+    return (
+        item.status == ACCEPTED
+        and item.due_at is None
+        and (item.account_id, item.invitee_user_id, item.invitee_account_id, item.settlement, item.accepted_at)
+        == (b.org_account_id, b.user_id, b.own_account_id, b.settlement, b.accepted_at)
+        and bool(item.settle_due)
+        and sub is not None
+        and int(sub.amount_minor) == b.cancelled_amount.amount_minor
+    )
 
 
 def close_pending(inv: Invitation, new_status: str, actor: str, at: datetime, as_read: bool = False) -> bool:

@@ -13,6 +13,8 @@ from ..store import transactions as tx
 def settle(acc: Acceptance, actor: str = "workflow") -> dict[str, Any]:
     """Book the money (if the invitee's own paid subscription ends), publish the events, mark it settled.
 
+    The booking is conditioned on the invitation: accepted as ``acc`` says, not settled yet; one it disagrees
+    with books nothing and raises ``SettlementRefused`` (not retried: recorded on the invitation).
     Safe to run again: the ledger is booked once whatever the runs (``first_time`` says whether this run
     booked it) and the events carry stable ids. It is marked settled only once its events are out, so a
     run that failed before that stays due and runs again."""
@@ -30,6 +32,8 @@ def settle(acc: Acceptance, actor: str = "workflow") -> dict[str, Any]:
                 credit=acc.credit,
                 cancelled_amount=sub.paid,
                 payment_method=sub.payment_method,
+                settlement=acc.settlement,
+                accepted_at=acc.accepted_at,
             ),
             now,
         )
