@@ -393,6 +393,7 @@ def submit() -> Response[str]:
         new_user=result.invitation.invitee_account_id is None,  # nobody on the platform before this invitation
         amount=result.amount.format(lang) if result.amount else "",
         method=i18n.payment_method(result.payment_method),
+        csrf=signing_in.csrf_token(session_id) if session_id else "",  # the language switch re-posts
     )
 
 
