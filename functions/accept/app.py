@@ -308,6 +308,7 @@ def _callback(params: dict[str, str]) -> Response[str]:
         href = _sign_in_href(target[0], lang) if target else ""
         return _page("refused", 400, lang, None, cookies=[clear], code="sign_in_failed", words={}, sign_in_href=href)
     metrics.add_metric(name="SignedIn", unit=MetricUnit.Count, value=1)
+    signing_in.sign_out(_session_id())  # a session this browser had before ends: one person per browser
     query = {"token": back.token, "lang": back.lang, **({"settlement": back.settlement} if back.settlement else {})}
     session = _cookie(SESSION_COOKIE, back.session_id, back.max_age)
     headers = {"Location": "?" + urlencode(query), "Cache-Control": "no-store"}
