@@ -19,6 +19,7 @@ what Step Functions and Lambda do for ours without our code: a machine whose one
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -240,12 +241,20 @@ class Floor:
 # ---------------------------------------------------------------- ours: through the HTTP front
 
 
+@functools.cache
+def _id_token(front: str, caller: str) -> str:
+    """The caller's ID token from the local user pool (Cognito in moto), signed in once per stack."""
+    from tests.support import Api
+
+    return Api.over_http(front).id_token(caller)
+
+
 def _post(front: str, path: str, body: dict[str, Any], caller: str) -> dict[str, Any]:
     request = urllib.request.Request(  # noqa: S310 - our local stack, http
         front + path,
         data=json.dumps(body).encode(),
         method="POST",
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {caller}"},
+        headers={"Content-Type": "application/json", "Authorization": _id_token(front, caller)},
     )
     with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - our local stack
         result: dict[str, Any] = json.loads(response.read())

@@ -201,9 +201,11 @@ def test_a_form_body_with_a_json_answer_and_a_json_body_with_an_html_answer_both
     send = sender(front, answers, reliability)
     # When Jan posts a form and asks for JSON, and Fleur posts JSON and asks for a page
     form = urlencode({"token": token_of(JAN), "settlement": "credit"}).encode()
-    by_form = send("form body, JSON answer", "POST", "/invitations/accept", form, JSON, FORM)
+    jan = {"Authorization": front.id_token(JAN)}  # signed in, each as themselves
+    by_form = send("form body, JSON answer", "POST", "/invitations/accept", form, JSON, FORM, jan)
     as_json = json.dumps({"token": token_of("fleur@bakker.example")}).encode()
-    by_json = send("JSON body, HTML answer", "POST", "/invitations/accept", as_json, "text/html", JSON)
+    fleur = {"Authorization": front.id_token("fleur@bakker.example")}
+    by_json = send("JSON body, HTML answer", "POST", "/invitations/accept", as_json, "text/html", JSON, fleur)
     # Then the body was read by its Content-Type and answered in the format asked for
     assert by_form.status == 200, by_form.body
     assert by_form.headers["Content-Type"].startswith(JSON) and by_form.json["settlement"] == "credit"
