@@ -7,22 +7,21 @@ from datetime import datetime
 from pynamodb.attributes import MapAttribute
 
 from ..accounts import Account, User
+from ..fields import same_named
 from ..invitations import PENDING, Invitation
 from ..proration import Subscription
 from . import models as m
 
 DUE_SHARD = "due"
+_ACCOUNT_TEXTS = ("id", "name", "type", "plan", "status", "currency")
+_USER_FIELDS = list(User.__dataclass_fields__)
+_SUBSCRIPTION_FIELDS = list(Subscription.__dataclass_fields__)
 
 
 def to_account(item: m.AccountModel) -> Account:
     sub = item.subscription
     return Account(
-        id=item.id,
-        name=item.name,
-        type=item.type,
-        plan=item.plan,
-        status=item.status,
-        currency=item.currency,
+        **same_named(item, _ACCOUNT_TEXTS),
         licenses_free=int(item.licenses_free),
         licenses_used=int(item.licenses_used),
         licenses_held=int(item.licenses_held),
@@ -35,37 +34,22 @@ def to_account(item: m.AccountModel) -> Account:
 
 
 def to_user(item: m.UserModel) -> User:
-    return User(
-        id=item.id,
-        email=item.email,
-        name=item.name,
-        account_id=item.account_id,
-        role=item.role,
-        user_type=item.user_type,
-        language=item.language,
-    )
+    return User(**same_named(item, _USER_FIELDS))
 
 
 _INVITATION_FIELDS = [name for name in Invitation.__dataclass_fields__ if name not in ("history", "subscription")]
 
 
 def to_invitation(item: m.InvitationModel) -> Invitation:
-    values = {name: getattr(item, name) for name in _INVITATION_FIELDS}
+    values = same_named(item, _INVITATION_FIELDS)
     history = [dict(e.as_dict() if hasattr(e, "as_dict") else e) for e in (item.history or [])]
     sub = item.subscription
     return Invitation(**values, history=history, subscription=to_subscription(sub, sub.currency) if sub else None)
 
 
 def to_subscription(sub: m.SubscriptionAttribute, currency: str) -> Subscription:
-    return Subscription(
-        amount_minor=int(sub.amount_minor),
-        currency=currency,
-        interval=sub.interval,
-        current_period_start=sub.current_period_start,
-        current_period_end=sub.current_period_end,
-        payment_method=sub.payment_method,
-        status=sub.status,
-    )
+    values = same_named(sub, _SUBSCRIPTION_FIELDS) | {"amount_minor": int(sub.amount_minor), "currency": currency}
+    return Subscription(**values)
 
 
 def status_key(status: str, created_at: datetime, invitation_id: str) -> str:
@@ -73,7 +57,7 @@ def status_key(status: str, created_at: datetime, invitation_id: str) -> str:
 
 
 def from_invitation(inv: Invitation) -> m.InvitationModel:
-    item = m.InvitationModel(**{name: getattr(inv, name) for name in _INVITATION_FIELDS})
+    item = m.InvitationModel(**same_named(inv, _INVITATION_FIELDS))
     item.status_key = status_key(inv.status, inv.created_at, inv.id)
     item.history = [MapAttribute(**entry) for entry in inv.history]
     item.subscription = subscription_attribute(inv.subscription)
@@ -87,12 +71,4 @@ def from_invitation(inv: Invitation) -> m.InvitationModel:
 def subscription_attribute(sub: Subscription | None) -> m.SubscriptionAttribute | None:
     if sub is None:
         return None
-    return m.SubscriptionAttribute(
-        amount_minor=sub.amount_minor,
-        interval=sub.interval,
-        current_period_start=sub.current_period_start,
-        current_period_end=sub.current_period_end,
-        payment_method=sub.payment_method,
-        status=sub.status,
-        currency=sub.currency,
-    )
+    return m.SubscriptionAttribute(**same_named(sub, _SUBSCRIPTION_FIELDS))
