@@ -8,11 +8,12 @@ reads (:meth:`Acceptance.of`) when it resumes or settles an acceptance itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 from . import clock
+from .fields import same_named
 from .invitations import ACCEPTED, Invitation
 from .money import Money
 from .proration import Subscription, unused_value
@@ -36,18 +37,8 @@ class Acceptance:
         """The acceptance an accepted invitation holds."""
         if inv.status != ACCEPTED or inv.accepted_at is None:
             raise ValueError(f"invitation {inv.id} is not accepted")
-        return cls(
-            invitation_id=inv.id,
-            account_id=inv.account_id,
-            user_type=inv.user_type,
-            role=inv.role,
-            accepted_at=inv.accepted_at,
-            settlement=inv.settlement or "none",
-            settle_due=inv.settle_due,
-            invitee_user_id=inv.invitee_user_id,
-            invitee_account_id=inv.invitee_account_id,
-            subscription=inv.subscription,
-        )
+        kept = [name for name in cls.__dataclass_fields__ if name not in ("invitation_id", "settlement")]
+        return cls(**same_named(inv, kept), invitation_id=inv.id, settlement=inv.settlement or "none")
 
     @property
     def amount(self) -> Money | None:
@@ -65,25 +56,14 @@ class Acceptance:
     def to_json(self) -> dict[str, Any]:
         sub = self.subscription
         return {
-            "invitation_id": self.invitation_id,
-            "account_id": self.account_id,
-            "user_type": self.user_type,
-            "role": self.role,
+            **asdict(self),
             "accepted_at": self.accepted_at.isoformat(),
-            "settlement": self.settlement,
-            "settle_due": self.settle_due,
-            "invitee_user_id": self.invitee_user_id,
-            "invitee_account_id": self.invitee_account_id,
             "subscription": None
             if sub is None
             else {
-                "amount_minor": sub.amount_minor,
-                "currency": sub.currency,
-                "interval": sub.interval,
+                **asdict(sub),
                 "current_period_start": sub.current_period_start.isoformat(),
                 "current_period_end": sub.current_period_end.isoformat(),
-                "payment_method": sub.payment_method,
-                "status": sub.status,
             },
         }
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel as PydanticModel
 from pydantic import ConfigDict, Field
 
 from .clock import iso
+from .fields import same_named
 
 if TYPE_CHECKING:
     from .accounts import Account
@@ -83,6 +84,10 @@ class HistoryEvent(BaseModel):
     at: str
 
 
+# the invitation's fields the admin API shows as they are (the times it shows as ISO-8601 text)
+_SHOWN_AS_IS = ("id", "account_id", "email", "first_name", "last_name", "user_type", "role", "status", "inviter_id")
+
+
 class InvitationOut(BaseModel):
     id: str
     account_id: str
@@ -104,15 +109,7 @@ class InvitationOut(BaseModel):
     def from_domain(cls, inv: Invitation) -> InvitationOut:
         """An invitation as the admin API shows it: never the token hash or the task token."""
         return cls(
-            id=inv.id,
-            account_id=inv.account_id,
-            email=inv.email,
-            first_name=inv.first_name,
-            last_name=inv.last_name,
-            user_type=inv.user_type,
-            role=inv.role,
-            status=inv.status,  # type: ignore[arg-type]
-            inviter_id=inv.inviter_id,
+            **same_named(inv, _SHOWN_AS_IS),
             created_at=iso(inv.created_at),
             expires_at=iso(inv.expires_at),
             sent_at=iso(inv.sent_at) if inv.sent_at else None,
@@ -164,15 +161,8 @@ class LedgerEntry(BaseModel):
 
     @classmethod
     def from_domain(cls, entry: LedgerRecord) -> LedgerEntry:
-        return cls(
-            invitation_id=entry.invitation_id,
-            kind=entry.kind,
-            account_id=entry.account_id,
-            user_id=entry.user_id,
-            amount_minor=entry.amount_minor,
-            currency=entry.currency,
-            at=iso(entry.created_at),
-        )
+        names = ("invitation_id", "kind", "account_id", "user_id", "amount_minor", "currency")
+        return cls(**same_named(entry, names), at=iso(entry.created_at))
 
 
 class AccountSummary(BaseModel):
@@ -190,12 +180,7 @@ class AccountSummary(BaseModel):
     @classmethod
     def from_domain(cls, org: Account, ledger: list[LedgerRecord]) -> AccountSummary:
         return cls(
-            id=org.id,
-            name=org.name,
-            type=org.type,
-            plan=org.plan,
-            status=org.status,
-            currency=org.currency,
+            **same_named(org, ("id", "name", "type", "plan", "status", "currency")),
             licenses=Licenses(
                 total=org.licenses_total,
                 used=org.licenses_used,
