@@ -26,6 +26,7 @@ from pynamodb.connection.table import TableConnection
 
 from .. import clock
 from ..config import Settings, get_settings
+from ..fields import same_named
 from ..invitations import Invitation
 from . import models as m
 from .mapping import to_invitation
@@ -188,15 +189,10 @@ def create(record: ImportRecord, chunks: list[list[dict[str, Any]]]) -> None:
     ImportModel(
         id=ImportModel.key(record.id),
         import_id=record.id,
-        account_id=record.account_id,
-        caller_id=record.caller_id,
-        status=record.status,
-        total_rows=record.total_rows,
-        chunks=record.chunks,
+        **same_named(record, ("account_id", "caller_id", "status", "total_rows", "chunks", "ignored_columns")),
         processed=0,
         created=0,
         rejected=0,
-        ignored_columns=record.ignored_columns,
         created_at=record.created_at,
         expiration=expiration,
     ).save(ImportModel.id.does_not_exist())

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..accounts import Account, User
 from ..errors import SettlementRefused
+from ..fields import same_named
 from ..invitations import ACCEPTED, OPEN, PENDING, Capacity, Invitation, new_id
 from ..money import Money
 from . import models as m
@@ -175,13 +176,7 @@ def accept(
         tx.put(
             "user",
             m.UserModel(
-                id=user_id,
-                email=inv.email,
-                name=name,
-                language=inv.language,
-                account_id=org.id,
-                role=inv.role,
-                user_type=inv.user_type,
+                id=user_id, name=name, account_id=org.id, **same_named(inv, ("email", "language", "role", "user_type"))
             ),
             m.UserModel.id.does_not_exist(),
         )
