@@ -47,10 +47,11 @@ def render(kind: str, to: str, lang: str, **context: Any) -> Mail:
         return i18n.text(lang, key, **{**safe, **values})
 
     env = environment(Path(__file__).parent)
-    variables = {**safe, "t": t, "lang": lang}
+    subject = t(f"{kind}_subject")
+    variables = {**safe, "t": t, "lang": lang, "subject": subject}  # the layout's title and heading
     return Mail(
         to=to,
-        subject=one_line(t(f"{kind}_subject")),
+        subject=one_line(subject),
         text=env.get_template(f"{kind}.txt").render(variables),
         html=env.get_template(f"{kind}.html").render(variables),
         kind=kind,
