@@ -11,8 +11,7 @@ from typing import Any, ClassVar
 
 
 class DomainError(Exception):
-    code = "domain_error"
-    status = 400
+    code, status = "domain_error", 400
 
     def __init__(self, message: str, *, details: Any = None, code: str | None = None) -> None:
         super().__init__(message)
@@ -23,41 +22,34 @@ class DomainError(Exception):
 
 
 class ValidationFailed(DomainError):
-    code = "validation_failed"
-    status = 400
+    code, status = "validation_failed", 400
 
 
 class Unauthorized(DomainError):
-    code = "unauthorized"
-    status = 401
+    code, status = "unauthorized", 401
 
 
 class Forbidden(DomainError):
-    code = "forbidden"
-    status = 403
+    code, status = "forbidden", 403
 
 
 class NotFound(DomainError):
-    code = "not_found"
-    status = 404
+    code, status = "not_found", 404
 
 
 class Conflict(DomainError):
-    code = "conflict"
-    status = 409
+    code, status = "conflict", 409
 
 
 class TooManyRequests(DomainError):
-    code = "too_many_requests"
-    status = 429
+    code, status = "too_many_requests", 429
 
 
 class ServiceUnavailable(DomainError):
     """A service we depend on cannot do its part now; nothing was changed, and the same request may be
     retried (``details["retry_after_seconds"]``, sent as ``Retry-After``)."""
 
-    code = "service_unavailable"
-    status = 503
+    code, status = "service_unavailable", 503
 
 
 class AcceptRefused(DomainError):
