@@ -23,10 +23,7 @@ import functools
 import json
 import os
 import re
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 import urllib.request
 import uuid
@@ -36,8 +33,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from local.template import ROOT
 
 from . import counting
 from .stack import ADMIN, FLOOR_ORG, ORG, PARAMETERS, bench_seed
@@ -104,37 +99,14 @@ def _free_port() -> int:
 @contextmanager
 def local_stack(seed_file: Path) -> Iterator[tuple[str, str, int]]:
     """``python -m local.server`` (as ``make run``) in a child process; (front URL, moto URL, pid)."""
+    from local.server import started
+
     port, moto_port = _free_port(), _free_port()
-    command = [sys.executable, "-m", "local.server", "--port", str(port), "--moto-port", str(moto_port)]
-    command += ["--seed", str(seed_file)]
+    arguments = ["--port", str(port), "--moto-port", str(moto_port), "--seed", str(seed_file)]
     for name, value in PARAMETERS.items():
-        command += ["--parameter", f"{name}={value}"]
-    child = subprocess.Popen(  # noqa: S603 - our interpreter, our module
-        command,
-        cwd=ROOT,
-        env={**_env(), "TZ": "UTC", "PYTHONUNBUFFERED": "1"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert child.stdout is not None
-        deadline = time.monotonic() + 120
-        for line in child.stdout:
-            if "local stack ready" in line:
-                break
-            if time.monotonic() > deadline:
-                raise TimeoutError("the local stack did not start")
-        else:
-            raise RuntimeError(f"the local stack exited with {child.wait()}")
-        threading.Thread(target=lambda: [None for _ in child.stdout or []], daemon=True).start()
+        arguments += ["--parameter", f"{name}={value}"]
+    with started(arguments, _env(), timeout=120, stop_timeout=20) as child:
         yield f"http://127.0.0.1:{port}", f"http://127.0.0.1:{moto_port}", child.pid
-    finally:
-        child.terminate()
-        try:
-            child.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            child.kill()
 
 
 def _env() -> dict[str, str]:

@@ -209,11 +209,24 @@ def launched(seed_file: Path = DEMO_SEED, port: int = 0, timeout: float = 60.0) 
     """Start the local stack in a child process (as `make run` does, on free ports so that it runs beside
     another) and yield its base URL (``GET /_local/health`` names its AWS endpoint)."""
     port = port or free_port()
-    command = [sys.executable, "-m", "local.server", "--port", str(port), "--seed", str(seed_file)]
-    command += ["--moto-port", str(free_port())]
-    env = {**os.environ, "TZ": "UTC", "PYTHONUNBUFFERED": "1", cognito.TRUST_SETTING: "1"}
+    arguments = ["--port", str(port), "--seed", str(seed_file), "--moto-port", str(free_port())]
+    with started(arguments, {**os.environ, cognito.TRUST_SETTING: "1"}, timeout):
+        yield f"http://127.0.0.1:{port}"
+
+
+@contextlib.contextmanager
+def started(
+    arguments: list[str], env: dict[str, str], timeout: float, stop_timeout: float = 10.0
+) -> Iterator[subprocess.Popen[str]]:
+    """``python -m local.server`` with these arguments in a child process, once it says it is ready; it is
+    terminated when the block ends (killed if it has not stopped after ``stop_timeout`` seconds)."""
     child = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        command, cwd=HERE.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [sys.executable, "-m", "local.server", *arguments],
+        cwd=HERE.parent,
+        env={**env, "TZ": "UTC", "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline = time.monotonic() + timeout
@@ -227,11 +240,11 @@ def launched(seed_file: Path = DEMO_SEED, port: int = 0, timeout: float = 60.0) 
             raise RuntimeError(f"the local stack exited with {child.wait()}")
         # keep draining its output so that it never blocks on a full pipe
         threading.Thread(target=lambda: [None for _ in child.stdout or []], daemon=True).start()
-        yield f"http://127.0.0.1:{port}"
+        yield child
     finally:
         child.terminate()
         try:
-            child.wait(timeout=10)
+            child.wait(timeout=stop_timeout)
         except subprocess.TimeoutExpired:
             child.kill()
 
