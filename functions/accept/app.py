@@ -281,7 +281,7 @@ def show() -> Response[str]:
 def _start_sign_in(token: str, params: dict[str, str]) -> Response[str]:
     """To the managed login, with a login cookie binding the round trip to this browser and this link.
     Stores nothing (a prefetched link changes nothing)."""
-    lang = i18n.language(params.get("lang") or "en")
+    lang = i18n.language(params.get("lang") or accepting.invitee_language(token) or "en")
     settlement = params.get("settlement") or ""
     started = signing_in.start(token, lang, settlement if settlement in ("refund", "credit") else "", _redirect_uri())
     location = started.location + ("&prompt=login" if params.get("switch") else "")
