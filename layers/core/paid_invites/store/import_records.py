@@ -25,7 +25,6 @@ from pynamodb.attributes import (
 from pynamodb.connection.table import TableConnection
 
 from .. import clock
-from ..config import Settings, get_settings
 from ..fields import same_named
 from ..invitations import Invitation
 from . import models as m
@@ -90,19 +89,7 @@ class ImportChunkModel(_ImportsModel):
         return f"chunk#{import_id}#{number}"
 
 
-_bound: Settings | None = None
-
-
-def bind() -> None:
-    """Point the models at the imports table the settings name (as ``models.bind`` does for the others)."""
-    global _bound
-    settings = get_settings()
-    if settings == _bound:
-        return
-    for model in (ImportModel, ImportChunkModel):
-        m.point(model, settings.imports_table)
-    m.bind()
-    _bound = settings
+bind = m.TableBinding("imports_table", ImportModel, ImportChunkModel)
 
 
 # ---------------------------------------------------------------- the domain's view of the items

@@ -295,6 +295,24 @@ def bind(settings: Settings | None = None) -> None:
     _bound = settings
 
 
+class TableBinding:
+    """``bind`` for the models of a table outside ``MODELS`` (only some functions are given it): points them
+    at the table ``setting`` names (and the other models with ``bind``), again only when the settings change."""
+
+    def __init__(self, setting: str, *models: type[Model]) -> None:
+        self.setting, self.models = setting, models
+        self.bound: Settings | None = None
+
+    def __call__(self) -> None:
+        settings = get_settings()
+        if settings == self.bound:
+            return
+        for model in self.models:
+            point(model, getattr(settings, self.setting))
+        bind()
+        self.bound = settings
+
+
 def point(model: type[Model], table_name: str) -> None:
     """Point one model at a table in this container's region; its next use connects anew."""
     model.Meta.table_name = table_name
