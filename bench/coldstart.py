@@ -87,10 +87,6 @@ class Result:
         return statistics.median(self.ours) / statistics.median(self.deps)
 
     @property
-    def deps_cpu_ratio(self) -> float:
-        return statistics.median(self.cpu) / statistics.median(self.deps_cpu)
-
-    @property
     def cpu_ratio(self) -> float:
         return statistics.median(self.cpu) / statistics.median(self.floor_cpu)
 
