@@ -132,5 +132,5 @@ def set_cookies(response: dict[str, Any]) -> list[str]:
 def unauthorized() -> dict[str, Any]:
     """What API Gateway answers itself when the Cognito authorizer finds no valid token: the template's
     UNAUTHORIZED gateway response, in the API's one error shape."""
-    body = '{"error":{"code":"unauthorized","message":"sign in to manage invitations"}}'
+    body = '{"error":{"code":"unauthorized","message":"sign in to manage invitations","details":{}}}'
     return {"statusCode": 401, "headers": {"Content-Type": "application/json"}, "body": body}

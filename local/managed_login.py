@@ -65,21 +65,26 @@ def _json(status: int, value: Any) -> Answer:
     return status, json.dumps(value).encode(), {"Content-Type": "application/json", "Cache-Control": "no-store"}
 
 
+def _error(code: str, message: str) -> dict[str, Any]:
+    """The API's one error shape."""
+    return {"error": {"code": code, "message": message, "details": {}}}
+
+
 def _sign_in_json(body: bytes, create: bool) -> Answer:
     try:
         sent = json.loads(body or b"{}")
         email, password = str(sent["email"]), str(sent["password"])
     except (ValueError, KeyError, TypeError):
-        return _json(400, {"error": {"code": "invalid_request", "message": 'send {"email", "password"}'}})
+        return _json(400, _error("invalid_request", 'send {"email", "password"}'))
     if create and not cognito.exists(email):
         try:
             cognito.add_user(email, password)
         except (ClientError, ParamValidationError) as error:  # moto's password policy, an invalid address
-            return _json(400, {"error": {"code": "sign_up_failed", "message": str(error)}})
+            return _json(400, _error("sign_up_failed", str(error)))
     try:
         tokens = cognito.sign_in(email, password)
     except cognito.SignInFailed:
-        return _json(401, {"error": {"code": "sign_in_failed", "message": "wrong e-mail address or password"}})
+        return _json(401, _error("sign_in_failed", "wrong e-mail address or password"))
     return _json(200, {"id_token": tokens["id_token"]})
 
 

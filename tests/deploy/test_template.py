@@ -369,6 +369,22 @@ def test_cors_allows_only_the_frontend_origin_also_on_api_gateways_own_errors(sa
         assert responses[kind]["ResponseParameters"]["Headers"]["Access-Control-Allow-Origin"] == origin
 
 
+def test_the_answers_api_gateway_gives_itself_have_the_apis_error_shape(sam: Transformed) -> None:
+    # Given the gateway responses whose body the template writes (the authorizer's 401, a body the model refuses)
+    (api,) = sam.source_resources("AWS::Serverless::Api").values()
+    written = {
+        kind: response["ResponseTemplates"]["application/json"]
+        for kind, response in api["Properties"]["GatewayResponses"].items()
+        if "ResponseTemplates" in response
+    }
+    assert written, "no gateway response writes a body: this test checks nothing"
+    for kind, body in written.items():
+        # Then each is {"error": {"code", "message", "details"}} (the message may be API Gateway's own text)
+        shaped = json.loads(body.replace("$context.error.messageString", '"the gateway\'s message"'))
+        assert set(shaped) == {"error"} and set(shaped["error"]) == {"code", "message", "details"}, kind
+        assert shaped["error"]["code"] and shaped["error"]["details"] == {}, kind
+
+
 # ------------------------------------------------------------------ IAM
 
 
