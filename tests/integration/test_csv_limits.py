@@ -13,9 +13,9 @@ import boto3
 import pytest
 
 from local.stack import Stack
+from paid_invites import csv_upload
 from paid_invites.config import get_settings
-from paid_invites.usecases import bulk_import
-from paid_invites.usecases.bulk_import import FileRefused
+from paid_invites.csv_upload import FileRefused
 
 from ..support import Api, Reply, dump_tables
 
@@ -49,26 +49,26 @@ def records_read(monkeypatch: pytest.MonkeyPatch) -> list[int]:
             counts[-1] += 1
             yield record
 
-    monkeypatch.setattr(bulk_import.csv, "reader", counting)
+    monkeypatch.setattr(csv_upload.csv, "reader", counting)
     return counts
 
 
 def test_a_million_rows_are_refused_after_reading_one_row_past_the_limit(records_read: list[int]) -> None:
     # Given a file of 1,000,000 short rows (just under the byte limit)
-    assert len(MILLION_SHORT_ROWS) <= bulk_import.MAX_BYTES
+    assert len(MILLION_SHORT_ROWS) <= csv_upload.MAX_BYTES
     # When it is parsed
     tracemalloc.start()
     started = time.perf_counter()
     with pytest.raises(FileRefused) as refused:
-        bulk_import.parse(MILLION_SHORT_ROWS, "text/csv")
+        csv_upload.parse(MILLION_SHORT_ROWS, "text/csv")
     elapsed = time.perf_counter() - started
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     print(f"1,000,000 rows refused in {elapsed:.3f} s, peak {peak / 1e6:.1f} MB traced")
     # Then it is too_many_rows, decided at the row after the last one allowed: the header and 10,000 rows read
     assert (refused.value.code, refused.value.status) == ("too_many_rows", 400)
-    assert refused.value.details == {"max_rows": bulk_import.MAX_ROWS, "rows": bulk_import.MAX_ROWS + 1}
-    assert records_read == [1 + bulk_import.MAX_ROWS + 1]
+    assert refused.value.details == {"max_rows": csv_upload.MAX_ROWS, "rows": csv_upload.MAX_ROWS + 1}
+    assert records_read == [1 + csv_upload.MAX_ROWS + 1]
     # and in bounded memory (the file itself is 2 MB)
     assert peak < 100 * 1024 * 1024
 
@@ -94,7 +94,7 @@ def test_a_million_rows_uploaded_get_a_400_and_nothing_is_written(api: Api, stac
             (",".join(f"c{n}" for n in range(10_000)) + "\n").encode(), "too_many_columns", id="10000-columns"
         ),
         pytest.param(
-            ("email," + ",".join(f"c{n}" for n in range(bulk_import.MAX_COLUMNS)) + "\nj@x.example\n").encode(),
+            ("email," + ",".join(f"c{n}" for n in range(csv_upload.MAX_COLUMNS)) + "\nj@x.example\n").encode(),
             "too_many_columns",
             id="one-column-too-many",
         ),
@@ -114,8 +114,8 @@ def test_a_file_without_a_usable_header_is_refused_and_nothing_is_written(
 
 
 def test_the_widest_header_allowed_is_read_and_its_other_columns_listed() -> None:
-    header = ["email", *(f"c{n}" for n in range(bulk_import.MAX_COLUMNS - 1))]
-    parsed = bulk_import.parse((",".join(header) + "\nj@x.example\n").encode(), "text/csv")
+    header = ["email", *(f"c{n}" for n in range(csv_upload.MAX_COLUMNS - 1))]
+    parsed = csv_upload.parse((",".join(header) + "\nj@x.example\n").encode(), "text/csv")
     assert len(parsed.rows) == 1 and parsed.ignored_columns == header[1:]
 
 
@@ -127,8 +127,8 @@ def test_every_field_is_cut_to_its_limit_and_the_row_rejected_with_its_reason() 
         f"fleur@bakker.example,{'F' * 150},Bakker,{'b' * 50},{'r' * 50}\n"
         "piet@jansen.example,Piet,Jansen,,\n"
     ).encode()
-    rows = bulk_import.parse(body, "text/csv").rows
-    assert rows[0]["reason"] == "invalid_email" and len(rows[0]["email"]) == bulk_import.MAX_EMAIL
-    assert rows[1]["reason"] == "invalid_name" and len(rows[1]["first_name"]) == bulk_import.MAX_NAME
-    assert len(rows[1]["user_type"]) == len(rows[1]["role"]) == bulk_import.MAX_CHOICE
+    rows = csv_upload.parse(body, "text/csv").rows
+    assert rows[0]["reason"] == "invalid_email" and len(rows[0]["email"]) == csv_upload.MAX_EMAIL
+    assert rows[1]["reason"] == "invalid_name" and len(rows[1]["first_name"]) == csv_upload.MAX_NAME
+    assert len(rows[1]["user_type"]) == len(rows[1]["role"]) == csv_upload.MAX_CHOICE
     assert "reason" not in rows[2] and (rows[2]["user_type"], rows[2]["role"]) == ("licensed", "member")

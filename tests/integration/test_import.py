@@ -8,6 +8,7 @@ import boto3
 import pytest
 
 from local.stack import Stack
+from paid_invites import csv_upload
 from paid_invites.errors import TransientError
 from paid_invites.store import import_records as import_store
 from paid_invites.store import repository as repo
@@ -133,8 +134,8 @@ def test_a_semicolon_file_as_excel_writes_it_in_many_locales_imports_too(api: Ap
         pytest.param("email,Email\njan@devries.example,x\n", 400, "duplicate_column", id="email-twice"),
         pytest.param('email\n"jan@devries.example\n', 400, "not_csv", id="open-quote"),
         pytest.param(b"email\n\x00\x00\x01\x02", 400, "not_csv", id="binary"),
-        pytest.param(rows_file(bulk_import.MAX_ROWS + 1), 400, "too_many_rows", id="10000-rows"),
-        pytest.param("email\n" + "x" * bulk_import.MAX_BYTES, 413, "file_too_large", id="over-2-MB"),
+        pytest.param(rows_file(csv_upload.MAX_ROWS + 1), 400, "too_many_rows", id="10000-rows"),
+        pytest.param("email\n" + "x" * csv_upload.MAX_BYTES, 413, "file_too_large", id="over-2-MB"),
         pytest.param("", 400, "empty_file", id="empty"),
         pytest.param("\ufeff\r\n\r\n", 400, "empty_file", id="bom-and-blank-lines"),
         pytest.param("email,first_name\n\n,\n", 400, "no_rows", id="header-only"),
@@ -157,10 +158,10 @@ def test_a_bad_file_is_refused_with_a_clear_code_before_anything_is_created(
 
 
 def test_the_limits_are_exactly_the_documented_ones(api: Api, stack: Stack) -> None:
-    refused = upload(api, rows_file(bulk_import.MAX_ROWS + 1))
+    refused = upload(api, rows_file(csv_upload.MAX_ROWS + 1))
     assert refused.json["error"]["details"] == {"max_rows": 9_999, "rows": 10_000}
     # a file of exactly 9,999 rows is taken (processing it is the e2e test's job)
-    parsed = bulk_import.parse(rows_file(bulk_import.MAX_ROWS).encode(), "text/csv; charset=utf-8")
+    parsed = csv_upload.parse(rows_file(csv_upload.MAX_ROWS).encode(), "text/csv; charset=utf-8")
     assert len(parsed.rows) == 9_999 and parsed.rows[-1]["row"] == 9_999
 
 
