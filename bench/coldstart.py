@@ -29,14 +29,17 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from local import cognito, managed_login
 from local.jobs import ses_event, sns_envelope
 from local.stack import LOCAL_PARAMETERS, OUTBOX
 from local.template import ROOT, Template
@@ -44,6 +47,7 @@ from paid_invites.acceptance import Acceptance
 from paid_invites.invitations import ACCEPTED, PENDING
 from paid_invites.proration import Subscription
 from paid_invites.store import repository as repo
+from paid_invites.usecases import signing_in
 
 from . import calls, lambda_path
 from .stack import ADMIN, ORG, PARAMETERS, Bench, invitation, paid, save
@@ -53,6 +57,14 @@ RATIO_TARGET = 1.10  # x the function's dependency floor
 ACCEPT_PAGE_TARGET = 1.40  # the accept page (the cold start a person waits for): x the bare boto3 floor
 RSS_TARGET_MB = 90
 SAM_BUILDER = "the layer as BuildMethod: python3.12 would ship it"  # the cold starts' comparison row
+ACCEPT_BASE_URL = "http://127.0.0.1:3000/invitations/accept"  # the bench stack's, and the app client's callback URL
+# What each measured invocation must answer; a case that answers anything else stops the bench (a cold start
+# of an error is not the figure). A case not named here must not answer a 4xx or 5xx.
+EXPECTED = {
+    "AcceptFunction": "401",  # the page for someone not signed in: the invitation without the money, "sign in"
+    "AcceptFunction:callback": "303",  # signed in: the session cookie, and back to the link
+    "AcceptFunction:POST": "200",  # accepted
+}
 
 
 @dataclass
@@ -139,12 +151,52 @@ class ColdStarts:
 # ---------------------------------------------------------------- the functions' environment
 
 
-def _template() -> Template:
-    """The template as the bench stack deployed it, but with the deployed log level (INFO): a cold start
-    pays for its logging too."""
+def _template(bench: Bench, cognito_domain: str) -> Template:
+    """The template as the bench stack deployed it (its user pool, its app client), but with the deployed log
+    level (INFO): a cold start pays for its logging too. ``cognito_domain``: where the managed login's token
+    endpoint answers the cold-start processes (:class:`TokenEndpoint`)."""
     known = Template().parameters
     local = {k: v for k, v in LOCAL_PARAMETERS.items() if k in known and not known[k]}
-    return Template({**local, **PARAMETERS, "AcceptBaseUrl": "http://127.0.0.1:3000/invitations/accept"})
+    deployed = bench.stack.template
+    pool = {"CognitoUserPoolArn": deployed.overrides["CognitoUserPoolArn"], "CognitoDomain": cognito_domain}
+    template = Template({**local, **PARAMETERS, "AcceptBaseUrl": ACCEPT_BASE_URL, **pool})
+    template.physical_ids.update(deployed.physical_ids)  # the app client's id: the ID tokens' audience
+    return template
+
+
+class TokenEndpoint:
+    """The managed-login stand-in (local/managed_login.py) over HTTP on a free port, as the local stack's HTTP
+    front serves it under ``/_local/cognito``: the cold-start processes exchange their codes here. The bench's
+    stack has no HTTP front; the stand-in issues its ID tokens from the bench's moto (in this process)."""
+
+    def __init__(self) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                url = urlsplit(self.path)
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                found = None
+                if url.path.startswith(managed_login.PREFIX + "/"):
+                    found = managed_login.handle(self.command, url.path, url.query, body)
+                status, answer, headers = found or (404, b"", {})
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.domain = f"http://127.0.0.1:{self.server.server_address[1]}{managed_login.PREFIX}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def _trace_id() -> str:
@@ -196,11 +248,11 @@ def _due_reminder(n: int) -> None:
     save([inv], due_at=lambda _: sent + timedelta(days=3))
 
 
-def cases(bench: Bench, count: int) -> tuple[dict[str, tuple[str, list[dict[str, Any]]]], dict[str, str]]:
+def cases(bench: Bench, count: int) -> tuple[dict[str, tuple[str, list[Any]]], dict[str, str]]:
     """Logical id -> (what is measured, ``count`` events, each for a fresh process). Data is prepared now,
     through the real handlers where that is how it comes about (invitations and their e-mails)."""
     now = datetime.now(UTC)
-    found: dict[str, tuple[str, list[dict[str, Any]]]] = {}
+    found: dict[str, tuple[str, list[Any]]] = {}
     first = 100  # paid individuals 100..399 are the cold start's
     # invite: one paid individual per process (their own account is read too)
     found["InviteFunction"] = (
@@ -212,22 +264,28 @@ def cases(bench: Bench, count: int) -> tuple[dict[str, tuple[str, list[dict[str,
             for i in range(count)
         ],
     )
-    # accept: the confirm page of one pending invitation (GET changes nothing), and accepting (POST)
+    # accept: the page of one pending invitation for someone not signed in (GET changes nothing), the sign-in
+    # callback (a code of the managed login for the invitee), and accepting (POST, the invitee's ID token)
     tokens = _invite_and_tokens(bench, [paid(first + count + i) for i in range(count + 1)])
     found["AcceptFunction"] = (
-        "GET the accept page",
+        "GET the accept page, not signed in",
         [bench.client.event("GET", "/invitations/accept", query={"token": tokens[0]})[1] for _ in range(count)],
     )
+    found["AcceptFunction:callback"] = (
+        "GET the sign-in callback: code exchanged, ID token checked",
+        [_Later(_callback, bench, tokens[0], paid(first + count)) for _ in range(count)],  # a code lives 5 minutes
+    )
     found["AcceptFunction:POST"] = (
-        "POST accept (refund)",
+        "POST accept (refund), JSON with the invitee's ID token",
         [
             bench.client.event(
                 "POST",
                 "/invitations/accept",
-                urlencode({"token": t, "settlement": "refund"}),
-                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                {"token": t, "settlement": "refund"},
+                caller=f"u-paid-{first + count + 1 + i}",  # the invitee, signed in through moto's user pool
+                headers={"Accept": "application/json"},
             )[1]
-            for t in tokens[1:]
+            for i, t in enumerate(tokens[1:])
         ],
     )
     # send-email: the invitation e-mail of a pending invitation (its workflow's task token)
@@ -292,6 +350,46 @@ def cases(bench: Bench, count: int) -> tuple[dict[str, tuple[str, list[dict[str,
     return found, skipped
 
 
+class _Later:
+    """An event made just before its process starts (a managed-login code expires after five minutes)."""
+
+    def __init__(self, make: Any, *args: Any) -> None:
+        self.make, self.args = make, args
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self.make(*self.args))
+
+
+def _event(event: dict[str, Any] | _Later) -> dict[str, Any]:
+    return event() if isinstance(event, _Later) else event
+
+
+def _callback(bench: Bench, link: str, email: str) -> dict[str, Any]:
+    """The managed login's return to the accept route for the invitee: the login cookie of a sign-in begun on
+    the link (``signing_in.start``), and the code and state the stand-in's authorize endpoint redirects with
+    after the invitee's e-mail address and password."""
+    started = signing_in.start(link, "en", "", ACCEPT_BASE_URL)
+    request = dict(parse_qsl(urlsplit(started.location).query))
+    form = {**request, "email": email, "password": cognito.DEFAULT_PASSWORD, "action": "sign_in"}
+    answer = managed_login.handle("POST", f"{managed_login.PREFIX}/oauth2/authorize", "", urlencode(form).encode())
+    assert answer is not None
+    status, _body, headers = answer
+    back = dict(parse_qsl(urlsplit(headers.get("Location", "")).query))
+    if status != 302 or "code" not in back:
+        raise RuntimeError(f"the managed-login stand-in gave no code ({status}): {_body[:300]!r}")
+    query = {"code": back["code"], "state": back["state"]}
+    cookie = {"Cookie": f"invite_login={started.cookie}"}
+    return dict(bench.client.event("GET", "/invitations/accept", query=query, headers=cookie)[1])
+
+
+def _check(key: str, outcome: str) -> None:
+    """A measured invocation that did not answer what its case is for stops the bench."""
+    expected = EXPECTED.get(key)
+    wrong = outcome != expected if expected else outcome.isdigit() and int(outcome) >= 400
+    if wrong:
+        raise RuntimeError(f"cold start {key} answered {outcome}, not {expected or 'a success'}: not measured")
+
+
 # ---------------------------------------------------------------- running the processes
 
 
@@ -334,14 +432,19 @@ def run(bench: Bench, samples: int = 10, progress: Any = None, extra_env: dict[s
     """``extra_env``: variables added to every function's environment (and the floor's), for "what if" runs
     such as ``POWERTOOLS_TRACE_DISABLED=true`` (Powertools' Tracer then never loads the X-Ray SDK)."""
     daemon_socket, daemon = _daemon()
+    endpoint = TokenEndpoint()
     try:
-        return _run(bench, samples, progress, daemon, extra_env or {})
+        return _run(bench, samples, progress, daemon, extra_env or {}, endpoint)
     finally:
+        endpoint.close()
         daemon_socket.close()
 
 
-def _run(bench: Bench, samples: int, progress: Any, daemon: str, extra_env: dict[str, str]) -> ColdStarts:
-    template = _template()
+def _run(bench: Bench, samples: int, progress: Any, daemon: str, extra_env: dict[str, str],
+         endpoint: TokenEndpoint) -> ColdStarts:  # fmt: skip
+    template = _template(bench, endpoint.domain)
+    pool = cognito.current()
+    trust = {"issuer": pool.issuer, "jwks": cognito.moto_public_keys()}
     opt, runtime = lambda_path.build(), lambda_path.runtime()
     prepared, skipped = cases(bench, samples + 2)
     results = []
@@ -356,6 +459,9 @@ def _run(bench: Bench, samples: int, progress: Any, daemon: str, extra_env: dict
             "memory_mb": int(props.get("MemorySize", 128)),
             "timeout_s": int(props.get("Timeout", 3)),
         }
+        if logical_id == "AcceptFunction":  # moto's key trusted as the local stack trusts it (local/cognito.py)
+            env[cognito.TRUST_SETTING] = "1"
+            base["trust"] = trust
 
         def case(
             event: dict[str, Any],
@@ -370,21 +476,24 @@ def _run(bench: Bench, samples: int, progress: Any, daemon: str, extra_env: dict
 
         if logical_id == "SweepFunction":
             _due_reminder(0)
-        _s, discovered = _spawn("discover", case(events[0], opt), env)
+        _s, discovered = _spawn("discover", case(_event(events[0]), opt), env)
+        _check(key, discovered["outcome"])
         _quiet(bench)
         result = Result(key, what, discovered["services"], int(props.get("MemorySize", 128)))
         result.modules, result.requests = discovered["modules"], len(discovered["requests"])
 
-        def measure(result: Result, layer: Path, events: list[dict[str, Any]], with_deps: bool = True) -> None:
-            for n, event in enumerate(events):
+        def measure(result: Result, layer: Path, events: list[Any], with_deps: bool = True) -> None:
+            for n, later in enumerate(events):
                 if logical_id == "SweepFunction":  # noqa: B023
                     _due_reminder(n + 1)
+                event = _event(later)
                 floor_start, floor = _spawn("floor", case(event, None, result.services), env)  # noqa: B023
                 deps = None
                 if with_deps:
                     deps = _spawn("deps", case(event, layer, result.services, discovered), env)  # noqa: B023
                     _quiet(bench)
                 ours_start, ours = _spawn("ours", case(event, layer), env)  # noqa: B023
+                _check(key, ours["outcome"])  # noqa: B023
                 _quiet(bench)
                 if n == 0:
                     continue  # the warm-up set: the page cache

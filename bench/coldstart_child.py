@@ -11,6 +11,10 @@
     python -I -S bench/coldstart_child.py naive    <case.json>   as "floor", and import Powertools (with its
                                                                  Logger, Metrics, Tracer), pynamodb and Jinja2
 
+``case["trust"]`` (the accept function's cases): the issuer and JWKS of moto's user pool, trusted before the
+invocation when ``LOCAL_TRUST_MOTO_ISSUER=1`` is in the environment, as ``local/cognito.py`` trusts them in the
+local stack's process (on AWS the first token check fetches the pool's JWKS over https instead).
+
 ``case["path"]`` goes first on ``sys.path``: the function's folder and the Lambda-like folder of the layers
 and the runtime (bench/lambda_path.py), for both modes.
 
@@ -24,6 +28,7 @@ import time
 FIRST_LINE = time.perf_counter()
 
 import json  # noqa: E402 - after the first reading, on purpose
+import os  # noqa: E402
 import sys  # noqa: E402
 
 
@@ -114,6 +119,11 @@ def main() -> None:
             handlers.BUILTIN_HANDLERS.append(("before-parameter-build", made))
         import app  # type: ignore[import-not-found]
 
+        trust = case.get("trust")
+        if trust and os.environ.get("LOCAL_TRUST_MOTO_ISSUER") == "1":  # as local/cognito.py does in the local stack
+            from paid_invites import identity
+
+            identity.trust_keys(trust["issuer"], trust["jwks"])
         ready, cpu_ready = time.perf_counter(), time.process_time()
         result = app.lambda_handler(case["event"], Context(case))
         done, cpu_done = time.perf_counter(), time.process_time()
