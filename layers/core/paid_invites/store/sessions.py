@@ -15,7 +15,6 @@ from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttrib
 from pynamodb.connection.table import TableConnection
 from pynamodb.exceptions import DoesNotExist
 
-from ..config import Settings, get_settings
 from . import models as m
 
 
@@ -38,18 +37,7 @@ class SessionModel(m._Model):
         return super()._get_connection()
 
 
-_bound: Settings | None = None
-
-
-def bind() -> None:
-    """Point the model at the sessions table the settings name (as ``models.bind`` does for the others)."""
-    global _bound
-    settings = get_settings()
-    if settings == _bound:
-        return
-    m.point(SessionModel, settings.sessions_table)
-    m.bind()
-    _bound = settings
+bind = m.TableBinding("sessions_table", SessionModel)
 
 
 @dataclass(frozen=True)
