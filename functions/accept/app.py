@@ -187,9 +187,8 @@ def _signed_out(view: accepting.AcceptView, lang: str, token: str, settlement: s
         else:
             message = "sign in as the invited person to accept"
         return error(status, code, message, details)
-    seat = "licensed" if view.invitation.user_type == "licensed" else "basic"
-    return _page(
-        "confirm",
+    return _confirm_page(
+        view,
         status,
         lang,
         token,
@@ -198,12 +197,9 @@ def _signed_out(view: accepting.AcceptView, lang: str, token: str, settlement: s
             "invited": invited,
             "signed_in_as": accepting.mask_email(view.signed_in_email),
         },
-        access=view.access,
         sign_in_href=_sign_in_href(token, lang, settlement, other),
         offer=None,
-        new_user=view.new_user,
         has_own_account=False,
-        seat=seat,
         error="",
     )
 
@@ -224,22 +220,24 @@ def _confirm(
             "method": i18n.payment_method(view.offer.payment_method),
             "choices": view.offer.choices,
         }
-    seat = "licensed" if view.invitation.user_type == "licensed" else "basic"
-    return _page(
-        "confirm",
+    return _confirm_page(
+        view,
         status,
         lang,
         token,
         words=accepting.page_words(view.invitation),
         offer=offer,
-        new_user=view.new_user,
         has_own_account=view.own_account is not None,
-        seat=seat,
         error=problem,
-        access=view.access,
         csrf=signing_in.csrf_token(session_id) if session_id else "",
         chosen=chosen,
     )
+
+
+def _confirm_page(view: accepting.AcceptView, status: int, lang: str, token: str, **context: Any) -> Response[str]:
+    """The confirm page: the seat, the caller's access and whether the invitee is new come from the view."""
+    seat = "licensed" if view.invitation.user_type == "licensed" else "basic"
+    return _page("confirm", status, lang, token, seat=seat, access=view.access, new_user=view.new_user, **context)
 
 
 def _not_signed_in(lang: str, token: str | None) -> Response[str]:
