@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import fields
 
 from paid_invites.config import Settings
-from paid_invites.usecases.bulk_import import MAX_ROWS
+from paid_invites.csv_upload import MAX_ROWS
 
 from .sam import transformed
 
