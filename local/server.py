@@ -60,8 +60,12 @@ def _claim(port: int, what: str, option: str) -> None:
 
 def start_moto(port: int) -> None:
     """moto's server on 127.0.0.1:port, in a thread of this process: it serves the backends this process's
-    stack lives in, so what boto3 or the AWS CLI reads through it is the running stack itself."""
-    from moto.server import ThreadedMotoServer
+    stack lives in, so what boto3 or the AWS CLI reads through it is the running stack itself. Like the local
+    endpoints, it answers only requests for its own address: a web page whose name resolves to 127.0.0.1 (DNS
+    rebinding) cannot read or change the tables through it."""
+    from moto.moto_server.threaded_moto_server import MotoRequestHandler
+    from moto.server import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
 
     _claim(port, "moto's AWS endpoint", "--moto-port")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's own access log
@@ -75,7 +79,17 @@ def start_moto(port: int) -> None:
             "AWS_REGION": "us-east-1",
         }
     )
-    ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False).start()
+    moto = DomainDispatcherApplication(create_backend_app)
+    own = local_hosts(port)
+
+    def own_host_only(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("HTTP_HOST", "").strip().lower() not in own:
+            start_response("403 Forbidden", [("Content-Type", "application/json")])
+            return [json.dumps(_forbidden_host()).encode()]
+        return moto(environ, start_response)
+
+    server = make_server("127.0.0.1", port, own_host_only, threaded=True, request_handler=MotoRequestHandler)
+    threading.Thread(target=server.serve_forever, name="moto", daemon=True).start()
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/moto-api/config", data=json.dumps(MOTO_CONFIG).encode(), method="POST"
     )

@@ -116,3 +116,35 @@ def test_the_local_endpoints_answer_only_requests_for_the_stacks_own_address(htt
         answer = http.get("/_local/outbox", Host=host)
         assert answer.status == 200, (host, answer.body)
         assert isinstance(answer.json, list)
+
+
+def test_the_aws_endpoint_answers_only_requests_for_its_own_address(http: Http) -> None:
+    # Given the stack's AWS endpoint (moto: every table and execution of the stack, readable and writable)
+    endpoint = urlsplit(http.get("/_local/health").json["aws_endpoint"])
+    scan = json.dumps({"TableName": "InvitationsTable"}).encode()
+    headers = {
+        "Content-Type": "application/x-amz-json-1.0",
+        "X-Amz-Target": "DynamoDB_20120810.Scan",
+        # the credential scope names the service (moto routes by it); the signature is not checked
+        "Authorization": "AWS4-HMAC-SHA256 Credential=local/20261207/us-east-1/dynamodb/aws4_request, "
+        "SignedHeaders=host, Signature=0",
+    }
+
+    def scan_as(host: str) -> tuple[int, str]:
+        connection = HTTPConnection(endpoint.hostname or "127.0.0.1", endpoint.port, timeout=10)
+        try:
+            connection.request("POST", "/", scan, {**headers, "Host": host})
+            response = connection.getresponse()
+            return response.status, response.read().decode()
+        finally:
+            connection.close()
+
+    # When a page on another name that resolves to 127.0.0.1 (DNS rebinding) scans a table through it
+    for host in ("evil.example", f"evil.example:{endpoint.port}", f"127.0.0.1.nip.io:{endpoint.port}"):
+        status, body = scan_as(host)
+        # Then it is refused, in the API's error shape, and nothing of the table shows
+        assert status == 403, (host, body)
+        assert json.loads(body)["error"]["code"] == "forbidden_host" and "Items" not in body
+    # While the endpoint's own address is answered (as the AWS CLI and boto3 send it)
+    status, body = scan_as(f"127.0.0.1:{endpoint.port}")
+    assert status == 200 and "Items" in json.loads(body), body
