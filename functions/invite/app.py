@@ -178,7 +178,7 @@ def import_invitations(accountId: AccountId) -> Response[str]:
     def action() -> dict[str, Any]:
         started = bulk_import.start(caller_id(app), accountId, body, content_type)
         metrics.add_metric(name="ImportsStarted", unit=MetricUnit.Count, value=1)
-        return started
+        return ImportOut.from_domain(started).answer()
 
     digest = {"sha256": hashlib.sha256(body).hexdigest(), "content_type": content_type}
     return _once(f"import:{accountId}", digest, action, status=202)
@@ -192,7 +192,7 @@ def get_import(
     limit: Annotated[int, Query(ge=1, le=bulk_import.RESULT_PAGE_MAX)] = 100,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict[str, Any]:
-    return bulk_import.get(caller_id(app), accountId, importId, limit, cursor)
+    return ImportProgress.from_domain(bulk_import.get(caller_id(app), accountId, importId, limit, cursor)).answer()
 
 
 # The routes that take a JSON body: the media types they take and their largest body (100 invitees of the

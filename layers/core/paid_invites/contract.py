@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from .invitations import Invitation
     from .ledger import LedgerEntry as LedgerRecord
     from .money import Money
+    from .store.import_records import ImportRecord
+    from .usecases.bulk_import import ImportPage
     from .usecases.invite import InviteOutcome
 
 Status = Literal["pending", "accepted", "revoked", "expired", "bounced", "failed"]
@@ -234,6 +236,31 @@ class ImportOut(BaseModel):
     ignored_columns: list[str] = Field(description="header columns that are not imported (unknown names)")
     failure: ImportFailure | None
 
+    @classmethod
+    def from_domain(cls, record: ImportRecord) -> ImportOut:
+        return cls(**_import_fields(record))
+
+    def answer(self) -> dict[str, Any]:
+        return self.model_dump()
+
+
+def _import_fields(record: ImportRecord) -> dict[str, Any]:
+    """An import as the API shows it: its counters, progress and failure (never its caller or rows)."""
+    failure = {"code": record.failure_code, "message": record.failure_message or ""} if record.failure_code else None
+    return {
+        **same_named(record, ("id", "account_id", "status", "ignored_columns")),
+        "created_at": iso(record.created_at),
+        "finished_at": iso(record.finished_at) if record.finished_at else None,
+        "totals": {
+            "rows": record.total_rows,
+            "processed": record.processed,
+            "created": record.created,
+            "rejected": record.rejected,
+        },
+        "progress_percent": record.processed * 100 // record.total_rows if record.total_rows else 100,
+        "failure": failure,
+    }
+
 
 class ImportRowResult(BaseModel):
     row: int = Field(description="1 = the first row after the header; blank lines are counted, not imported")
@@ -251,3 +278,13 @@ class ImportRowResult(BaseModel):
 class ImportProgress(ImportOut):
     results: list[ImportRowResult] = Field(description="in row order, from the cursor on")
     next_cursor: str | None = Field(description="more results (or, while running, rows not processed yet) follow")
+
+    @classmethod
+    def from_domain(cls, page: ImportPage) -> ImportProgress:  # type: ignore[override]
+        rows = [ImportRowResult(**row) for row in page.results]
+        return cls(**_import_fields(page.record), results=rows, next_cursor=page.next_cursor)
+
+    def answer(self) -> dict[str, Any]:
+        """A row shows what it has: no invitation id when rejected, no reason when created."""
+        rows = [row.model_dump(exclude_unset=True) for row in self.results]
+        return {**self.model_dump(exclude={"results", "next_cursor"}), "results": rows, "next_cursor": self.next_cursor}

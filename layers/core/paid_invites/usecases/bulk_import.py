@@ -16,6 +16,7 @@ import base64
 import binascii
 import json
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -45,7 +46,16 @@ class ImportAborted(Exception):
 # ---------------------------------------------------------------- upload (the admin API)
 
 
-def start(caller_id: str | None, account_id: str, body: bytes, content_type: str | None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ImportPage:
+    """An import and one page of its per-row results (as stored: ``{"row", "email", "status", ...}``)."""
+
+    record: store.ImportRecord
+    results: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def start(caller_id: str | None, account_id: str, body: bytes, content_type: str | None) -> store.ImportRecord:
     """Refuse a bad file before anything is created; else store it in chunks and start the workflow."""
     caller = ensure_can_manage(repo.get_user(caller_id) if caller_id else None, account_id)
     org = ensure_can_invite(repo.get_account(account_id))
@@ -66,7 +76,7 @@ def start(caller_id: str | None, account_id: str, body: bytes, content_type: str
     )
     store.create(record, chunks)
     _start_workflow(record)
-    return public_import(record)
+    return record
 
 
 def _start_workflow(record: store.ImportRecord) -> None:
@@ -88,7 +98,7 @@ def _start_workflow(record: store.ImportRecord) -> None:
 # ---------------------------------------------------------------- progress and results (the admin API)
 
 
-def get(caller_id: str | None, account_id: str, import_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+def get(caller_id: str | None, account_id: str, import_id: str, limit: int, cursor: str | None) -> ImportPage:
     """The import's status and counters, and one page of per-row results in row order.
 
     A page stops at the first chunk not processed yet while the import runs (``next_cursor`` then
@@ -125,28 +135,7 @@ def get(caller_id: str | None, account_id: str, import_id: str, limit: int, curs
     else:
         if chunks and chunks[-1].number + 1 < record.chunks:
             next_cursor = (chunks[-1].number + 1, 0)
-    return {**public_import(record), "results": results, "next_cursor": _encode_cursor(next_cursor)}
-
-
-def public_import(record: store.ImportRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "account_id": record.account_id,
-        "status": record.status,
-        "created_at": clock.iso(record.created_at),
-        "finished_at": clock.iso(record.finished_at) if record.finished_at else None,
-        "totals": {
-            "rows": record.total_rows,
-            "processed": record.processed,
-            "created": record.created,
-            "rejected": record.rejected,
-        },
-        "progress_percent": record.processed * 100 // record.total_rows if record.total_rows else 100,
-        "ignored_columns": record.ignored_columns,
-        "failure": {"code": record.failure_code, "message": record.failure_message or ""}
-        if record.failure_code
-        else None,
-    }
+    return ImportPage(record, results, _encode_cursor(next_cursor))
 
 
 def _encode_cursor(position: tuple[int, int] | None) -> str | None:
