@@ -29,7 +29,7 @@ from paid_invites.invitations import (
     split_token,
 )
 
-from ..support.builders import ARNO, INVITATION_ID, NOW, OLGA, acme, fleurs_account, invitation_with_link, jans_account
+from ..support.builders import ARNO, INVITATION_ID, NOW, OLGA, acme, invitation_with_link
 
 # ---------------------------------------------------------------- e-mail addresses
 
@@ -309,8 +309,7 @@ MIA_KNOWN = {"mia@acme.example": KnownUser("u-mia", "acme", "en")}
 def plan(
     *invitees: Invitee, caller: User = ARNO, org: Account | None = None, known: dict[str, KnownUser] | None = None
 ) -> list[Decision]:
-    accounts = {"acc-jan": jans_account(), "acc-fleur": fleurs_account()}
-    return plan_invites(caller, org or acme(), list(invitees), known or {}, accounts, NOW, LIFETIME)
+    return plan_invites(caller, org or acme(), list(invitees), known or {}, NOW, LIFETIME)
 
 
 def reasons(decisions: list[Decision]) -> list[tuple[str, str | None]]:

@@ -29,7 +29,7 @@ class Settings:
     reminder_offsets_days: str = "3,7"  # reminders this many days after the (last) send (reminders.py)
     max_reminders: int = 2
     resend_cooldown_seconds: int = 600
-    imports_table: str = ""  # the bulk import (imports.py): the invite and import-rows functions
+    imports_table: str = ""  # the bulk import (usecases/bulk_import.py): the invite and import-rows functions
     import_state_machine_arn: str = ""
     max_pending_invitations: int = 10_000
     max_invitations_per_day: int = 10_000  # one full 9,999-row CSV import a day

@@ -174,7 +174,6 @@ def plan_invites(
     org: Account,
     invitees: list[Invitee],
     users_by_email: dict[str, KnownUser],
-    accounts: dict[str, Account],
     now: datetime,
     lifetime_seconds: int,
     capacity: Capacity | None = None,

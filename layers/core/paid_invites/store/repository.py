@@ -193,13 +193,14 @@ class InviteContext:
     caller: User | None
     org: Account | None
     known: dict[str, KnownUser]
-    accounts: dict[str, Account]
     guarded: list[Invitation] = field(default_factory=list)  # what the pending guards of the addresses point at
 
 
 def load_invite_context(caller_id: str, account_id: str, emails: Iterable[str]) -> InviteContext:
     """Caller, organization, what the e-mail index knows of the invitees and the invitations their pending
-    guards point at: two batched reads (a BatchGetItem holds 100 keys: more of them for 100 invitees)."""
+    guards point at: one batched read, and a second only for the invitations a guard points at (a
+    BatchGetItem holds 100 keys: more of them for 100 invitees). The invitees' own accounts are not read:
+    nothing about them goes back to the inviter, and an address of a platform user costs what any other does."""
     emails = list(dict.fromkeys(emails))
     first = read_many(
         [(m.UserModel, caller_id), (m.AccountModel, account_id)]
@@ -213,17 +214,12 @@ def load_invite_context(caller_id: str, account_id: str, emails: Iterable[str]) 
         for email, item in zip(emails, email_items, strict=True)
         if item is not None
     }
-    own_ids = sorted({k.account_id for k in known.values() if k.account_id != account_id})
     pointed = sorted({g.invitation_id for g in guards if g is not None})
-    second: list[Any] = []
-    if own_ids or pointed:
-        second = read_many([(m.AccountModel, a) for a in own_ids] + [(m.InvitationModel, i) for i in pointed])
-    own, invitations = second[: len(own_ids)], second[len(own_ids) :]
+    invitations = read_many([(m.InvitationModel, i) for i in pointed]) if pointed else []
     return InviteContext(
         caller=to_user(caller) if caller else None,
         org=to_account(org) if org else None,
         known=known,
-        accounts={a.id: to_account(a) for a in own if a is not None},
         guarded=[to_invitation(i) for i in invitations if i is not None],
     )
 

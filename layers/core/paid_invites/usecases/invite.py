@@ -64,9 +64,7 @@ def invite(caller_id: str | None, account_id: str, invitees: list[Invitee]) -> l
         pending=settings.max_pending_invitations - org.invitations_pending,
         daily=settings.max_invitations_per_day,
     )
-    decisions = plan_invites(
-        caller, org, invitees, ctx.known, ctx.accounts, now, settings.invitation_lifetime_seconds, capacity
-    )
+    decisions = plan_invites(caller, org, invitees, ctx.known, now, settings.invitation_lifetime_seconds, capacity)
     planned = [d.invitation for d in decisions if d.invitation is not None]
     outcome = tx.create_invitations(
         org.id,
