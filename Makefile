@@ -34,6 +34,9 @@ lint: $(STAMP) ## ruff (lint + format check), mypy on the shared package, cfn-li
 openapi: $(STAMP) ## Regenerate docs/openapi.json from the handlers' typed routes
 	$(BIN)/python -m local.openapi
 
+schemas: $(STAMP) ## Regenerate the events' JSON Schemas (docs/schemas/<DetailType>.json) from their models
+	$(BIN)/python -m local.schemas
+
 templates: $(STAMP) ## Compile the page and e-mail templates into their committed compiled.zip archives
 	$(BIN)/python -m paid_invites.templating
 
@@ -59,4 +62,4 @@ test-browser: $(STAMP) ## Only the browser tests (headless Chromium); screenshot
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts
 
-.PHONY: help venv run demo lint fmt openapi templates reliability bench test chromium test-browser clean
+.PHONY: help venv run demo lint fmt openapi schemas templates reliability bench test chromium test-browser clean

@@ -73,6 +73,13 @@ class AcceptRefused(DomainError):
         self.words: dict[str, str] = {}
 
 
+class MalformedPlatformEvent(DomainError):
+    """An event from the platform that does not match its model (or contradicts the directory, as an e-mail
+    address another user has): applied nowhere, sent to the dead-letter queue with this reason."""
+
+    code, status = "malformed_platform_event", 400
+
+
 class TransientError(Exception):
     """Something worth retrying (throttling, a transaction conflict). Named in the ASL's Retry."""
 
