@@ -12,15 +12,16 @@ from .errors import TransientError
 SOURCE = "paid-account-invites"
 
 
-def publish(events: list[tuple[str, dict[str, Any]]]) -> None:
-    """Publish (detail-type, detail) pairs in one PutEvents. Each detail carries a stable ``event_id``
+def publish(events: list[tuple[str, dict[str, Any]]], bus: str | None = None, source: str = SOURCE) -> None:
+    """Publish (detail-type, detail) pairs in one PutEvents, on ``bus`` (the service's own bus unless named).
+    Each detail carries a stable ``event_id``
     so that consumers deduplicate what a retry publishes again. Any failure is a ``TransientError``:
     the workflow runs the step again (and the settlement is booked once whatever the retries)."""
     if not events:
         return
-    bus = get_settings().event_bus_name
+    bus = bus or get_settings().event_bus_name
     entries = [
-        {"Source": SOURCE, "DetailType": kind, "Detail": json.dumps(detail, sort_keys=True), "EventBusName": bus}
+        {"Source": source, "DetailType": kind, "Detail": json.dumps(detail, sort_keys=True), "EventBusName": bus}
         for kind, detail in events
     ]
     try:
