@@ -20,6 +20,10 @@ class Settings:
     idempotency_table: str = ""
     state_machine_arn: str = ""
     event_bus_name: str = "default"
+    # the billing bridge (functions/stripe_bridge): it answers on the platform's bus, with the key in one secret
+    platform_event_bus_name: str = ""
+    stripe_secret_arn: str = ""
+    stripe_api_base: str = ""  # the local stack only: localstripe's URL (never set by the template)
     sender_address: str = "invitations@example.com"
     ses_configuration_set: str = ""
     accept_base_url: str = "http://127.0.0.1:3000/invitations/accept"
