@@ -453,6 +453,8 @@ def test_dynamodb_grants_name_tables_and_indexes_of_the_stack(sam: Transformed) 
         allowed.add(json.dumps({"Fn::GetAtt": [logical_id, "Arn"]}))
         for index in table["Properties"].get("GlobalSecondaryIndexes", []):
             allowed.add(json.dumps({"Fn::Sub": f"${{{logical_id}.Arn}}/index/{index['IndexName']}"}))
+        if "StreamSpecification" in table["Properties"]:  # the table's stream (its records, not the table)
+            allowed.add(json.dumps({"Fn::Sub": f"${{{logical_id}.Arn}}/stream/*"}))
     for fn in lambda_functions(sam).values():
         for statement in statements(sam.output["Resources"][role_of(fn)]):
             if any(a.startswith("dynamodb:") for a in as_list(statement["Action"])):

@@ -4,19 +4,26 @@ Published on the service's bus (``SettlementBus``, source ``paid-account-invites
 name. Every detail carries a stable ``event_id``: the same occurrence published again (a replayed stream
 record, a retried step) has the same id, so a consumer drops what it has seen.
 
-Most invitation events are derived from the invitation's history (a stream of the invitations table, see
-``usecases/lifecycle.py``): ``event_id`` = ``<invitation_id>:<kind>:<at>``. ``InvitationAccepted`` is the one
-the settle step publishes once the acceptance is settled (``<invitation_id>:accepted``); ``MemberRemoved``
-comes from the members use case.
+Most invitation events are derived from the invitation's history (``history_events``: what one write of an
+invitation added to it; the invitations table's stream feeds them, ``usecases/lifecycle.py``), with
+``event_id`` = ``<invitation_id>:<kind>:<at>``. ``InvitationAccepted`` is the one the settle step publishes
+once the acceptance is settled (``<invitation_id>:accepted``); ``MemberRemoved`` comes from the members use
+case.
 
-No detail ever holds an invitation's link, token or token hash. Only pydantic: no AWS, no store.
+No detail ever holds an invitation's link, token or token hash. Pure: pydantic, no AWS, no store.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections import Counter
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from .clock import iso
+
+if TYPE_CHECKING:
+    from .invitations import Invitation
 
 UserType = Literal["basic", "licensed"]
 Role = Literal["member", "admin"]
@@ -135,3 +142,58 @@ def parse(detail_type: str, detail: dict[str, Any]) -> BaseModel:
     the detail does not match."""
     model = {m.__name__: m for m in PUBLISHED}[detail_type]
     return model.model_validate(detail)
+
+
+Event = tuple[str, dict[str, Any]]  # (detail-type, detail)
+
+
+def _key(entry: dict[str, Any]) -> tuple[str, str, str]:
+    return (str(entry.get("event", "")), str(entry.get("at", "")), str(entry.get("by", "")))
+
+
+def added_entries(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The history entries a write added, oldest first. An entry is known by (kind, at, actor), not by its
+    place: trimming a long history drops entries from its middle."""
+    seen = Counter(_key(e) for e in before)
+    added = []
+    for entry in after:
+        key = _key(entry)
+        if seen[key]:
+            seen[key] -= 1
+        else:
+            added.append(entry)
+    return added
+
+
+def history_events(before: Invitation | None, after: Invitation) -> list[Event]:
+    """The lifecycle events of what one write of an invitation added to its history (``before`` is None for
+    the write that created it). The same write mapped again gives the same events with the same ids."""
+    added = added_entries(before.history if before else [], after.history)
+    return [_event(entry, after) for entry in added if entry.get("event") in BY_KIND]
+
+
+def _event(entry: dict[str, Any], inv: Invitation) -> Event:
+    kind, at = str(entry["event"]), str(entry.get("at", ""))
+    common: dict[str, Any] = {
+        "event_id": lifecycle_event_id(inv.id, kind, at),
+        "invitation_id": inv.id,
+        "account_id": inv.account_id,
+        "email": inv.email,
+        "occurred_at": at,
+    }
+    specific: dict[str, dict[str, Any]] = {
+        "created": {
+            "user_type": inv.user_type,
+            "role": inv.role,
+            "inviter_id": inv.inviter_id,
+            "expires_at": iso(inv.expires_at),
+        },
+        "emailed": {"message_id": entry.get("message_id") or None, "expires_at": iso(inv.expires_at)},
+        "resent": {"by": entry.get("by", ""), "expires_at": iso(inv.expires_at)},
+        "revoked": {"by": entry.get("by", "")},
+        "expired": {},
+        "bounced": {"reason": entry.get("reason") or None},
+    }
+    model = BY_KIND[kind]
+    detail = model(**common, **specific[kind]).model_dump(mode="json")
+    return model.__name__, detail
