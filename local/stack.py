@@ -7,13 +7,14 @@ import json
 import os
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from paid_invites import aws, clock, config
+from paid_invites import aws, clock, config, platform_events
+from paid_invites.errors import MalformedPlatformEvent
 from paid_invites.store import models
+from paid_invites.usecases.ingest import ingest
 
-from . import bridge, cognito, patches
+from . import bridge, cognito, patches, streams
 from .template import ACCOUNT, REGION, Function, Route, Template
 
 # The local stack's answers to the template's parameters that have no default (what `sam deploy --guided`
@@ -77,6 +78,19 @@ class Stack:
     events_queue_url: str
     clock: clock.MovableClock
     state_machine_arns: dict[str, str] = field(default_factory=dict)  # every state machine, by logical id
+    stream_triggers: list[streams.StreamTrigger] = field(default_factory=list)  # the tables' stream triggers
+
+    def drain_streams(self) -> int:
+        """Hand every table stream's records written so far to their functions (local/streams.py); how many."""
+        total = 0
+        while handed := streams.poll(self.stream_triggers):
+            total += handed
+        return total
+
+    def drain(self) -> int:
+        """Run the local triggers until none has anything left (tests call it before reading what the
+        functions did); how many records they took. Every kind of trigger joins in here."""
+        return self.drain_streams()
 
     def stop_executions(self) -> int:
         """Stop every running execution (a torn-down stack's workflows must not live on in their threads
@@ -141,7 +155,7 @@ def deploy(parameters: dict[str, str] | None = None) -> Stack:
             for k, v in props.items()
             if k in ("AttributeDefinitions", "KeySchema", "BillingMode", "GlobalSecondaryIndexes")
         }
-        ddb.create_table(TableName=name, **spec)
+        ddb.create_table(TableName=name, **spec, **streams.stream_specification(props))
 
     ses = aws.client("sesv2")
     ses.create_email_identity(EmailIdentity=template.parameters["SenderAddress"])
@@ -196,91 +210,107 @@ def deploy(parameters: dict[str, str] | None = None) -> Stack:
     movable = clock.MovableClock()
     clock.use(movable)
     invitation_arn = sm_arns[template.state_machine()[0]]
-    return Stack(template, functions, template.routes(), invitation_arn, queue_url, movable, sm_arns)
+    return Stack(
+        template,
+        functions,
+        template.routes(),
+        invitation_arn,
+        queue_url,
+        movable,
+        sm_arns,
+        stream_triggers=streams.triggers(template, functions),
+    )
 
 
 # ---------------------------------------------------------------- seed data
 
 
-def seed(data: dict[str, Any]) -> None:
-    """Load ``{"accounts": [...], "users": [...], "invoices": [...]}``; counters follow from the data:
-    licenses in use from the licensed members, members per account, the balance due from open invoices."""
-    models.bind()
+def seed_events(data: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The seed ``{"accounts": [...], "users": [...], "invoices": [...]}`` as the platform's events, in the
+    order a first fill sends them: accounts, users, subscriptions, invoices. Each entry's ``version`` is its
+    own or 1. Refused with ``ValueError``: two users sharing an address, an organization with more licensed
+    members than licenses."""
+    accounts = data.get("accounts", [])
     users = data.get("users", [])
     invoices = data.get("invoices", [])
     emails = [u["email"].strip().lower() for u in users]
     if len(set(emails)) != len(emails):
         raise ValueError("two seeded users share an e-mail address")
-    items: list[Any] = []
-    for acc in data.get("accounts", []):
-        members = [u for u in users if u["account_id"] == acc["id"]]
-        used = sum(1 for u in members if u.get("user_type", "basic") == "licensed")
-        due = sum(int(i["amount_minor"]) for i in invoices if i["account_id"] == acc["id"] and i["status"] == "open")
+    events: list[tuple[str, dict[str, Any]]] = []
+    subscriptions: list[tuple[str, dict[str, Any]]] = []
+    for acc in accounts:
+        used = sum(1 for u in users if u["account_id"] == acc["id"] and u.get("user_type", "basic") == "licensed")
         total = int(acc.get("licenses", 0))
         if used > total and acc.get("type") == "organization":
             raise ValueError(f"account {acc['id']} has {used} licensed members but {total} licenses")
+        detail = {
+            "id": acc["id"],
+            "name": acc["name"],
+            "type": acc["type"],
+            "plan": acc["plan"],
+            "status": acc.get("status", "active"),
+            "currency": acc["currency"],
+            "licenses": total,
+            "version": int(acc.get("version", 1)),
+        }
+        if acc.get("billing_customer_id"):
+            detail["billing_customer_id"] = acc["billing_customer_id"]
+        events.append(("AccountChanged", detail))
         sub = acc.get("subscription")
-        items.append(
-            models.AccountModel(
-                id=acc["id"],
-                name=acc["name"],
-                type=acc["type"],
-                plan=acc["plan"],
-                status=acc.get("status", "active"),
-                currency=acc["currency"],
-                licenses_free=max(total - used, 0),
-                licenses_used=used,
-                licenses_held=0,
-                credit_minor=int(acc.get("credit_minor", 0)),
-                balance_due_minor=due,
-                members_count=len(members),
-                subscription=None
-                if not sub
-                else models.SubscriptionAttribute(
-                    amount_minor=int(sub["amount_minor"]),
-                    interval=sub["interval"],
-                    current_period_start=_when(sub["current_period_start"]),
-                    current_period_end=_when(sub["current_period_end"]),
-                    payment_method=sub["payment_method"],
-                    status=sub.get("status", "active"),
-                ),
+        if sub:
+            subscriptions.append(
+                (
+                    "SubscriptionChanged",
+                    {
+                        "account_id": acc["id"],
+                        "currency": acc["currency"],
+                        "status": "active",
+                        **{k: v for k, v in sub.items() if k != "version"},
+                        "version": int(sub.get("version", 1)),
+                    },
+                )
             )
-        )
     for u, email in zip(users, emails, strict=True):
-        language = u.get("language", "en")
-        items.append(
-            models.UserModel(
-                id=u["id"],
-                email=email,
-                name=u.get("name", ""),
-                language=language,
-                account_id=u["account_id"],
-                role=u.get("role", "member"),
-                user_type=u.get("user_type", "basic"),
-            )
-        )
-        items.append(
-            models.UserEmailModel(
-                id=models.UserEmailModel.key(email), user_id=u["id"], account_id=u["account_id"], language=language
-            )
-        )
-    cognito.seed_users(users)  # each can sign in: its seed id is its sub, its password the seed's or the default
+        user = {
+            "id": u["id"],
+            "email": email,
+            "name": u.get("name", ""),
+            "language": u.get("language", "en"),
+            "account_id": u["account_id"],
+            "role": u.get("role", "member"),
+            "user_type": u.get("user_type", "basic"),
+            "version": int(u.get("version", 1)),
+        }
+        events.append(("UserChanged", user))
+    events += subscriptions
     for i in invoices:
-        items.append(
-            models.InvoiceModel(
-                id=i["id"],
-                account_id=i["account_id"],
-                amount_minor=int(i["amount_minor"]),
-                currency=i.get("currency", "EUR"),
-                status=i["status"],
+        invoice = {
+            "id": i["id"],
+            "account_id": i["account_id"],
+            "amount_minor": int(i["amount_minor"]),
+            "currency": i.get("currency", "EUR"),
+            "status": i["status"],
+            "version": int(i.get("version", 1)),
+        }
+        events.append(("InvoiceChanged", invoice))
+    return events
+
+
+def seed(data: dict[str, Any]) -> None:
+    """Load ``{"accounts": [...], "users": [...], "invoices": [...]}`` as the platform's first fill: every
+    entry an event (``seed_events``) applied by the ingestion use case, so the counters follow as they do in
+    production (licenses in use from the licensed members, members per account, the balance due from the
+    open invoices). Each seeded user can sign in (the local Cognito)."""
+    models.bind()
+    events = seed_events(data)
+    for detail_type, detail in events:
+        try:
+            ingest(platform_events.parse(detail_type, detail))
+        except MalformedPlatformEvent as error:
+            raise ValueError(f"seed: {error.message}") from error
+    for acc in data.get("accounts", []):
+        if acc.get("credit_minor"):  # the service's own fact, not the platform's: set as it is
+            models.AccountModel(id=acc["id"]).update(
+                actions=[models.AccountModel.credit_minor.set(int(acc["credit_minor"]))]
             )
-        )
-    for model in {type(item) for item in items}:
-        with model.batch_write() as batch:
-            for item in items:
-                if type(item) is model:
-                    batch.save(item)
-
-
-def _when(value: str) -> datetime:
-    return clock.parse(value)
+    cognito.seed_users(data.get("users", []))  # each can sign in: its seed id is its sub, its password the seed's

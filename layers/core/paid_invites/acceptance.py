@@ -82,6 +82,7 @@ class Acceptance:
                     current_period_end=clock.parse(raw["current_period_end"]),
                     payment_method=str(raw["payment_method"]),
                     status=str(raw["status"]),
+                    external_id=_optional(raw.get("external_id")),
                 )
             return cls(
                 invitation_id=str(data["invitation_id"]),

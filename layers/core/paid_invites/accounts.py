@@ -32,6 +32,7 @@ class Account:
     members_count: int = 0
     invitations_pending: int = 0
     subscription: Subscription | None = None
+    billing_customer_id: str | None = None  # the billing system's customer (e.g. Stripe's cus_...), if any
 
     @property
     def is_paid(self) -> bool:

@@ -17,6 +17,7 @@ class Subscription:
     current_period_end: datetime
     payment_method: str
     status: str = "active"  # "active" | "cancelled"
+    external_id: str | None = None  # the billing system's id of it (e.g. Stripe's sub_...), when it has one
 
     def __post_init__(self) -> None:
         if self.interval not in ("month", "year"):

@@ -29,7 +29,8 @@ def to_account(item: m.AccountModel) -> Account:
         balance_due_minor=int(item.balance_due_minor),
         members_count=int(item.members_count),
         invitations_pending=int(item.invitations_pending or 0),
-        subscription=to_subscription(sub, item.currency) if sub else None,
+        subscription=to_subscription(sub, sub.currency or item.currency) if sub else None,
+        billing_customer_id=item.billing_customer_id,
     )
 
 

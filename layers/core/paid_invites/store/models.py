@@ -51,6 +51,7 @@ class SubscriptionAttribute(MapAttribute[str, Any]):
     payment_method = UnicodeAttribute()
     status = UnicodeAttribute(default="active")
     currency = UnicodeAttribute(null=True)  # set on the snapshot an accepted invitation keeps
+    external_id = UnicodeAttribute(null=True)  # the billing system's id of the subscription
 
 
 class AccountModel(_Model):
@@ -71,6 +72,11 @@ class AccountModel(_Model):
     members_count = NumberAttribute(default=0)
     invitations_pending = NumberAttribute(default=0)  # open invitations (the per-account limit)
     subscription = SubscriptionAttribute(null=True)
+    billing_customer_id = UnicodeAttribute(null=True)
+    # what the platform's events set (store/directory.py): the versions applied, and every license bought
+    version = NumberAttribute(null=True)  # of the account (AccountChanged, AccountRemoved)
+    subscription_version = NumberAttribute(null=True)  # of its subscription (SubscriptionChanged)
+    licenses = NumberAttribute(null=True)  # licenses_free + licenses_used + licenses_held, as far as it goes
 
 
 class UserModel(_Model):
@@ -84,6 +90,7 @@ class UserModel(_Model):
     account_id = UnicodeAttribute()
     role = UnicodeAttribute(default="member")
     user_type = UnicodeAttribute(default="basic")
+    version = NumberAttribute(null=True)  # the platform's (UserChanged); none on a user the accept created
 
 
 class UserEmailModel(_Model):
@@ -102,6 +109,21 @@ class UserEmailModel(_Model):
         return f"email#{email}"
 
 
+class UserTombstoneModel(_Model):
+    """``removed#<user id>``: the user was removed at this version (an older UserChanged does not bring
+    them back)."""
+
+    class Meta:
+        table_name = "users"
+
+    id = UnicodeAttribute(hash_key=True)
+    version = NumberAttribute()
+
+    @staticmethod
+    def key(user_id: str) -> str:
+        return f"removed#{user_id}"
+
+
 class InvoiceModel(_Model):
     class Meta:
         table_name = "invoices"
@@ -110,7 +132,8 @@ class InvoiceModel(_Model):
     account_id = UnicodeAttribute()
     amount_minor = NumberAttribute()
     currency = UnicodeAttribute()
-    status = UnicodeAttribute()  # open | paid
+    status = UnicodeAttribute()  # open | paid | void | removed (InvoiceRemoved's tombstone)
+    version = NumberAttribute(null=True)  # the platform's (InvoiceChanged, InvoiceRemoved)
 
 
 class InvitationsByAccount(GlobalSecondaryIndex["InvitationModel"]):
@@ -254,7 +277,7 @@ class LedgerModel(_Model):
 
 MODELS: dict[str, list[type[Model]]] = {
     "accounts_table": [AccountModel],
-    "users_table": [UserModel, UserEmailModel],
+    "users_table": [UserModel, UserEmailModel, UserTombstoneModel],
     "invoices_table": [InvoiceModel],
     "invitations_table": [InvitationModel, PendingGuardModel, SuppressionModel, DailyCountModel],
     "ledger_table": [LedgerModel],
