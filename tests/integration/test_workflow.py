@@ -110,12 +110,16 @@ def test_paid_invitee_asks_for_a_refund(api: Api, stack: Stack) -> None:
     refund = next(e for e in events if e["detail-type"] == "ProrationRefundRequested")
     assert refund["detail"] == {
         "event_id": f"{invitation_id}:refund",
+        "request_id": f"{invitation_id}:refund_requested:1",
         "invitation_id": invitation_id,
+        "kind": "refund_requested",
         "account_id": "acc-jan",
+        "org_account_id": "acme",
         "user_id": "u-jan",
         "amount_minor": 7453,
         "currency": "EUR",
         "payment_method": "visa-4242",
+        "attempt": 1,
     }
     summary = api.summary("u-olga", "acme").json
     assert summary["credit"]["amount_minor"] == 0  # a refund is not the organization's credit

@@ -99,12 +99,16 @@ def test_a_refund_publishes_the_acceptance_and_the_refund_with_stable_ids() -> N
     assert acc.refund is not None
     assert refund == {
         "event_id": "inv-1:refund",
+        "request_id": "inv-1:refund_requested:1",
         "invitation_id": "inv-1",
+        "kind": "refund_requested",
         "account_id": "acc-jan",
+        "org_account_id": "acme",
         "user_id": "u-jan",
         "amount_minor": acc.refund.amount_minor,
         "currency": "EUR",
         "payment_method": "card •••• 4242",
+        "attempt": 1,
     }
     assert settlement_events(acc) == events  # a retry publishes the same events again
 

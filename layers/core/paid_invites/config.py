@@ -45,6 +45,9 @@ class Settings:
     cognito_domain: str = ""  # the pool's managed login, e.g. https://<prefix>.auth.<region>.amazoncognito.com
     sessions_table: str = ""  # the accept flow's short server-side sessions (store/sessions.py)
     session_ttl_seconds: int = 1800
+    # settling the money (settlement.py): "builtin" books it complete, "external" asks a billing system
+    billing_mode: str = "builtin"
+    settlement_answer_seconds: int = 86400  # a billing request unanswered this long is reported (sweep)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:

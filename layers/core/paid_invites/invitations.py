@@ -119,6 +119,11 @@ class Invitation:
     reminder_hashes: list[str] = field(default_factory=list)  # the links of the reminders since the last send
     reminders_stopped: str | None = None  # why no more reminders go out (complaint, suppressed address)
     expiry_notified_at: datetime | None = None  # when the inviter was told it expired (at most once)
+    # the money's settlement: "requested" | "completed" | "failed" once booked (settlement.py)
+    settled_at: datetime | None = None
+    settlement_state: str | None = None
+    settlement_failure: str | None = None
+    settlement_version: int | None = None
 
 
 def refusal_for(invitation: Invitation | None, secret: str | None, now: datetime) -> AcceptRefused | None:

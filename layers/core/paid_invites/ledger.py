@@ -1,9 +1,12 @@
-"""A money entry of the ledger, as the account summary shows it. Pure."""
+"""A money entry of the ledger, as the account summary shows it, with billing's answer to it. Pure."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+
+REQUESTED, COMPLETED, FAILED = "requested", "completed", "failed"
+SETTLEMENT_STATES = (REQUESTED, COMPLETED, FAILED)
 
 
 @dataclass(frozen=True)
@@ -15,3 +18,13 @@ class LedgerEntry:
     amount_minor: int
     currency: str
     created_at: datetime
+    # billing's answer: builtin billing books an entry completed; external billing requests it and the
+    # billing system's outcome completes it (or fails it: an operator may request it again, attempt + 1)
+    state: str = COMPLETED
+    attempt: int = 1
+    failure: str | None = None
+    org_account_id: str = ""
+    payment_method: str | None = None
+    requested_at: datetime | None = None
+    answered_at: datetime | None = None
+    external_id: str | None = None

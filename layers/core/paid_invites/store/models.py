@@ -197,6 +197,11 @@ class InvitationModel(_Model):
     reminders_stopped = UnicodeAttribute(null=True)
     expiry_notified_at = UTCDateTimeAttribute(null=True)
     mail_events = UnicodeSetAttribute(null=True)  # SES events already recorded (SNS delivers at least once)
+    # the money's settlement (store/settlements.py): requested | completed | failed, once booked
+    settled_at = UTCDateTimeAttribute(null=True)  # its events are out (mark_settled)
+    settlement_state = UnicodeAttribute(null=True)
+    settlement_failure = UnicodeAttribute(null=True)  # why a billing request failed
+    settlement_version = NumberAttribute(null=True)  # each change of the settlement state: optimistic lock
 
     by_account_status = InvitationsByAccount()
     by_due = InvitationsDue()
@@ -271,6 +276,13 @@ class LedgerModel(_Model):
     currency = UnicodeAttribute()
     payment_method = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
+    # billing's answer (store/settlements.py); an entry without a state was booked complete
+    state = UnicodeAttribute(null=True)  # requested | completed | failed
+    attempt = NumberAttribute(null=True)  # the request's attempt (1 first; an operator's retry adds one)
+    requested_at = UTCDateTimeAttribute(null=True)  # when the current attempt was requested
+    answered_at = UTCDateTimeAttribute(null=True)
+    failure = UnicodeAttribute(null=True)
+    external_id = UnicodeAttribute(null=True)  # the billing system's id of what it did
 
     by_org_account = LedgerByAccount()
 

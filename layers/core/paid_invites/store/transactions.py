@@ -228,6 +228,7 @@ class Booking:
     payment_method: str
     settlement: str = "none"  # the choice, and the moment, the acceptance handed over
     accepted_at: datetime | None = None
+    billing: str = "builtin"  # builtin: booked completed, credit raised now; external: booked requested
 
 
 def _handed_over(b: Booking) -> Any:
@@ -249,13 +250,26 @@ def _handed_over(b: Booking) -> Any:
 def book_settlement(b: Booking, at: datetime) -> bool:
     """Write the ledger entries, cancel the subscription and raise the credit. False if done before.
 
-    The same transaction checks the invitation (a ConditionCheck, no extra request): accepted as handed
-    over and not settled yet (still due). A booking the invitation disagrees with books nothing and raises
-    ``SettlementRefused``; one of an invitation settled before as handed over (a step run again) is False.
-    The invitation is marked settled only after its events are out (``mark_settled``, by the caller):
-    until then it stays due, so a settlement whose events were never published is not taken as done."""
+    The same transaction updates the invitation's ``settlement_state`` on the condition that it is accepted
+    as handed over and not settled yet (still due, not marked settled). A booking the invitation disagrees
+    with books nothing and raises ``SettlementRefused``; one of an invitation settled before as handed over
+    (a step run again) is False. The invitation is marked settled only after its events are out
+    (``mark_settled``, by the caller): until then it stays due, so a settlement whose events were never
+    published is not taken as done.
+
+    Builtin billing books every entry ``completed`` and raises the organization's credit now; external
+    billing books them ``requested`` (attempt 1) and leaves the credit to the billing system's
+    ``CreditApplied`` (store/settlements.py)."""
+    external = b.billing == "external"
+    state = "requested" if external else "completed"
+    inv = m.InvitationModel
     tx = Tx()
-    tx.check("invitation", m.InvitationModel, b.invitation_id, _handed_over(b) & m.InvitationModel.due_at.exists())
+    tx.update(
+        "invitation",
+        key_item(inv, b.invitation_id),
+        [inv.settlement_state.set(state), inv.settlement_failure.remove(), inv.settlement_version.add(1)],
+        _handed_over(b) & inv.due_at.exists() & inv.settled_at.does_not_exist(),
+    )
 
     def entry(kind: str, account_id: str, money: Money, payment_method: str | None = None) -> None:
         item = m.LedgerModel(
@@ -268,6 +282,10 @@ def book_settlement(b: Booking, at: datetime) -> bool:
             currency=money.currency,
             payment_method=payment_method,
             created_at=at,
+            state=state,
+            attempt=1,
+            requested_at=at,
+            answered_at=None if external else at,
         )
         tx.put(f"ledger:{kind}", item, m.LedgerModel.invitation_id.does_not_exist())
 
@@ -276,6 +294,7 @@ def book_settlement(b: Booking, at: datetime) -> bool:
         entry("refund_requested", b.own_account_id, b.refund, b.payment_method)
     if b.credit is not None:
         entry("credit_transferred", b.org_account_id, b.credit)
+    if b.credit is not None and not external:
         tx.update(
             "org",
             key_item(m.AccountModel, b.org_account_id),
@@ -310,7 +329,7 @@ def _settled_as_handed_over(b: Booking) -> bool:
     sub = item.subscription
     return (
         item.status == ACCEPTED
-        and item.due_at is None
+        and (item.due_at is None or item.settled_at is not None)
         and (item.account_id, item.invitee_user_id, item.invitee_account_id, item.settlement, item.accepted_at)
         == (b.org_account_id, b.user_id, b.own_account_id, b.settlement, b.accepted_at)
         and bool(item.settle_due)
@@ -360,16 +379,39 @@ def close_pending(inv: Invitation, new_status: str, actor: str, at: datetime, as
     return True
 
 
-def mark_settled(invitation_id: str, at: datetime, actor: str) -> None:
-    """An accepted invitation is settled: no longer due for the sweep's reconcile, and no failure left from
-    a workflow that ended before it settled (the sweep settles those). Once: only while it is due."""
+def mark_settled(invitation_id: str, at: datetime, actor: str, answer_due: datetime | None = None) -> None:
+    """An accepted invitation is settled: its events are out; no longer due for the sweep's reconcile, and
+    no failure left from a workflow that ended before it settled (the sweep settles those). Once: only while
+    it is due and not marked settled.
+
+    ``answer_due`` (external billing): while its billing requests still wait for their answers, it stays
+    due until then, for the sweep's check of unanswered requests (the settlement version moves, so an
+    outcome applied meanwhile is applied again on what this wrote)."""
+    inv = m.InvitationModel
+    not_yet = inv.due_at.exists() & inv.settled_at.does_not_exist()
+    if answer_due is not None:
+        waiting = update_invitation(
+            invitation_id,
+            [
+                inv.due_at.set(answer_due),
+                inv.due_shard.set(DUE_SHARD),
+                inv.failure.remove(),
+                inv.settled_at.set(at),
+                inv.settlement_version.add(1),
+                log("settled", actor, at),
+            ],
+            not_yet & (inv.settlement_state == "requested"),
+        )
+        if waiting is not None:
+            return
     update_invitation(
         invitation_id,
         [
-            m.InvitationModel.due_at.remove(),
-            m.InvitationModel.due_shard.remove(),
-            m.InvitationModel.failure.remove(),
+            inv.due_at.remove(),
+            inv.due_shard.remove(),
+            inv.failure.remove(),
+            inv.settled_at.set(at),
             log("settled", actor, at),
         ],
-        m.InvitationModel.due_at.exists(),
+        not_yet,
     )

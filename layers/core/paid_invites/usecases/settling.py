@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from .. import clock, events
 from ..acceptance import Acceptance
-from ..settlement import settlement_events
+from ..config import get_settings
+from ..ledger import REQUESTED, LedgerEntry
+from ..proration import Subscription
+from ..settlement import EXTERNAL, Event, request_event, settlement_events
+from ..store import repository as repo
+from ..store import settlements
 from ..store import transactions as tx
 
 
@@ -17,11 +23,19 @@ def settle(acc: Acceptance, actor: str = "workflow") -> dict[str, Any]:
     with books nothing and raises ``SettlementRefused`` (not retried: recorded on the invitation).
     Safe to run again: the ledger is booked once whatever the runs (``first_time`` says whether this run
     booked it) and the events carry stable ids. It is marked settled only once its events are out, so a
-    run that failed before that stays due and runs again."""
+    run that failed before that stays due and runs again.
+
+    With external billing the entries are booked ``requested`` and each one still waiting for its answer is
+    published as a billing request (its current attempt: the same ids again on a run again); the invitation
+    stays due until ``SettlementAnswerSeconds`` from now, when the sweep reports requests still unanswered."""
+    settings = get_settings()
+    external = settings.billing_mode == EXTERNAL
     now = clock.now()
     sub = acc.subscription
     booked_now = True
-    if acc.settle_due and sub is not None and acc.invitee_account_id:
+    booked = acc.settle_due and sub is not None and acc.invitee_account_id
+    if booked:
+        assert sub is not None and acc.invitee_account_id is not None
         booked_now = tx.book_settlement(
             tx.Booking(
                 invitation_id=acc.invitation_id,
@@ -34,15 +48,41 @@ def settle(acc: Acceptance, actor: str = "workflow") -> dict[str, Any]:
                 payment_method=sub.payment_method,
                 settlement=acc.settlement,
                 accepted_at=acc.accepted_at,
+                billing=settings.billing_mode,
             ),
             now,
         )
-    events.publish(settlement_events(acc))
-    tx.mark_settled(acc.invitation_id, now, actor)
+    requests = None
+    if external and booked:
+        waiting = [e for e in settlements.entries_of(acc.invitation_id) if e.state == REQUESTED]
+        requests = billing_requests(waiting, acc.subscription)
+    events.publish(settlement_events(acc, requests))
+    answer_due = now + timedelta(seconds=settings.settlement_answer_seconds) if requests else None
+    tx.mark_settled(acc.invitation_id, now, actor, answer_due)
     amount = acc.amount
     return {
         "invitation_id": acc.invitation_id,
         "settlement": acc.settlement,
         "amount_minor": amount.amount_minor if amount else 0,
         "first_time": booked_now,
+        "billing": settings.billing_mode,
+        "requested": len(requests or []),
     }
+
+
+def billing_requests(entries: list[LedgerEntry], subscription: Subscription | None) -> list[Event]:
+    """The billing request of each entry in its current attempt, with the billing system's ids of the
+    invitee's subscription (``subscription``: the snapshot the acceptance keeps) and of the customer the money
+    goes to (for a credit the organization's, else the invitee's own account's), where they are known."""
+    if not entries:
+        return []
+    ids = sorted({e.org_account_id if e.kind == "credit_transferred" else e.account_id for e in entries})
+    customers = {i: getattr(repo.get_account(i), "billing_customer_id", None) for i in ids if i}
+    return [
+        request_event(
+            e,
+            subscription_external_id=getattr(subscription, "external_id", None),
+            billing_customer_id=customers.get(e.org_account_id if e.kind == "credit_transferred" else e.account_id),
+        )
+        for e in entries
+    ]
