@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from paid_invites import platform_events
+from paid_invites import billing_events, platform_events
 
 from .template import ROOT
 
@@ -26,6 +26,7 @@ DIALECT = "https://json-schema.org/draft/2020-12/schema"
 # Every event with a published schema: one model per detail-type (the class name).
 MODELS: list[type[BaseModel]] = [
     *platform_events.CONSUMED,  # platform -> service: accounts, users, subscriptions, invoices
+    *billing_events.MODELS.values(),  # billing requests (service -> billing) and their outcomes (billing -> service)
 ]
 
 
