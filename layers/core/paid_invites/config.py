@@ -48,9 +48,6 @@ class Settings:
     # settling the money (settlement.py): "builtin" books it complete, "external" asks a billing system
     billing_mode: str = "builtin"
     settlement_answer_seconds: int = 86400  # a billing request unanswered this long is reported (sweep)
-    # settling the money (settlement.py): "builtin" books it complete, "external" asks a billing system
-    billing_mode: str = "builtin"
-    settlement_answer_seconds: int = 86400  # a billing request unanswered this long is reported (sweep)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:

@@ -124,11 +124,6 @@ class Invitation:
     settlement_state: str | None = None
     settlement_failure: str | None = None
     settlement_version: int | None = None
-    # the money's settlement: "requested" | "completed" | "failed" once booked (settlement.py)
-    settled_at: datetime | None = None
-    settlement_state: str | None = None
-    settlement_failure: str | None = None
-    settlement_version: int | None = None
 
 
 def refusal_for(invitation: Invitation | None, secret: str | None, now: datetime) -> AcceptRefused | None:

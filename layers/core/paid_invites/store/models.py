@@ -202,11 +202,6 @@ class InvitationModel(_Model):
     settlement_state = UnicodeAttribute(null=True)
     settlement_failure = UnicodeAttribute(null=True)  # why a billing request failed
     settlement_version = NumberAttribute(null=True)  # each change of the settlement state: optimistic lock
-    # the money's settlement (store/settlements.py): requested | completed | failed, once booked
-    settled_at = UTCDateTimeAttribute(null=True)  # its events are out (mark_settled)
-    settlement_state = UnicodeAttribute(null=True)
-    settlement_failure = UnicodeAttribute(null=True)  # why a billing request failed
-    settlement_version = NumberAttribute(null=True)  # each change of the settlement state: optimistic lock
 
     by_account_status = InvitationsByAccount()
     by_due = InvitationsDue()

@@ -229,7 +229,6 @@ class Booking:
     settlement: str = "none"  # the choice, and the moment, the acceptance handed over
     accepted_at: datetime | None = None
     billing: str = "builtin"  # builtin: booked completed, credit raised now; external: booked requested
-    billing: str = "builtin"  # builtin: booked completed, credit raised now; external: booked requested
 
 
 def _handed_over(b: Booking) -> Any:
