@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from paid_invites.contract import AccountSummary as AccountSummaryOut
 from paid_invites.contract import (
     ErrorBody,
+    ImportList,
     ImportOut,
     ImportProgress,
     InvitationList,
@@ -20,6 +21,7 @@ from paid_invites.contract import (
     InviteResponse,
     Status,
 )
+from paid_invites.csv_export import MEDIA_TYPE as CSV_TYPE
 from paid_invites.http import (
     JSON,
     FrontendCors,
@@ -34,7 +36,16 @@ from paid_invites.idempotency import register_context, run_once
 from paid_invites.invitations import Invitee
 from paid_invites.observability import powertools
 from paid_invites.usecases import account_summary as summary
-from paid_invites.usecases import bulk_import, invitations_query, invite, resend, revoke
+from paid_invites.usecases import (
+    bulk_import,
+    cancel_import,
+    import_history,
+    import_results,
+    invitations_query,
+    invite,
+    resend,
+    revoke,
+)
 
 logger, tracer, metrics = powertools()
 # Every JSON body is read by paid_invites.http (strictly: UTF-8, no repeated keys, not nested deep).
@@ -193,6 +204,47 @@ def get_import(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict[str, Any]:
     return ImportProgress.from_domain(bulk_import.get(caller_id(app), accountId, importId, limit, cursor)).answer()
+
+
+@app.get(
+    "/accounts/<accountId>/imports",
+    summary="The organization's bulk imports, newest first",
+    responses=ok(ImportList),
+)
+@tracer.capture_method
+def list_imports(
+    accountId: AccountId,
+    limit: Annotated[int, Query(ge=1, le=import_history.PAGE_MAX)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> dict[str, Any]:
+    return ImportList.from_domain(import_history.list_imports(caller_id(app), accountId, limit, cursor)).answer()
+
+
+@app.post(
+    "/accounts/<accountId>/imports/<importId>/cancel",
+    summary="Cancel a running import: rows not begun are not invited; what was created stays (idempotent)",
+    responses={**ok(ImportOut), 409: {"description": "import_finished: completed or failed already"}},
+)
+@tracer.capture_method
+def cancel_an_import(accountId: AccountId, importId: ImportId) -> dict[str, Any]:
+    cancelled = cancel_import.cancel(caller_id(app), accountId, importId)
+    metrics.add_metric(name="ImportsCancelled", unit=MetricUnit.Count, value=1)
+    return ImportOut.from_domain(cancelled).answer()
+
+
+@app.get(
+    "/accounts/<accountId>/imports/<importId>/results.csv",
+    summary="Every row of the import with its outcome, as a CSV file (cells safe to open in a spreadsheet)",
+    responses={
+        200: {"description": "the file", "content": {"text/csv": {"schema": {"type": "string"}}}},
+        **ERRORS,
+    },
+)
+@tracer.capture_method
+def import_results_csv(accountId: AccountId, importId: ImportId) -> Response[str]:
+    found = import_results.results_csv(caller_id(app), accountId, importId)
+    disposition = f'attachment; filename="{found.filename}"'
+    return Response(200, CSV_TYPE, found.text, headers={"Content-Disposition": disposition})
 
 
 # The routes that take a JSON body: the media types they take and their largest body (100 invitees of the

@@ -12,6 +12,7 @@ import pytest
 
 from local.template import Template, substitute
 from paid_invites.config import Settings
+from paid_invites.store.import_records import ImportChunkModel, ImportModel
 from paid_invites.store.models import MODELS
 from paid_invites.usecases.sweep import RunReport
 
@@ -243,7 +244,7 @@ def key_schema(hash_key: str | None, range_key: str | None) -> list[dict[str, st
 
 def test_tables_have_the_keys_the_models_use_and_exactly_the_indexes_they_query(sam: Transformed) -> None:
     tables = sam.resources("AWS::DynamoDB::Table")
-    for setting, models in MODELS.items():
+    for setting, models in {**MODELS, "imports_table": [ImportModel, ImportChunkModel]}.items():
         # Given the models stored in one table
         logical_id = table_of_setting(sam)[setting]
         props = tables[logical_id]["Properties"]

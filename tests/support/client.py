@@ -275,6 +275,22 @@ class Api:
     def resend(self, caller: str, account: str, invitation_id: str) -> Reply:
         return self.json_call("POST", f"/accounts/{account}/invitations/{invitation_id}/resend", caller=caller)
 
+    def upload_import(self, caller: str, account: str, csv_text: str) -> Reply:
+        """Upload a CSV file of invitees (a bulk import)."""
+        path = f"/accounts/{account}/invitations/imports"
+        return self.call("POST", path, csv_text, caller=caller, headers={"Content-Type": "text/csv"})
+
+    def imports(self, caller: str, account: str, **query: str) -> Reply:
+        """The organization's imports, newest first (``limit``, ``cursor``)."""
+        return self.call("GET", f"/accounts/{account}/imports", caller=caller, query=query)
+
+    def cancel_import(self, caller: str, account: str, import_id: str) -> Reply:
+        return self.json_call("POST", f"/accounts/{account}/imports/{import_id}/cancel", caller=caller)
+
+    def import_results(self, caller: str, account: str, import_id: str) -> Reply:
+        """An import's per-row results as the CSV file to download."""
+        return self.call("GET", f"/accounts/{account}/imports/{import_id}/results.csv", caller=caller)
+
     # ------------------------------------------------------------------ the local stack's own endpoints
 
     def run_job(self) -> dict[str, Any]:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .money import Money
     from .store.import_records import ImportRecord
     from .usecases.bulk_import import ImportPage
+    from .usecases.import_history import ImportHistory
     from .usecases.invite import InviteOutcome
 
 Status = Literal["pending", "accepted", "revoked", "expired", "bounced", "failed"]
@@ -228,7 +229,7 @@ class ImportFailure(BaseModel):
 class ImportOut(BaseModel):
     id: str
     account_id: str
-    status: Literal["running", "completed", "failed"]
+    status: Literal["running", "completed", "failed", "cancelled"]
     created_at: str
     finished_at: str | None
     totals: ImportTotals
@@ -260,6 +261,18 @@ def _import_fields(record: ImportRecord) -> dict[str, Any]:
         "progress_percent": record.processed * 100 // record.total_rows if record.total_rows else 100,
         "failure": failure,
     }
+
+
+class ImportList(BaseModel):
+    imports: list[ImportOut] = Field(description="newest first")
+    next_cursor: str | None = Field(description="older imports follow (pass it as cursor)")
+
+    @classmethod
+    def from_domain(cls, history: ImportHistory) -> ImportList:
+        return cls(imports=[ImportOut.from_domain(r) for r in history.imports], next_cursor=history.next_cursor)
+
+    def answer(self) -> dict[str, Any]:
+        return self.model_dump()
 
 
 class ImportRowResult(BaseModel):

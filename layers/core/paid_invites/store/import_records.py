@@ -3,12 +3,20 @@
 - ``import#<id>``: the import itself: who, which account, status and the counters the chunks add to.
 - ``chunk#<id>#<n>``: up to 100 rows of the file as parsed, and once processed their per-row results.
 
+An organization's imports are listed newest first through the ``by_account_created`` index (import items
+only: chunk items carry no ``account_id``). A cancel is a conditional write on the import item, and a chunk
+begins only in a transaction that checks the import still runs, so no chunk begins after a cancel is
+recorded (:func:`begin_attempt`).
+
 The counters and a chunk's results are written in one transaction conditioned on the chunk not being
 done yet, so a retried chunk is counted once. Items expire (TTL) ``RETENTION`` after the upload.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,8 +31,10 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.connection.table import TableConnection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from .. import clock
+from ..errors import ValidationFailed
 from ..fields import same_named
 from ..invitations import Invitation
 from . import models as m
@@ -32,7 +42,7 @@ from .mapping import to_invitation
 from .repository import Tx, TxCancelled, key_item, read_many, update_if
 
 RETENTION = timedelta(days=90)
-RUNNING, COMPLETED, FAILED = "running", "completed", "failed"
+RUNNING, COMPLETED, FAILED, CANCELLED = "running", "completed", "failed", "cancelled"
 
 
 class _ImportsModel(m._Model):
@@ -44,6 +54,15 @@ class _ImportsModel(m._Model):
         return super()._get_connection()
 
 
+class ImportsByAccount(GlobalSecondaryIndex["ImportModel"]):
+    class Meta:
+        index_name = "by_account_created"
+        projection = AllProjection()
+
+    account_id = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
 class ImportModel(_ImportsModel):
     class Meta:
         table_name = "imports"
@@ -52,7 +71,7 @@ class ImportModel(_ImportsModel):
     import_id = UnicodeAttribute()
     account_id = UnicodeAttribute()
     caller_id = UnicodeAttribute()
-    status = UnicodeAttribute()  # running | completed | failed
+    status = UnicodeAttribute()  # running | completed | failed | cancelled
     total_rows = NumberAttribute()
     chunks = NumberAttribute()
     processed = NumberAttribute(default=0)
@@ -63,7 +82,9 @@ class ImportModel(_ImportsModel):
     finished_at = UnicodeAttribute(null=True)  # ISO-8601 text: the workflow's failure step writes it too
     failure_code = UnicodeAttribute(null=True)
     failure_message = UnicodeAttribute(null=True)
+    cancelled_by = UnicodeAttribute(null=True)
     expiration = TTLAttribute()
+    by_account_created = ImportsByAccount()
 
     @staticmethod
     def key(import_id: str) -> str:
@@ -111,6 +132,7 @@ class ImportRecord:
     finished_at: datetime | None = None
     failure_code: str | None = None
     failure_message: str | None = None
+    cancelled_by: str | None = None
 
 
 @dataclass
@@ -140,6 +162,7 @@ def _record(item: ImportModel) -> ImportRecord:
         finished_at=clock.parse(item.finished_at) if item.finished_at else None,
         failure_code=item.failure_code,
         failure_message=item.failure_message,
+        cancelled_by=item.cancelled_by,
     )
 
 
@@ -207,18 +230,85 @@ def read(import_ids: list[str], chunks: list[tuple[str, int]]) -> list[ImportRec
     return found
 
 
-def begin_attempt(import_id: str, number: int, now: datetime) -> Chunk | None:
-    """Count an attempt at a chunk not done yet (the first one's time is kept); None when it is done."""
+def begin_attempt(import_id: str, number: int, now: datetime) -> Chunk | str:
+    """Count an attempt at a chunk not done yet (the first one's time is kept) and answer the chunk; or
+    ``"done"`` when it is done, or the import's status when it no longer runs and the chunk never began.
+
+    A chunk's first attempt commits only together with a check that the import still runs: once a cancel
+    (or a failure) is recorded no chunk begins. A chunk that began before may attempt again (a retry) and
+    finish, so that what it invited is recorded.
+    """
     item = key_item(ImportChunkModel, ImportChunkModel.key(import_id, number))
-    updated = update_if(
+    actions = [
+        ImportChunkModel.attempts.add(1),
+        ImportChunkModel.first_attempt_at.set(ImportChunkModel.first_attempt_at | now),
+    ]
+    tx = Tx()
+    tx.check("import", ImportModel, ImportModel.key(import_id), ImportModel.status == RUNNING)
+    tx.update("chunk", item, actions, ImportChunkModel.id.exists() & ImportChunkModel.done.does_not_exist())
+    try:
+        tx.commit()
+    except TxCancelled as cancelled:
+        if "chunk" in cancelled.failed:
+            return "done"
+        begun = ImportChunkModel.id.exists() & ImportChunkModel.done.does_not_exist() & (ImportChunkModel.attempts > 0)
+        if not update_if(item, actions, begun):
+            (record,) = read([import_id], [])
+            return record.status if isinstance(record, ImportRecord) else "missing"
+    (chunk,) = read([], [(import_id, number)])
+    assert isinstance(chunk, Chunk)
+    return chunk
+
+
+def cancel(import_id: str, caller_id: str, now: datetime) -> ImportRecord | None:
+    """Record the cancel of a running import (status ``cancelled``, who, when): the import afterwards, or
+    None when it was not running (cancelled already, completed or failed: the caller reads which)."""
+    item = key_item(ImportModel, ImportModel.key(import_id))
+    done = update_if(
         item,
         [
-            ImportChunkModel.attempts.add(1),
-            ImportChunkModel.first_attempt_at.set(ImportChunkModel.first_attempt_at | now),
+            ImportModel.status.set(CANCELLED),
+            ImportModel.cancelled_by.set(caller_id),
+            ImportModel.finished_at.set(clock.iso(now)),
         ],
-        ImportChunkModel.id.exists() & ImportChunkModel.done.does_not_exist(),
+        ImportModel.status == RUNNING,
     )
-    return _chunk(item) if updated else None
+    return get(import_id) if done else None
+
+
+def list_for_account(account_id: str, limit: int, cursor: str | None) -> tuple[list[ImportRecord], str | None]:
+    """One page of an organization's imports, newest first, and the cursor of the next page (None: no more).
+    A cursor that is not one of this list's own is refused (``invalid_cursor``)."""
+    bind()
+    result = ImportModel.by_account_created.query(
+        account_id,
+        scan_index_forward=False,
+        limit=limit,
+        page_size=limit,
+        last_evaluated_key=_decode_cursor(cursor, account_id),
+    )
+    records = [_record(item) for item in result]
+    last = result.last_evaluated_key
+    return records, base64.urlsafe_b64encode(json.dumps(last).encode()).decode() if last else None
+
+
+def _decode_cursor(cursor: str | None, account_id: str) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        valid = (
+            isinstance(key, dict)
+            and set(key) == {"id", "account_id", "created_at"}
+            and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values())
+            and key["account_id"]["S"] == account_id
+            and key["id"]["S"].startswith("import#")
+        )
+    except (ValueError, TypeError, binascii.Error):
+        valid = False
+    if not valid:
+        raise ValidationFailed("the cursor is not valid for this list", code="invalid_cursor")
+    return dict(key)
 
 
 def finish_chunk(import_id: str, number: int, results: list[dict[str, Any]], total_rows: int) -> bool:

@@ -98,11 +98,20 @@ def _start_workflow(record: store.ImportRecord) -> None:
 # ---------------------------------------------------------------- progress and results (the admin API)
 
 
+def find(account_id: str, import_id: str) -> store.ImportRecord:
+    """This account's import of that id; 404 for a malformed id, an unknown one and another tenant's."""
+    record = store.get(import_id) if _IMPORT_ID.match(import_id) else None
+    if record is None or record.account_id != account_id:
+        raise NotFound("no such import")
+    return record
+
+
 def get(caller_id: str | None, account_id: str, import_id: str, limit: int, cursor: str | None) -> ImportPage:
     """The import's status and counters, and one page of per-row results in row order.
 
     A page stops at the first chunk not processed yet while the import runs (``next_cursor`` then
-    points there: ask again later); rows a failed import never reached are ``not_processed``.
+    points there: ask again later); rows a failed or cancelled import never reached are ``not_processed``
+    (a chunk that was being invited when the cancel came shows its results once it has stored them).
     """
     ensure_can_manage(repo.get_user(caller_id) if caller_id else None, account_id)
     record = store.get(import_id) if _IMPORT_ID.match(import_id) else None
@@ -117,7 +126,7 @@ def get(caller_id: str | None, account_id: str, import_id: str, limit: int, curs
     for chunk in chunks:
         if chunk.done and chunk.results is not None:
             page = chunk.results
-        elif record.status == store.FAILED:
+        elif record.status in (store.FAILED, store.CANCELLED):
             page = [{"row": r["row"], "email": r["email"], "status": "not_processed"} for r in chunk.rows]
         else:
             next_cursor = (chunk.number, offset)
@@ -164,6 +173,9 @@ def _decode_cursor(cursor: str | None, record: store.ImportRecord) -> tuple[int,
 def process_chunk(import_id: str, number: int) -> dict[str, Any]:
     """Invite one chunk's rows and record their results and counts, once.
 
+    A chunk of a cancelled import that had not begun when the cancel was recorded is skipped (the check
+    and the chunk's first attempt are one transaction: :func:`store.begin_attempt`).
+
     Safe to run again (Step Functions retries, a Lambda retried after a lost answer): a chunk whose
     results are stored is not invited again, and the results and the counters land in one transaction
     conditioned on that. A run that died after the invite created invitations but before the
@@ -173,11 +185,13 @@ def process_chunk(import_id: str, number: int) -> dict[str, Any]:
     (record,) = store.read([import_id], [])
     if not isinstance(record, store.ImportRecord):
         raise NotFound(f"no import {import_id}")
-    if record.status != store.RUNNING:
+    if record.status not in (store.RUNNING, store.CANCELLED):
         return {"chunk": number, "skipped": record.status}
     chunk = store.begin_attempt(import_id, number, clock.now())
-    if chunk is None:
+    if chunk == "done":
         return {"chunk": number, "replayed": True}
+    if not isinstance(chunk, store.Chunk):  # cancelled (or failed) before this chunk began: it never will
+        return {"chunk": number, "skipped": chunk}
     results = _invite_rows(record, chunk)
     if not store.finish_chunk(import_id, number, results, record.total_rows):
         return {"chunk": number, "replayed": True}
