@@ -60,6 +60,9 @@ def load_module(fn: Function) -> ModuleType:
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec and spec.loader, path
+    # Lambda has the function's folder on sys.path: its other modules import by name (the Stripe bridge's)
+    if str(fn.code_uri) not in sys.path:
+        sys.path.append(str(fn.code_uri))
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     before = {key: os.environ.get(key) for key in fn.environment}
