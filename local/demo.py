@@ -127,7 +127,11 @@ def tell(base: str) -> dict[str, Any]:
 
     step(5, f"{PAID} accepts, transferring the credit to Acme")
     status, _html = api.request(
-        "POST", "/invitations/accept", {"token": links[PAID], "settlement": "credit"}, caller=jan, form=True
+        "POST",
+        "/invitations/accept",
+        {"token": links[PAID], "settlement": "credit", "quote": page["quote"]},
+        caller=jan,
+        form=True,
     )
     print(f"   result page: HTTP {status}")
 

@@ -4,6 +4,10 @@ The link is the way in; signing in with the platform's identity is what authoriz
 starts the sign-in (the user pool's managed login, code flow with PKCE); the managed login returns to this
 route with ``?code=…&state=…`` (the callback), which starts a short session (an HttpOnly cookie) and sends
 the browser back to the link. POST needs that session and its CSRF token, or ``Authorization: <ID token>``.
+
+The page (and its JSON) carries a ``quote``: the fingerprint of the money it shows. POST sends it back; when
+the invitee's own paid subscription is involved and the money is no longer what that quote says (or no quote
+came), the answer is 409 ``amount_changed``, with the new amount and its quote, and nothing changes.
 """
 
 from __future__ import annotations
@@ -62,6 +66,13 @@ def _answers(ok: str, takes_body: bool = False) -> dict[int, Any]:
         409: answer(
             "already_accepted, outstanding_invoices, account_has_other_users, own_account_is_organization, "
             "own_account_closed, no_license_available, already_member"
+            + (
+                "; amount_changed: the money is not what the posted quote says (or no quote was posted while a "
+                "paid subscription is involved): the confirm page again with the new amount (JSON: details.offer "
+                "and details.quote), nothing changed"
+                if takes_body
+                else ""
+            )
         ),
         410: answer("expired, revoked, organization_closed"),
         503: answer("try_again: nothing has changed yet"),
@@ -212,7 +223,9 @@ def _confirm(
     problem: str = "",
     session_id: str | None = None,
     chosen: str = "",
+    changed: bool = False,
 ) -> Response[str]:
+    """The confirm page for the invitee; ``changed``: asked again, the money changed since the page they sent."""
     offer = None
     if view.offer is not None:
         offer = {
@@ -231,6 +244,8 @@ def _confirm(
         error=problem,
         csrf=signing_in.csrf_token(session_id) if session_id else "",
         chosen=chosen,
+        quote=view.quote,
+        changed=changed,
     )
 
 
@@ -320,6 +335,7 @@ def _view_json(view: accepting.AcceptView) -> dict[str, Any]:
         "inviter": view.invitation.inviter_name,
         "email": view.invitation.email,
         "user_type": view.invitation.user_type,
+        "quote": view.quote,  # sent back with the accept: the money this answer shows
         "offer": None
         if view.offer is None
         else {
@@ -346,7 +362,7 @@ def submit() -> Response[str]:
         refusal = AcceptRefused("the form's CSRF token is missing or wrong; nothing has changed", code="csrf_failed")
         return _refused(refusal, lang, None)
     try:
-        result = accepting.accept(token, form.get("settlement"), who)
+        result = accepting.accept(token, form.get("settlement"), who, shown=form.get("quote"))
     except AcceptRefused as refusal:
         if not form.get("lang") and refusal.code != "unknown_link":
             lang = _language(None, accepting.invitee_language(token))
@@ -362,6 +378,15 @@ def submit() -> Response[str]:
             view = accepting.view(token, who)
             problem = i18n.text(lang, "page_choice_required")
             return _confirm(view, lang, str(token), 400, problem, session_id=session_id)
+        if refusal.code == "amount_changed" and not _wants_json():
+            metrics.add_metric(name="Refused_amount_changed", unit=MetricUnit.Count, value=1)
+            try:  # the page again, with the money as it is now (and its quote)
+                view = accepting.view(token, who)
+            except AcceptRefused as now:
+                return _refused(now, lang, token)
+            chosen = form.get("settlement") or ""
+            kept = chosen if view.offer is not None and chosen in view.offer.choices else ""
+            return _confirm(view, lang, str(token), 409, session_id=session_id, chosen=kept, changed=True)
         return _refused(refusal, lang, token)
     if not result.replayed:
         metrics.add_metric(name="InvitationsAccepted", unit=MetricUnit.Count, value=1)

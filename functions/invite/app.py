@@ -2,7 +2,7 @@
 
 import hashlib
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -21,6 +21,8 @@ from paid_invites.contract import (
     InviteResponse,
     Status,
 )
+from paid_invites.contract import MemberList as MembersOut
+from paid_invites.contract import MemberRemovalOut as RemovalOut
 from paid_invites.csv_export import MEDIA_TYPE as CSV_TYPE
 from paid_invites.http import (
     JSON,
@@ -34,6 +36,7 @@ from paid_invites.http import (
 )
 from paid_invites.idempotency import register_context, run_once
 from paid_invites.invitations import Invitee
+from paid_invites.members import MemberFilter
 from paid_invites.observability import powertools
 from paid_invites.usecases import account_summary as summary
 from paid_invites.usecases import (
@@ -46,6 +49,8 @@ from paid_invites.usecases import (
     resend,
     revoke,
 )
+from paid_invites.usecases import list_members as members_query
+from paid_invites.usecases import remove_member as removing
 
 logger, tracer, metrics = powertools()
 # Every JSON body is read by paid_invites.http (strictly: UTF-8, no repeated keys, not nested deep).
@@ -156,6 +161,46 @@ def revoke_invitation(accountId: AccountId, invitationId: InvitationId) -> Respo
 def account_summary(accountId: AccountId) -> dict[str, Any]:
     found = summary.account_summary(caller_id(app), accountId)
     return AccountSummaryOut.from_domain(found.account, found.ledger).answer()
+
+
+# ---------------------------------------------------------------- members (docs/api.md)
+
+UserId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+MEMBER_ERRORS: dict[int, Any] = {
+    **ERRORS,
+    404: {"description": "no such account or member (also another tenant's)", "content": ERRORS[404]["content"]},
+    409: {"description": "owner_not_removable: the owner cannot be removed", "content": ERRORS[409]["content"]},
+}
+
+
+@app.get("/accounts/<accountId>/members", responses={**ok(MembersOut), **MEMBER_ERRORS})
+@tracer.capture_method
+def list_account_members(
+    accountId: AccountId,
+    user_type: Annotated[Literal["basic", "licensed"] | None, Query()] = None,
+    role: Annotated[Literal["owner", "admin", "member"] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    email_prefix: Annotated[str | None, Query(max_length=320)] = None,
+) -> dict[str, Any]:
+    which = MemberFilter(user_type, role, email_prefix.strip().lower() if email_prefix else None)
+    users, next_cursor = members_query.list_members(caller_id(app), accountId, which, limit, cursor)
+    return MembersOut.from_domain(users, next_cursor).answer()
+
+
+@app.delete(
+    "/accounts/<accountId>/members/<userId>",
+    summary="Remove a member: a licensed one frees the license; the user gets an individual account again",
+    responses={**ok(RemovalOut), **MEMBER_ERRORS},
+)
+@tracer.capture_method
+def remove_account_member(accountId: AccountId, userId: UserId) -> Response[str]:
+    def action() -> dict[str, Any]:
+        removal = removing.remove_member(caller_id(app), accountId, userId)
+        metrics.add_metric(name="MembersRemoved", unit=MetricUnit.Count, value=1)
+        return RemovalOut.from_domain(removal).answer()
+
+    return _once(f"remove-member:{accountId}:{userId}", {}, action)
 
 
 # ---------------------------------------------------------------- bulk import (docs/import.md)

@@ -34,7 +34,8 @@ def get(api: Api, token: str, lang: str) -> Reply:
 
 
 def post(api: Api, token: str, lang: str, **fields: str) -> Reply:
-    form = urlencode({"token": token, "lang": lang, **fields})
+    quote = api.quote(token, api.invitee(token))  # the page's hidden field ("" once it is accepted)
+    form = urlencode({"token": token, "lang": lang, **({"quote": quote} if quote else {}), **fields})
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     return api.call("POST", "/invitations/accept", form, caller=api.invitee(token), headers=headers)
 

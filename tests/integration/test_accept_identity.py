@@ -18,6 +18,7 @@ from paid_invites import identity
 from paid_invites.config import get_settings
 
 from ..support import FLEUR, JAN, Api, dump_tables, finished, invite_with_token
+from ..support.client import quote_of
 
 GWEN = "gwen@globex.example"  # another platform user (owner of Globex)
 NEW = "nina@nieuw.example"  # nobody on the platform yet
@@ -45,9 +46,10 @@ def tampered(api: Api, who: str) -> str:
     return f"{header}.{flipped}.{signature}"
 
 
-def post_with(api: Api, token: str, id_token: str | None, settlement: str = "refund") -> object:
+def post_with(api: Api, token: str, id_token: str | None, settlement: str = "refund", quote: str = "") -> object:
     headers = {"Accept": "application/json", **({"Authorization": id_token} if id_token else {})}
-    return api.call("POST", "/invitations/accept", {"token": token, "settlement": settlement}, headers=headers)
+    sent = {"token": token, "settlement": settlement, **({"quote": quote} if quote else {})}
+    return api.call("POST", "/invitations/accept", sent, headers=headers)
 
 
 def test_without_signing_in_the_page_shows_the_invitation_not_the_money_and_post_changes_nothing(
@@ -128,13 +130,13 @@ def test_the_invitees_id_token_accepts_once_and_a_replay_answers_the_same(api: A
     jan = api.id_token(JAN)
     # When Jan, signed in, sees his page and accepts with a refund
     page = api.open_link(token, lang="en")
-    first = post_with(api, token, jan)
+    first = post_with(api, token, jan, quote=quote_of(page))
     # Then the page shows the money to him, and the accept is 200
     assert page.status == 200 and "€" in page.body and 'name="settlement"' in page.body
     assert first.status == 200, first.body  # type: ignore[attr-defined]
     assert finished(stack, invitation_id)
     # and a replay by him answers the same result, settled once
-    again = post_with(api, token, jan)
+    again = post_with(api, token, jan, quote=quote_of(page))
     assert again.status == 200 and again.json == first.json  # type: ignore[attr-defined]
     refunds = [e for e in dump_tables(stack)["LedgerTable"] if e["kind"]["S"] == "refund_requested"]
     assert len(refunds) == 1

@@ -24,11 +24,13 @@ def send(api: Api, route: str, token: str, caller: str | None) -> tuple[int, str
     elif route == "GET JSON":
         reply = api.json_call("GET", f"/invitations/accept?token={token}", caller=caller)
     elif route == "POST form":
-        form = urlencode({"token": token, "settlement": "refund", "lang": "en"})
+        quote = api.quote(token, caller)  # the page's, as this caller sees it ("" when refused)
+        form = urlencode({"token": token, "settlement": "refund", "lang": "en", "quote": quote})
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         reply = api.call("POST", "/invitations/accept", form, caller=caller, headers=headers)
     else:
-        reply = api.json_call("POST", "/invitations/accept", {"token": token, "settlement": "refund"}, caller=caller)
+        sent = {"token": token, "settlement": "refund", "quote": api.quote(token, caller)}
+        reply = api.json_call("POST", "/invitations/accept", sent, caller=caller)
     return reply.status, reply.body
 
 

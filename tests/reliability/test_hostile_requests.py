@@ -200,7 +200,8 @@ def test_a_form_body_with_a_json_answer_and_a_json_body_with_an_html_answer_both
     answers: list[tuple[str, Answer]] = []
     send = sender(front, answers, reliability)
     # When Jan posts a form and asks for JSON, and Fleur posts JSON and asks for a page
-    form = urlencode({"token": token_of(JAN), "settlement": "credit"}).encode()
+    quote = front.quote(token_of(JAN), JAN)  # the money of the page he saw
+    form = urlencode({"token": token_of(JAN), "settlement": "credit", "quote": quote}).encode()
     jan = {"Authorization": front.id_token(JAN)}  # signed in, each as themselves
     by_form = send("form body, JSON answer", "POST", "/invitations/accept", form, JSON, FORM, jan)
     as_json = json.dumps({"token": token_of("fleur@bakker.example")}).encode()

@@ -150,6 +150,7 @@ class OverHttp:
 
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+ACCEPT_JSON = {"Accept": "application/json"}
 
 
 def _request(
@@ -255,12 +256,21 @@ class Api:
     ) -> Reply:
         """Accept: the confirm page's form as a browser posts it (its hidden fields, e.g. ``lang``, in
         ``fields``), or ``as_json``; signed in (``Authorization: <ID token>``) as the invitee unless
-        ``signed_in`` says otherwise."""
+        ``signed_in`` says otherwise. Without a ``quote`` in ``fields`` it is the quote of the page as the
+        same person opens it just before (the money of that moment); ``quote=""`` posts none."""
         who = self.signed_in(signed_in, token)
+        if "quote" not in fields:
+            fields["quote"] = self.quote(token, who)
+        fields = {k: v for k, v in fields.items() if not (k == "quote" and not v)}
         sent = {"token": token, **({"settlement": settlement} if settlement else {}), **fields}
         if as_json:
             return self.json_call("POST", "/invitations/accept", sent, caller=who)
         return self.call("POST", "/invitations/accept", urlencode(sent), caller=who, headers=FORM)
+
+    def quote(self, token: str, caller: str | None) -> str:
+        """The quote of the confirm page ``caller`` sees now (its JSON's ``quote``); "" when the page is refused."""
+        page = self.call("GET", "/invitations/accept", caller=caller, query={"token": token}, headers=ACCEPT_JSON)
+        return str(page.json.get("quote") or "") if page.status == 200 else ""
 
     def summary(self, caller: str, account: str) -> Reply:
         return self.call("GET", f"/accounts/{account}", caller=caller)
@@ -274,6 +284,15 @@ class Api:
 
     def resend(self, caller: str, account: str, invitation_id: str) -> Reply:
         return self.json_call("POST", f"/accounts/{account}/invitations/{invitation_id}/resend", caller=caller)
+
+    def members(self, caller: str, account: str, **query: str) -> Reply:
+        """A page of the organization's members (``user_type``, ``role``, ``email_prefix``, ``limit``, ``cursor``)."""
+        accept = {"Accept": "application/json"}
+        return self.call("GET", f"/accounts/{account}/members", caller=caller, query=query or None, headers=accept)
+
+    def remove_member(self, caller: str, account: str, user_id: str, **headers: str) -> Reply:
+        """Remove a member from the organization (``headers``: e.g. ``**{"Idempotency-Key": ...}``)."""
+        return self.json_call("DELETE", f"/accounts/{account}/members/{user_id}", caller=caller, **headers)
 
     def upload_import(self, caller: str, account: str, csv_text: str) -> Reply:
         """Upload a CSV file of invitees (a bulk import)."""
@@ -328,6 +347,15 @@ class Api:
 
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+QUOTE = re.compile(r'name="quote" value="([^"]+)"')
+
+
+def quote_of(page: Reply) -> str:
+    """The quote an accept page carries (its hidden field, or its JSON's ``quote``); "" when it has none."""
+    if page.body.lstrip().startswith("{"):
+        return str(page.json.get("quote") or "")
+    found = QUOTE.search(page.body)
+    return found.group(1) if found else ""
 
 
 @dataclass

@@ -4,15 +4,22 @@ It travels as JSON: the accept resumes the workflow with :meth:`Acceptance.to_js
 output, which the state machine passes to its Settle step as ``acceptance``), and the settle task reads it
 back with :meth:`Acceptance.from_json`. The scheduled sweep builds the same value from the invitation it
 reads (:meth:`Acceptance.of`) when it resumes or settles an acceptance itself.
+
+Before there is an acceptance there is a :func:`quote`: the fingerprint of the money the confirm page shows,
+which the accept must find unchanged (the page's hidden ``quote`` field).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 from . import clock
+from .accounts import Account, SettlementOffer
 from .fields import same_named
 from .invitations import ACCEPTED, Invitation
 from .money import Money
@@ -102,3 +109,45 @@ class Acceptance:
 
 def _optional(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+QUOTE_LENGTH = 16  # hex characters of the fingerprint: 64 bits, plenty to tell two amounts of one account apart
+
+
+def quote(offer: SettlementOffer | None, own_account: Account | None) -> str:
+    """The fingerprint of the money the confirm page shows: what the accept must find unchanged to go ahead.
+
+    It covers the facts the amount is computed from: the invitee's own subscription (amount, currency,
+    interval, current period, payment method, status) and what the page offers (refund, credit, or nothing
+    to pay back). Not the moment: the unused value shrinks every second, and the quote stays the same while
+    it does. What the invitee accepts is therefore the subscription as quoted, prorated to the second they
+    accept (``Acceptance.amount``, from the snapshot the accept keeps): never more than the page showed, and
+    less only by the seconds between page and accept. Anything else that moves the amount (a renewal, a
+    new price, a cancelled or a new subscription, a period that ended) changes the quote. No money involved
+    (no own account, a free one, no active subscription): one quote for all of those.
+    """
+    if offer is None or own_account is None or own_account.subscription is None:
+        facts: dict[str, Any] = {"money": None}
+    else:
+        sub = own_account.subscription
+        facts = {
+            "amount_minor": sub.amount_minor,
+            "currency": sub.currency,
+            "interval": sub.interval,
+            "current_period_start": sub.current_period_start.isoformat(),
+            "current_period_end": sub.current_period_end.isoformat(),
+            "payment_method": sub.payment_method,
+            "status": sub.status,
+            "choices": list(offer.choices),
+        }
+    canonical = json.dumps(facts, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:QUOTE_LENGTH]
+
+
+def quote_matches(shown: str | None, current: str, money: bool) -> bool:
+    """Whether an accept may go ahead with the quote of the page it was sent from (``shown``). ``money``: the
+    accept involves a paid subscription now, and then the quote is required: an accept that does not say
+    which amount it saw is not taken as agreeing to any."""
+    if not shown:
+        return not money
+    return hmac.compare_digest(shown, current)

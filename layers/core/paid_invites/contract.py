@@ -16,9 +16,10 @@ from .clock import iso
 from .fields import same_named
 
 if TYPE_CHECKING:
-    from .accounts import Account
+    from .accounts import Account, User
     from .invitations import Invitation
     from .ledger import LedgerEntry as LedgerRecord
+    from .members import Removal
     from .money import Money
     from .store.import_records import ImportRecord
     from .usecases.bulk_import import ImportPage
@@ -193,6 +194,57 @@ class AccountSummary(BaseModel):
             balance_due=MoneyOut.from_domain(org.balance_due),
             credit=MoneyOut.from_domain(org.credit),
             ledger=[LedgerEntry.from_domain(e) for e in ledger],
+        )
+
+    def answer(self) -> dict[str, Any]:
+        return self.model_dump()
+
+
+class MemberOut(BaseModel):
+    id: str
+    email: str
+    name: str
+    role: str = Field(description="owner | admin | member")
+    user_type: str = Field(description="basic | licensed")
+    language: str
+
+    @classmethod
+    def from_domain(cls, user: User) -> MemberOut:
+        return cls(**same_named(user, ("id", "email", "name", "role", "user_type", "language")))
+
+    def answer(self) -> dict[str, Any]:
+        return self.model_dump()
+
+
+class MemberList(BaseModel):
+    members: list[MemberOut] = Field(description="ordered by e-mail")
+    next_cursor: str | None = Field(description="more members follow (pass it as cursor)")
+
+    @classmethod
+    def from_domain(cls, users: list[User], next_cursor: str | None) -> MemberList:
+        return cls(members=[MemberOut.from_domain(u) for u in users], next_cursor=next_cursor)
+
+    def answer(self) -> dict[str, Any]:
+        return self.model_dump()
+
+
+class MemberRemovalOut(BaseModel):
+    user_id: str
+    account_id: str = Field(description="the organization the member left")
+    own_account_id: str = Field(
+        description="the individual account the user has again (free plan, the user its owner and a basic user)"
+    )
+    role: Literal["admin", "member"] = Field(description="what the user was in the organization")
+    user_type: Literal["basic", "licensed"] = Field(description="licensed: the license is free again")
+    removed_at: str
+    removed_by: str
+
+    @classmethod
+    def from_domain(cls, removal: Removal) -> MemberRemovalOut:
+        return cls(
+            **same_named(removal, ("user_id", "account_id", "own_account_id", "role", "user_type")),
+            removed_at=iso(removal.at),
+            removed_by=removal.by,
         )
 
     def answer(self) -> dict[str, Any]:

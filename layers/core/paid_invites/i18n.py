@@ -94,6 +94,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "If you did not expect this invitation, you can close this page.",
         "page_error_title": "Please check",
         "page_choice_required": "Choose what should happen with the unused part of your subscription.",
+        "page_amount_changed_title": "The amount has changed",
+        "page_amount_changed": "Your subscription changed since you opened this page: its unused part is now "
+        "worth {amount}. Nothing has changed yet. Check the amount below and accept again.",
+        "page_amount_changed_other": "Your subscription changed since you opened this page. Nothing has changed "
+        "yet. Check below what joining now means for you and accept again.",
         "result_title": "Welcome to {org}",
         "result_body": "You are now a member of {org}. Sign in as before.",
         "result_body_new": "You are now a member of {org}. Sign in with {email}.",
@@ -146,6 +151,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "refused_heading_choice_required": "Please check",
         "refused_choice_required": "Choose what should happen with the unused part of your subscription.",
         "refused_todo_choice_required": "Open the link in the e-mail again and choose.",
+        "refused_heading_amount_changed": "The amount has changed",
+        "refused_amount_changed": "Your subscription changed since you opened the page. Nothing has changed yet.",
+        "refused_todo_amount_changed": "Open the link in the e-mail again, check the new amount and accept again.",
         "refused_heading_try_again": "One moment, please",
         "refused_try_again": "We could not complete this just now. Nothing has changed yet.",
         "refused_todo_try_again": "Open the link in the e-mail again in a minute and accept once more.",
@@ -249,6 +257,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "Verwachtte je deze uitnodiging niet, dan kun je deze pagina sluiten.",
         "page_error_title": "Controleer dit even",
         "page_choice_required": "Kies wat er met het ongebruikte deel van je abonnement moet gebeuren.",
+        "page_amount_changed_title": "Het bedrag is veranderd",
+        "page_amount_changed": "Je abonnement is veranderd sinds je deze pagina opende: het ongebruikte deel is nu "
+        "{amount} waard. Er is nog niets veranderd. Controleer het bedrag hieronder en accepteer opnieuw.",
+        "page_amount_changed_other": "Je abonnement is veranderd sinds je deze pagina opende. Er is nog niets "
+        "veranderd. Controleer hieronder wat lid worden nu voor je betekent en accepteer opnieuw.",
         "result_title": "Welkom bij {org}",
         "result_body": "Je bent nu lid van {org}. Meld je aan zoals voorheen.",
         "result_body_new": "Je bent nu lid van {org}. Meld je aan met {email}.",
@@ -302,6 +315,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "refused_heading_choice_required": "Controleer dit even",
         "refused_choice_required": "Kies wat er met het ongebruikte deel van je abonnement moet gebeuren.",
         "refused_todo_choice_required": "Open de link in de e-mail opnieuw en maak een keuze.",
+        "refused_heading_amount_changed": "Het bedrag is veranderd",
+        "refused_amount_changed": "Je abonnement is veranderd sinds je de pagina opende. Er is nog niets veranderd.",
+        "refused_todo_amount_changed": "Open de link in de e-mail opnieuw, controleer het nieuwe bedrag en accepteer "
+        "opnieuw.",
         "refused_heading_try_again": "Een moment geduld",
         "refused_try_again": "Dit lukte nu even niet. Er is nog niets veranderd.",
         "refused_todo_try_again": "Open de link in de e-mail over een minuut opnieuw en accepteer nog een keer.",

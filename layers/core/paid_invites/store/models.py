@@ -79,6 +79,30 @@ class AccountModel(_Model):
     licenses = NumberAttribute(null=True)  # licenses_free + licenses_used + licenses_held, as far as it goes
 
 
+class UsersByAccount(GlobalSecondaryIndex["UserModel"]):
+    """An account's users by e-mail (the members list). The ``email#`` items have no ``email``: not in it."""
+
+    class Meta:
+        index_name = "by_account"
+        projection = AllProjection()
+
+    account_id = UnicodeAttribute(hash_key=True)
+    email = UnicodeAttribute(range_key=True)
+
+
+class RemovalAttribute(MapAttribute[str, Any]):
+    """The user's latest removal from an organization (store/members.py): what a retry of it finds."""
+
+    n = NumberAttribute()  # the user's how-many-th removal: the new own account's id derives from it
+    account_id = UnicodeAttribute()  # the organization left
+    own_account_id = UnicodeAttribute()  # the individual account the user got
+    at = UTCDateTimeAttribute()
+    by = UnicodeAttribute()
+    role = UnicodeAttribute()  # in the organization
+    user_type = UnicodeAttribute()
+    event_pending = BooleanAttribute(default=False)  # its MemberRemoved event is not published yet
+
+
 class UserModel(_Model):
     class Meta:
         table_name = "users"
@@ -91,6 +115,9 @@ class UserModel(_Model):
     role = UnicodeAttribute(default="member")
     user_type = UnicodeAttribute(default="basic")
     version = NumberAttribute(null=True)  # the platform's (UserChanged); none on a user the accept created
+    removal = RemovalAttribute(null=True)
+
+    by_account = UsersByAccount()
 
 
 class UserEmailModel(_Model):

@@ -117,7 +117,9 @@ def accept(
 
     Its conditions re-check, atomically, everything the page checked: the invitation is still
     pending with this token, the license hold is there, the invitee is still where we read them,
-    and their own account still has no open invoices and no other users.
+    and their own account still has no open invoices and no other users. The money too: the own
+    account's plan, currency and subscription are still the ones read (the ones the invitee was quoted,
+    which the snapshot keeps), and the organization's currency (whether credit is offered) is unchanged.
     """
     tx = Tx()
     # a new user's id is their platform identity's (the ``sub`` they signed in with), when known
@@ -153,6 +155,7 @@ def accept(
     if inv.user_type == "licensed":
         org_actions += [m.AccountModel.licenses_held.add(-1), m.AccountModel.licenses_used.add(1)]
         org_condition = org_condition & (m.AccountModel.licenses_held >= 1)
+    org_condition = org_condition & (m.AccountModel.currency == org.currency)
     tx.update("org", key_item(m.AccountModel, org.id), org_actions, org_condition)
     if user is not None:
         tx.update(
@@ -199,7 +202,8 @@ def accept(
             & (m.AccountModel.type != "organization")
             & (m.AccountModel.invitations_pending <= 0)
             & (m.AccountModel.licenses_held <= 0)
-            & (m.AccountModel.credit_minor <= 0),
+            & (m.AccountModel.credit_minor <= 0)
+            & _money_as_read(own_account),
         )
     tx.commit()
     return replace(
@@ -211,6 +215,28 @@ def accept(
         invitee_user_id=user_id,
         invitee_account_id=own_account.id if own_account else None,
         subscription=snapshot,
+    )
+
+
+def _money_as_read(account: Account) -> Any:
+    """The account's plan, currency and subscription are as read: what its settlement offer was computed from."""
+    model = m.AccountModel
+    same = (model.plan == account.plan) & (model.currency == account.currency)
+    sub = account.subscription
+    if sub is None:
+        return same & model.subscription.does_not_exist()
+    held: Any = model.subscription
+    status = held.status == sub.status
+    if sub.status == "active":
+        status = status | held.status.does_not_exist()  # read as its default
+    return (
+        same
+        & (held.amount_minor == sub.amount_minor)
+        & (held.interval == sub.interval)
+        & (held.current_period_start == sub.current_period_start)
+        & (held.current_period_end == sub.current_period_end)
+        & (held.payment_method == sub.payment_method)
+        & status
     )
 
 

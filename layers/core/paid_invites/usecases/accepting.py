@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 
 from .. import clock
-from ..acceptance import Acceptance
+from ..acceptance import Acceptance, quote, quote_matches
 from ..accounts import Account, SettlementOffer, User, join_refusal, settlement_offer
 from ..errors import AcceptRefused, TransientError
 from ..identity import Identity
@@ -44,6 +44,32 @@ class AcceptView:
     @property
     def new_user(self) -> bool:
         return self.user is None
+
+    @property
+    def quote(self) -> str:
+        """The fingerprint of the money this view shows (``acceptance.quote``): the accept sends it back."""
+        return quote(self.offer, self.own_account)
+
+
+def amount_changed(view_: AcceptView) -> AcceptRefused:
+    """The money changed since the page the accept was sent from (or the accept did not say which page):
+    nothing is written; the answer carries the amount now and its quote, to be confirmed again."""
+    offer = view_.offer
+    refusal = AcceptRefused(
+        "the amount changed since the page was shown; check the new amount and accept again",
+        code="amount_changed",
+        details={
+            "offer": None
+            if offer is None
+            else {
+                "amount": offer.amount.as_dict(),
+                "choices": list(offer.choices),
+                "payment_method": offer.payment_method,
+            },
+            "quote": view_.quote,
+        },
+    )
+    return _with_words(refusal, view_.invitation)
 
 
 @dataclass
@@ -110,9 +136,16 @@ def view(token: object, who: Identity | None = None) -> AcceptView:
     return _check_joinable(inv, who, enforce=False)
 
 
-def accept(token: object, settlement: str | None, who: Identity | None = None) -> AcceptResult:
+def accept(
+    token: object, settlement: str | None, who: Identity | None = None, shown: str | None = None
+) -> AcceptResult:
     """Accept once, as the invited person (``who``: signed in). A repeated submit of the same link by the
-    same person answers with the first result. Every refusal changes nothing."""
+    same person answers with the first result. Every refusal changes nothing.
+
+    ``shown``: the quote of the page the accept was sent from. When the invitee's own paid subscription is
+    involved it must be the quote of the money now (else ``amount_changed``, with the new amount), and the
+    transaction commits only while the subscription is still the one quoted: what is booked is that
+    subscription, prorated to the moment of the accept (``acceptance.quote``)."""
     inv, secret = _live_invitation(token)
     if inv is not None and inv.status == ACCEPTED and secret and link_matches(secret, inv):
         if who is None:
@@ -147,6 +180,9 @@ def accept(token: object, settlement: str | None, who: Identity | None = None) -
                     inv,
                 )
             chosen = settlement
+        # after the choice: a form without one comes back with the choices and the money as it is now
+        if not quote_matches(shown, view_.quote, money=offer is not None):
+            raise amount_changed(view_)
         try:
             accepted = tx.accept(
                 inv,
@@ -164,7 +200,9 @@ def accept(token: object, settlement: str | None, who: Identity | None = None) -
                 return settled
             inv, _ = _live_invitation(token)
             assert inv is not None
-            continue  # the invitee or an account changed under us: decide again on fresh data
+            # the invitee or an account changed under us (a subscription renewed between the read and the
+            # write too): decide again on fresh data, where a changed amount is ``amount_changed``
+            continue
         hand_over(accepted)
         return _result(accepted, replayed=False)
     raise TransientError("the invitation changed while accepting; try again")
