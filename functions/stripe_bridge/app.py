@@ -1,0 +1,68 @@
+"""The Stripe bridge: billing requests from the service's bus (through an SQS queue) executed in Stripe, their
+outcomes published on the platform bus. Deployed only with ``StripeBridge=true``.
+
+Each SQS message is one EventBridge event (a ``SubscriptionCancellationRequested``, ``ProrationRefundRequested``
+or ``CreditTransferRequested``). A message whose request could not be executed now (Stripe or AWS unreachable,
+the ledger behind) is reported as a batch item failure: SQS delivers it again, and after the queue's receive
+limit moves it to the dead-letter queue. So does a message that is no request of this service.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from paid_invites.config import get_settings
+from paid_invites.errors import TransientError
+from paid_invites.observability import powertools
+from paid_invites.store import settlements
+from paid_invites.usecases import billing_execution
+
+logger, tracer, metrics = powertools()
+_billing: Any = None
+
+
+def billing() -> billing_execution.BillingPort:
+    """The Stripe port, made on first use (the secret is read then, once per container)."""
+    global _billing
+    if _billing is None:
+        import stripe_billing  # beside this module: the stripe package ships with this function only
+
+        _billing = stripe_billing.StripeBilling(stripe_billing.client())
+    return _billing  # type: ignore[no-any-return]
+
+
+def ledger_entry(invitation_id: str, kind: str) -> Any:
+    return next((e for e in settlements.entries_of(invitation_id) if e.kind == kind), None)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    failures = []
+    for record in event.get("Records", []):
+        message_id = record.get("messageId", "")
+        try:
+            body = json.loads(record["body"])
+            done = billing_execution.execute(
+                body.get("detail-type", ""),
+                body.get("detail"),
+                billing=billing(),
+                entry_of=ledger_entry,
+                bus=get_settings().platform_event_bus_name,
+            )
+        except (billing_execution.RequestRefused, ValueError, KeyError, TypeError) as error:
+            logger.error("not a billing request of this service", extra={"message_id": message_id, "error": str(error)})
+            failures.append({"itemIdentifier": message_id})
+        except TransientError as error:
+            logger.warning("billing request not executed now", extra={"message_id": message_id, "error": str(error)})
+            failures.append({"itemIdentifier": message_id})
+        else:
+            logger.info(
+                "billing request executed",
+                extra={"request_id": done.request_id, "outcome": done.outcome, "skipped": done.skipped},
+            )
+    return {"batchItemFailures": failures}
