@@ -168,7 +168,7 @@ class Template:
             return all(self._truth(v) for v in arg)
         if name == "Fn::Or":
             return any(self._truth(v) for v in arg)
-        if name == "Condition":
+        if name in ("Condition", "Fn::Condition"):  # the short form !Condition reads as Fn::Condition
             return self.condition(arg)
         raise KeyError(f"condition function {name} is not known to the local stack")
 

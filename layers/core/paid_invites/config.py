@@ -22,6 +22,7 @@ class Settings:
     event_bus_name: str = "default"
     # the billing bridge (functions/stripe_bridge): it answers on the platform's bus, with the key in one secret
     platform_event_bus_name: str = ""
+    platform_events_dead_letter_queue_url: str = ""  # where a malformed platform event goes (platform_events)
     stripe_secret_arn: str = ""
     stripe_api_base: str = ""  # the local stack only: localstripe's URL (never set by the template)
     sender_address: str = "invitations@example.com"

@@ -258,9 +258,7 @@ def apply_user(event: UserChanged) -> str:
         if _seen(user, tombstone) >= event.version:
             return IGNORED
         if owner is not None and owner.user_id != event.id:
-            raise MalformedPlatformEvent(
-                f"UserChanged: {email} is the address of another user", code="email_taken", details={"email": email}
-            )
+            raise MalformedPlatformEvent("UserChanged: the e-mail address is another user's", code="email_taken")
         if acc is None:
             raise _unknown_account(event.account_id)
         before = None
