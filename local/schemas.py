@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from paid_invites import billing_events, platform_events
+from paid_invites import billing_events, lifecycle_events, platform_events
 
 from .template import ROOT
 
@@ -27,6 +27,7 @@ DIALECT = "https://json-schema.org/draft/2020-12/schema"
 MODELS: list[type[BaseModel]] = [
     *platform_events.CONSUMED,  # platform -> service: accounts, users, subscriptions, invoices
     *billing_events.MODELS.values(),  # billing requests (service -> billing) and their outcomes (billing -> service)
+    *lifecycle_events.PUBLISHED,  # invitations' lifecycle and members removed (service -> integrators)
 ]
 
 

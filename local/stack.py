@@ -14,7 +14,7 @@ from paid_invites.errors import MalformedPlatformEvent
 from paid_invites.store import models
 from paid_invites.usecases.ingest import ingest
 
-from . import bridge, cognito, patches
+from . import bridge, cognito, patches, streams
 from .template import ACCOUNT, REGION, Function, Route, Template
 
 # The local stack's answers to the template's parameters that have no default (what `sam deploy --guided`
@@ -78,6 +78,19 @@ class Stack:
     events_queue_url: str
     clock: clock.MovableClock
     state_machine_arns: dict[str, str] = field(default_factory=dict)  # every state machine, by logical id
+    stream_triggers: list[streams.StreamTrigger] = field(default_factory=list)  # the tables' stream triggers
+
+    def drain_streams(self) -> int:
+        """Hand every table stream's records written so far to their functions (local/streams.py); how many."""
+        total = 0
+        while handed := streams.poll(self.stream_triggers):
+            total += handed
+        return total
+
+    def drain(self) -> int:
+        """Run the local triggers until none has anything left (tests call it before reading what the
+        functions did); how many records they took. Every kind of trigger joins in here."""
+        return self.drain_streams()
 
     def stop_executions(self) -> int:
         """Stop every running execution (a torn-down stack's workflows must not live on in their threads
@@ -142,7 +155,7 @@ def deploy(parameters: dict[str, str] | None = None) -> Stack:
             for k, v in props.items()
             if k in ("AttributeDefinitions", "KeySchema", "BillingMode", "GlobalSecondaryIndexes")
         }
-        ddb.create_table(TableName=name, **spec)
+        ddb.create_table(TableName=name, **spec, **streams.stream_specification(props))
 
     ses = aws.client("sesv2")
     ses.create_email_identity(EmailIdentity=template.parameters["SenderAddress"])
@@ -197,7 +210,16 @@ def deploy(parameters: dict[str, str] | None = None) -> Stack:
     movable = clock.MovableClock()
     clock.use(movable)
     invitation_arn = sm_arns[template.state_machine()[0]]
-    return Stack(template, functions, template.routes(), invitation_arn, queue_url, movable, sm_arns)
+    return Stack(
+        template,
+        functions,
+        template.routes(),
+        invitation_arn,
+        queue_url,
+        movable,
+        sm_arns,
+        stream_triggers=streams.triggers(template, functions),
+    )
 
 
 # ---------------------------------------------------------------- seed data
