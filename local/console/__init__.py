@@ -61,8 +61,9 @@ def _file(name: str) -> Reply:
 
 
 def users(account_id: str | None = None) -> list[dict[str, Any]]:
-    """Every platform user (or an account's members), with their account's name: the console's sign-in
-    list and its Users tab. No production route lists members; this one reads the tables directly."""
+    """Every platform user (or an account's users), with their account's name: the console's sign-in list
+    (whom to sign in as, before anyone is signed in). Read from the tables directly; the console's Users tab
+    lists an organization's members through the API (``GET /accounts/{id}/members``)."""
     from paid_invites.store import models
 
     models.bind()

@@ -29,6 +29,7 @@
     unavailable: {},
     mails: [],
     rows: {},
+    members: {},
     confirming: null,
     cursor: null,
   };
@@ -222,22 +223,12 @@
   async function showList(tab, more = false) {
     const box = $("#list");
     $("#history").hidden = true;
-    $("#list-tools").hidden = tab === "users";
+    $("#list-tools").hidden = false;
     if (!more) {
       state.cursor = null;
       fill(box, h("p", { class: "empty" }, "Loading…"));
     }
-    if (tab === "users") {
-      const got = await call("GET", `/_local/users?account_id=${account()}`);
-      if (!got.ok) return fill(box, h("p", { class: "problem" }, got.message));
-      const rows = got.data.map((u) =>
-        h("tr", {}, h("td", {}, u.name || "—"), h("td", {}, u.email), h("td", {}, words(u.role)), h("td", {}, words(u.user_type)), h("td", {}, u.language)),
-      );
-      return fill(box,
-        got.data.length ? table(`Members of ${state.me.account_name}`, ["Name", "E-mail", "Role", "User type", "Language"], rows) : h("p", { class: "empty" }, "No members."),
-        h("p", { class: "hint" }, "Local only: no production route lists members; this list reads the local tables."),
-      );
-    }
+    if (tab === "users") return showMembers(box, more);
     const params = new URLSearchParams({ status: tab, limit: "50" });
     const prefix = $("#email-prefix").value.trim();
     if (prefix) params.set("email_prefix", prefix);
@@ -266,6 +257,69 @@
     const old = $("#more");
     if (old) old.remove();
     if (state.cursor) box.append(h("p", { id: "more" }, h("button", { type: "button", class: "button", onclick: () => showList(tab, true) }, "Load more")));
+  }
+
+  // The organization's members: GET /accounts/{id}/members (by e-mail, 50 a page), DELETE .../members/{userId}.
+  async function showMembers(box, more) {
+    const params = new URLSearchParams({ limit: "50" });
+    const prefix = $("#email-prefix").value.trim();
+    if (prefix) params.set("email_prefix", prefix);
+    if (more && state.cursor) params.set("cursor", state.cursor);
+    const got = await call("GET", `/accounts/${account()}/members?${params}`);
+    if (state.route.tab !== "users") return; // the person moved on meanwhile
+    if (!got.ok) return fill(box, h("p", { class: "problem" }, `Could not list the members: ${got.message}`));
+    const members = got.data.members || [];
+    for (const member of members) state.members[member.id] = member;
+    state.cursor = got.data.next_cursor || null;
+    const rows = members.map(memberRow);
+    if (more) {
+      const body = $("#list tbody");
+      if (body) body.append(...rows);
+    } else if (!members.length) {
+      fill(box, h("p", { class: "empty" }, prefix ? `No members for “${prefix}…”.` : "No members."));
+    } else {
+      fill(box, table(`Members of ${state.me.account_name}`, ["Name", "E-mail", "Role", "User type", "Language", "Actions"], rows));
+    }
+    const old = $("#more");
+    if (old) old.remove();
+    if (state.cursor) box.append(h("p", { id: "more" }, h("button", { type: "button", class: "button", onclick: () => showList("users", true) }, "Load more")));
+  }
+
+  function memberRow(member) {
+    const actions = h("div", { class: "actions" });
+    if (member.role === "owner") {
+      actions.append(h("span", { class: "hint" }, "The owner"));
+    } else if (state.confirming === member.id) {
+      actions.append(
+        h("span", {}, `Remove ${member.email}?`),
+        h("button", { type: "button", class: "button small danger", onclick: () => removeMember(member) }, "Yes, remove"),
+        h("button", { type: "button", class: "button small", onclick: () => confirmRevoke(null) }, "Cancel"),
+      );
+    } else {
+      actions.append(h("button", { type: "button", class: "button small danger", "aria-label": `Remove ${member.email}`, onclick: () => confirmRevoke(member.id) }, "Remove"));
+    }
+    return h(
+      "tr",
+      { "data-member": member.id },
+      h("td", {}, member.name || "—"),
+      h("td", {}, member.email),
+      h("td", {}, words(member.role)),
+      h("td", {}, words(member.user_type)),
+      h("td", {}, member.language),
+      h("td", {}, actions),
+    );
+  }
+
+  async function removeMember(member) {
+    state.confirming = null;
+    const got = await call("DELETE", `/accounts/${account()}/members/${encodeURIComponent(member.id)}`);
+    if (!got.ok) {
+      rerenderRows();
+      return flash(`Could not remove ${member.email}: ${got.message}`, true);
+    }
+    const freed = got.data.user_type === "licensed" ? " Their license is free again." : "";
+    flash(`${member.email} removed from ${state.me.account_name}: they have an account of their own again.${freed}`);
+    showList("users");
   }
 
   function invitationRow(inv, tab) {
@@ -316,6 +370,10 @@
     for (const row of body.querySelectorAll("tr[data-invitation]")) {
       const inv = state.rows[row.dataset.invitation];
       if (inv) row.replaceWith(invitationRow(inv, state.route.tab));
+    }
+    for (const row of body.querySelectorAll("tr[data-member]")) {
+      const member = state.members[row.dataset.member];
+      if (member) row.replaceWith(memberRow(member));
     }
   }
 
