@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import apidocs, apigw, bridge, cognito, console, jobs, managed_login
+from . import apidocs, apigw, bridge, cognito, console, jobs, managed_login, platform_bus, queues
 from .stack import MOTO_CONFIG, OUTBOX, Stack, deploy, seed
 
 HERE = Path(__file__).resolve().parent
@@ -190,6 +190,8 @@ class Front(BaseHTTPRequestHandler):
             self._json(200, OUTBOX.messages)
         elif path == "/_local/events" and self.command == "GET":
             self._json(200, self.stack.settlement_events())
+        elif path == "/_local/platform-events":  # the platform's events, put on its bus (local/platform_bus.py)
+            self._json(*platform_bus.handle(self.stack, self.command, body))
         elif path == "/_local/health":
             self._json(200, {"ok": True, "aws_endpoint": os.environ.get("AWS_ENDPOINT_URL")})
         else:
@@ -214,6 +216,7 @@ def serve(port: int, moto_port: int, seed_file: Path, parameters: dict[str, str]
         }
     )
     seed(json.loads(seed_file.read_text()))
+    queues.Poller(stack.drain).start()  # the functions' queues (and every other local trigger), polled
     Front.stack = stack
     return Server(("127.0.0.1", port), Front)
 

@@ -14,7 +14,7 @@ from paid_invites.errors import MalformedPlatformEvent
 from paid_invites.store import models
 from paid_invites.usecases.ingest import ingest
 
-from . import bridge, cognito, patches, streams
+from . import bridge, cognito, patches, queues, streams
 from .template import ACCOUNT, REGION, Function, Route, Template
 
 # The local stack's answers to the template's parameters that have no default (what `sam deploy --guided`
@@ -79,6 +79,12 @@ class Stack:
     clock: clock.MovableClock
     state_machine_arns: dict[str, str] = field(default_factory=dict)  # every state machine, by logical id
     stream_triggers: list[streams.StreamTrigger] = field(default_factory=list)  # the tables' stream triggers
+    queue_triggers: list[queues.QueueTrigger] = field(default_factory=list)  # the functions' SQS events
+
+    def drain_queues(self) -> int:
+        """Hand the messages on the functions' SQS queues to their functions until the queues are empty
+        (local/queues.py); how many were handed over."""
+        return queues.drain(self.queue_triggers)
 
     def drain_streams(self) -> int:
         """Hand every table stream's records written so far to their functions (local/streams.py); how many."""
@@ -90,7 +96,10 @@ class Stack:
     def drain(self) -> int:
         """Run the local triggers until none has anything left (tests call it before reading what the
         functions did); how many records they took. Every kind of trigger joins in here."""
-        return self.drain_streams()
+        total = 0
+        while handed := self.drain_streams() + self.drain_queues():
+            total += handed
+        return total
 
     def stop_executions(self) -> int:
         """Stop every running execution (a torn-down stack's workflows must not live on in their threads
@@ -141,6 +150,7 @@ def deploy(parameters: dict[str, str] | None = None) -> Stack:
     template = Template({**local, **{k: v for k, v in LOCAL_OVERRIDES.items() if k in known}, **(parameters or {})})
     patches.install()  # moto's and Powertools' differences from AWS (local/patches/), each once
     cognito.create(template)  # the user pool in moto, the template's app client in it (Ref: its client id)
+    queue_urls = queues.create(template)  # before the functions' environment: it names queues (Ref: their URL)
     os.environ.update(environment(template))
     os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
@@ -206,6 +216,7 @@ def deploy(parameters: dict[str, str] | None = None) -> Stack:
         )
         events.put_targets(Rule="local-all", EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue_arn}])
         _ = res
+    queues.create_rules(template)  # the rules into the template's queues (the platform's events)
 
     movable = clock.MovableClock()
     clock.use(movable)
@@ -219,6 +230,7 @@ def deploy(parameters: dict[str, str] | None = None) -> Stack:
         movable,
         sm_arns,
         stream_triggers=streams.triggers(template, functions),
+        queue_triggers=queues.triggers(template, functions, queue_urls),
     )
 
 

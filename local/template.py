@@ -71,7 +71,21 @@ class Template:
     # ------------------------------------------------------------ resources by type
 
     def resources(self, kind: str) -> dict[str, dict[str, Any]]:
-        return {k: v for k, v in self.doc["Resources"].items() if v["Type"] == kind}
+        """The resources of this type that CloudFormation would create: those with a ``Condition`` false under
+        the parameters in force are left out."""
+        return {
+            k: v
+            for k, v in self.doc["Resources"].items()
+            if v["Type"] == kind and ("Condition" not in v or self.condition(v["Condition"]))
+        }
+
+    def queues(self) -> dict[str, dict[str, Any]]:
+        """Logical id -> the SQS queue's properties (the local queue is named after its logical id)."""
+        return {k: v.get("Properties", {}) for k, v in self.resources("AWS::SQS::Queue").items()}
+
+    def rules(self) -> dict[str, dict[str, Any]]:
+        """Logical id -> the EventBridge rule's properties."""
+        return {k: v["Properties"] for k, v in self.resources("AWS::Events::Rule").items()}
 
     @cached_property
     def parameters(self) -> dict[str, str]:
@@ -153,6 +167,17 @@ class Template:
                 return self.resolve(if_true if self.condition(condition) else if_false)
         return value
 
+    def resolve_all(self, value: Any) -> Any:
+        """``resolve`` throughout a structure (an event pattern, a policy)."""
+        resolved = self.resolve(value)
+        if resolved is not value:
+            return resolved
+        if isinstance(value, dict):
+            return {k: self.resolve_all(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.resolve_all(v) for v in value]
+        return value
+
     def condition(self, name: str) -> bool:
         """A condition of the template's ``Conditions``, evaluated with the parameters in force."""
         return self._truth(self.doc.get("Conditions", {})[name])
@@ -200,12 +225,21 @@ class Template:
             return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
         if kind == "AWS::Events::EventBus":
             return str(self.resolve(res["Properties"]["Name"]))
+        if kind == "AWS::SQS::Queue":  # its URL (the local stack's, once it created the queue)
+            return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
         return name  # tables, functions, APIs, layers: their local name is the logical id
 
     def _get_att(self, name: str, attribute: str) -> str:
         kind = self.doc["Resources"][name]["Type"]
         if attribute == "Arn" and kind == "AWS::Serverless::Function":
             return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+        if kind == "AWS::SQS::Queue":
+            if attribute == "Arn":
+                return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
+            if attribute == "QueueName":
+                return name
+        if attribute == "Arn" and kind == "AWS::Events::Rule":
+            return f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{name}"
         if attribute == "Name":
             return name
         if attribute == "Arn":
