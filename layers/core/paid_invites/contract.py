@@ -107,6 +107,12 @@ class InvitationOut(BaseModel):
     sent_at: str | None
     accepted_at: str | None
     settlement: str | None
+    settlement_state: Literal["requested", "completed", "failed"] | None = Field(
+        None,
+        description="where the money stands once booked: completed (confirmed), requested (billing has not "
+        "answered yet) or failed (settlement_failure says why; an operator may request it again)",
+    )
+    settlement_failure: str | None = Field(None, description="why a billing request failed")
     history: list[HistoryEvent]
 
     @classmethod
@@ -119,6 +125,8 @@ class InvitationOut(BaseModel):
             sent_at=iso(inv.sent_at) if inv.sent_at else None,
             accepted_at=iso(inv.accepted_at) if inv.accepted_at else None,
             settlement=inv.settlement,
+            settlement_state=inv.settlement_state,  # type: ignore[arg-type]
+            settlement_failure=inv.settlement_failure,
             history=[HistoryEvent(**entry) for entry in inv.history],  # type: ignore[arg-type]
         )
 
@@ -162,11 +170,16 @@ class LedgerEntry(BaseModel):
     amount_minor: int
     currency: str
     at: str
+    state: Literal["requested", "completed", "failed"] = Field(
+        "completed", description="completed: the money moved (confirmed); requested: billing has not answered yet"
+    )
+    attempt: int = Field(1, description="the billing request's attempt (an operator's retry of a failed one adds one)")
+    failure: str | None = Field(None, description="why the billing request failed")
 
     @classmethod
     def from_domain(cls, entry: LedgerRecord) -> LedgerEntry:
-        names = ("invitation_id", "kind", "account_id", "user_id", "amount_minor", "currency")
-        return cls(**same_named(entry, names), at=iso(entry.created_at))
+        names = ("invitation_id", "kind", "account_id", "user_id", "amount_minor", "currency", "state", "attempt")
+        return cls(**same_named(entry, names), failure=entry.failure, at=iso(entry.created_at))
 
 
 class AccountSummary(BaseModel):
@@ -178,7 +191,10 @@ class AccountSummary(BaseModel):
     currency: str
     licenses: Licenses
     balance_due: MoneyOut = Field(description="what the account owes (open invoices)")
-    credit: MoneyOut = Field(description="credit received, kept apart from the balance")
+    credit: MoneyOut = Field(
+        description="credit received, kept apart from the balance: only what billing confirmed (a credit transfer "
+        "still requested is in the ledger, not here)"
+    )
     ledger: list[LedgerEntry]
 
     @classmethod

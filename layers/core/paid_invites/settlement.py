@@ -130,17 +130,18 @@ def settlement_state(entries: list[LedgerEntry]) -> tuple[str | None, str | None
 Verdict = Literal["apply", "unknown", "old_attempt", "answered"]
 
 
-def judge(entry: LedgerEntry | None, attempt: int) -> Verdict:
+def judge(entry: LedgerEntry | None, attempt: int, succeeded: bool) -> Verdict:
     """Whether an outcome of ``attempt`` applies to ``entry`` (the one its request names, None if none):
-    only to a requested entry in that very attempt. ``old_attempt``: an operator requested it again since;
-    ``answered``: this attempt was answered already (a repeated outcome) or the entry completed otherwise."""
+    to a requested entry in that very attempt; a success also to one that failed in that attempt (the billing
+    system's last word: the money moved, so it must not be requested again). ``old_attempt``: an operator
+    requested it again since; ``answered``: this attempt was answered already (a repeated outcome)."""
     if entry is None or attempt > entry.attempt:
         return "unknown"
     if attempt < entry.attempt:
         return "old_attempt"
-    if entry.state != REQUESTED:
-        return "answered"
-    return "apply"
+    if entry.state == REQUESTED or (succeeded and entry.state == FAILED):
+        return "apply"
+    return "answered"
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from pynamodb.transactions import TransactWrite
 from ..accounts import Account, User
 from ..errors import TransientError, ValidationFailed
 from ..invitations import Invitation, KnownUser, event
-from ..ledger import LedgerEntry
+from ..ledger import COMPLETED, LedgerEntry
 from . import models as m
 from .mapping import (
     to_account,
@@ -324,6 +324,10 @@ def ledger_for(org_account_id: str, limit: int = 50) -> list[LedgerEntry]:
             amount_minor=int(item.amount_minor),
             currency=item.currency,
             created_at=item.created_at,
+            state=item.state or COMPLETED,  # billing's answer (store/settlements.py); none: booked complete
+            attempt=int(item.attempt or 1),
+            failure=item.failure,
+            org_account_id=item.org_account_id,
         )
         for item in query
     ]

@@ -98,8 +98,10 @@ def apply_answer(
     failure: str | None,
     waiting: bool,
     credit_minor: int = 0,
+    was: str = REQUESTED,
 ) -> bool:
-    """Apply one outcome to its entry (requested in ``answer.attempt``), set the invitation's new ``state``
+    """Apply one outcome to its entry (``was`` in ``answer.attempt``: requested, or failed for a success that
+    overrides the failure), set the invitation's new ``state``
     and raise the organization's credit by ``credit_minor``, all at once. False when the entry was answered
     meanwhile (nothing changed); ``Conflict`` when only the invitation moved (read it again and retry)."""
     inv = snap.invitation
@@ -115,7 +117,7 @@ def apply_answer(
         "entry",
         key_item(L, answer.invitation_id, answer.kind),
         entry_actions,
-        (L.state == REQUESTED) & (L.attempt == answer.attempt),
+        (L.state == was) & (L.attempt == answer.attempt),
     )
     event = "settlement_completed" if answer.succeeded else "settlement_failed"
     tx.update(
@@ -173,7 +175,7 @@ def reschedule_unanswered(invitation_id: str, read_due: datetime, due_at: dateti
     return update_if(
         key_item(INV, invitation_id),
         [INV.due_at.set(due_at)],
-        (INV.settlement_state == REQUESTED) & (INV.due_at == read_due),
+        INV.settled_at.exists() & (INV.due_at == read_due),
     )
 
 

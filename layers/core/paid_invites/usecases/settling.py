@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 from .. import clock, events
 from ..acceptance import Acceptance
 from ..config import get_settings
+from ..invitations import Invitation
 from ..ledger import REQUESTED, LedgerEntry
 from ..proration import Subscription
 from ..settlement import EXTERNAL, Event, request_event, settlement_events
 from ..store import repository as repo
 from ..store import settlements
 from ..store import transactions as tx
+
+log = logging.getLogger(__name__)
 
 
 def settle(acc: Acceptance, actor: str = "workflow") -> dict[str, Any]:
@@ -86,3 +90,26 @@ def billing_requests(entries: list[LedgerEntry], subscription: Subscription | No
         )
         for e in entries
     ]
+
+
+def report_unanswered(inv: Invitation, read_due: datetime, now: datetime) -> int:
+    """The scheduled sweep's check of a settled invitation that is due (as its query read it): its billing
+    requests still without an answer ``SettlementAnswerSeconds`` after they were requested are logged,
+    published again (the same ids: a billing system that has them does nothing twice) and counted (the
+    caller's metric is alarmed); it is due again when the next one's time is up. Not due any more once none
+    waits. How many were overdue."""
+    answer = timedelta(seconds=get_settings().settlement_answer_seconds)
+    waiting = [e for e in settlements.entries_of(inv.id) if e.state == REQUESTED]
+    if not waiting:
+        settlements.drop_due(inv.id)
+        return 0
+    overdue = [e for e in waiting if (e.requested_at or e.created_at) + answer <= now]
+    later = [(e.requested_at or e.created_at) + answer for e in waiting if e not in overdue]
+    if overdue:
+        log.warning(
+            "billing requests unanswered: %s",
+            ", ".join(f"{e.invitation_id}:{e.kind}:{e.attempt}" for e in overdue),
+        )
+        events.publish(billing_requests(overdue, inv.subscription))
+    settlements.reschedule_unanswered(inv.id, read_due, min([now + answer, *later]))
+    return len(overdue)

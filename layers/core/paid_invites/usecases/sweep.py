@@ -28,7 +28,7 @@ from ..store import schedule
 from .accepting import hand_over
 from .delivery import accept_url, configured_cadence, notify_inviter, send_mail
 from .expiry import close_expired, end_workflow, notify_expired_once
-from .settling import settle
+from .settling import report_unanswered, settle
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,7 @@ class RunReport:
     skipped: int = 0  # another run (or a change meanwhile) got there first
     deferred: int = 0  # left for the next run: this one ran out of time
     errors: int = 0
+    unanswered: int = 0  # billing requests without an answer after SettlementAnswerSeconds (published again)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -64,6 +65,7 @@ class RunReport:
             "skipped": self.skipped,
             "deferred": self.deferred,
             "errors": self.errors,
+            "unanswered": self.unanswered,
         }
 
     def as_dict(self) -> dict[str, Any]:
@@ -81,6 +83,13 @@ def run_due(limit: int = 500, deadline: float | None = None) -> RunReport:
             report.deferred += 1
             continue
         report.seen += 1
+        if inv.status == ACCEPTED and inv.settled_at is not None:  # settled: due for its billing answers
+            try:
+                report.unanswered += report_unanswered(inv, read_due, now)
+            except Exception:
+                log.exception("checking the billing requests of invitation %s failed", inv.id)
+                report.errors += 1
+            continue
         step = reminders.decide(inv, now, cadence)
         try:
             if step.kind == "expire":

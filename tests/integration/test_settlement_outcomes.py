@@ -1,0 +1,221 @@
+"""The settlement loop: billing requests out, billing outcomes in, the admin sees where the money stands.
+
+Jan pays EUR 149.90 a year for his own plan with half a year left (7453 cents unused) and accepts Acme's
+invitation. With builtin billing the ledger is the system of record; with external billing a billing system
+moves the money and answers each request on the platform bus.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any
+
+import pytest
+
+from local.stack import Stack
+from paid_invites.store import repository as repo
+from tests.support.events import assert_valid
+from tests.support.ledger import ledger_of_invitation
+
+from ..support import Api, finished, invitation_token, invite_one
+
+EXTERNAL = {"Billing": "external"}
+UNUSED = 7453  # cents of Jan's plan he has not used
+_messages = itertools.count(1)
+
+
+def accepted(api: Api, stack: Stack, settlement: str) -> str:
+    """Jan accepts Acme's invitation with ``settlement`` and the workflow has settled it."""
+    invitation_id = invite_one(api, "jan@devries.example")
+    assert api.accept(invitation_token("jan@devries.example"), settlement, as_json=True).status == 200
+    assert finished(stack, invitation_id)["status"] == "SUCCEEDED"
+    return invitation_id
+
+
+def published(stack: Stack) -> list[tuple[str, dict[str, Any]]]:
+    """What reached the settlement bus since the last look, each checked against its published schema."""
+    found = [(e["detail-type"], e["detail"]) for e in stack.settlement_events()]
+    for detail_type, detail in found:
+        if detail_type != "InvitationAccepted":
+            assert_valid(detail_type, detail)
+    return found
+
+
+def requests(stack: Stack) -> dict[str, dict[str, Any]]:
+    """The billing requests published since the last look, by request id."""
+    return {d["request_id"]: d for t, d in published(stack) if "request_id" in d}
+
+
+def answer(stack: Stack, detail_type: str, invitation_id: str, kind: str, attempt: int = 1, **more: Any) -> Any:
+    """A billing system's outcome, as the outcomes queue hands it to the function (one SQS message)."""
+    detail = {"request_id": f"{invitation_id}:{kind}:{attempt}", "invitation_id": invitation_id, "kind": kind, **more}
+    assert_valid(detail_type, detail)
+    body = {"version": "0", "source": "billing.example", "detail-type": detail_type, "detail": detail}
+    event = {"Records": [{"messageId": f"m-{next(_messages)}", "body": json.dumps(body), "eventSource": "aws:sqs"}]}
+    reply = stack.invoke("SettlementOutcomesFunction", event)
+    assert reply == {"batchItemFailures": []}
+    return reply
+
+
+def retry(stack: Stack, invitation_id: str) -> dict[str, Any]:
+    """The operator's retry: a direct invocation of the outcomes function (docs/operations.md)."""
+    result: dict[str, Any] = stack.invoke(
+        "SettlementOutcomesFunction", {"operator": "retry_settlement", "invitation_id": invitation_id}
+    )
+    return result
+
+
+def credit(api: Api) -> int:
+    return int(api.summary("u-olga", "acme").json["credit"]["amount_minor"])
+
+
+def settlement_of(api: Api, invitation_id: str) -> tuple[str | None, str | None]:
+    inv = repo.get_invitation(invitation_id)
+    assert inv is not None
+    return inv.settlement_state, inv.settlement_failure
+
+
+def entries(invitation_id: str) -> dict[str, tuple[str, int]]:
+    return {e.kind: (e.state, int(e.attempt)) for e in ledger_of_invitation(invitation_id)}
+
+
+# ---------------------------------------------------------------- builtin billing
+
+
+def test_builtin_billing_confirms_the_settlement_at_once(api: Api, stack: Stack) -> None:
+    # Given builtin billing (the default)
+    # When Jan accepts with a credit transfer
+    invitation_id = accepted(api, stack, "credit")
+    # Then the settlement is completed at once and the organization's credit rose with it
+    assert settlement_of(api, invitation_id) == ("completed", None)
+    assert credit(api) == UNUSED
+    assert entries(invitation_id) == {
+        "credit_transferred": ("completed", 1),
+        "subscription_cancelled": ("completed", 1),
+    }
+    # and no billing system is asked for anything but what it must pay out (nothing, for a credit)
+    assert [t for t, _ in published(stack)] == ["InvitationAccepted"]
+
+
+# ---------------------------------------------------------------- external billing
+
+
+@pytest.mark.parametrize("parameters", [EXTERNAL])
+def test_external_billing_requests_the_money_and_raises_the_credit_only_when_applied(
+    api: Api, stack: Stack, parameters: dict[str, str]
+) -> None:
+    # Given external billing
+    # When Jan accepts with a credit transfer
+    invitation_id = accepted(api, stack, "credit")
+    # Then the invitation shows the settlement requested, and the organization's credit is unchanged
+    assert settlement_of(api, invitation_id) == ("requested", None)
+    assert credit(api) == 0
+    assert api.invitation("u-olga", "acme", invitation_id).json["settlement_state"] == "requested"
+    # and the account's ledger shows both entries requested
+    ledger = {e["kind"]: (e["state"], e["attempt"]) for e in api.summary("u-olga", "acme").json["ledger"]}
+    assert ledger == {"credit_transferred": ("requested", 1), "subscription_cancelled": ("requested", 1)}
+    # and one request per ledger entry went out, each named by its idempotency key
+    sent = requests(stack)
+    assert sorted(sent) == [f"{invitation_id}:credit_transferred:1", f"{invitation_id}:subscription_cancelled:1"]
+    transfer = sent[f"{invitation_id}:credit_transferred:1"]
+    assert (transfer["account_id"], transfer["org_account_id"], transfer["amount_minor"]) == ("acme", "acme", UNUSED)
+    assert transfer["attempt"] == 1 and transfer["event_id"] == f"{invitation_id}:credit"
+    # When the billing system applies the credit, and the outcome is delivered twice
+    answer(stack, "CreditApplied", invitation_id, "credit_transferred", amount_minor=UNUSED, currency="EUR")
+    answer(stack, "CreditApplied", invitation_id, "credit_transferred", amount_minor=UNUSED, currency="EUR")
+    # Then the credit rose once, and the settlement waits for the cancellation's answer
+    assert credit(api) == UNUSED
+    assert settlement_of(api, invitation_id) == ("requested", None)
+    # When the cancellation is confirmed too, the settlement is completed
+    answer(stack, "SubscriptionCancelled", invitation_id, "subscription_cancelled", external_id="sub_123")
+    assert settlement_of(api, invitation_id) == ("completed", None)
+    assert entries(invitation_id) == {
+        "credit_transferred": ("completed", 1),
+        "subscription_cancelled": ("completed", 1),
+    }
+    assert credit(api) == UNUSED
+
+
+@pytest.mark.parametrize("parameters", [EXTERNAL])
+def test_an_outcome_of_a_request_never_made_changes_nothing(api: Api, stack: Stack, parameters: dict[str, str]) -> None:
+    # Given Jan's settlement is requested
+    invitation_id = accepted(api, stack, "credit")
+    before = entries(invitation_id)
+    # When outcomes arrive for an attempt never requested and for another invitation
+    answer(stack, "CreditApplied", invitation_id, "credit_transferred", attempt=2)
+    answer(stack, "CreditApplied", "0" * 32, "credit_transferred")
+    # Then nothing changed
+    assert entries(invitation_id) == before
+    assert credit(api) == 0
+    assert settlement_of(api, invitation_id) == ("requested", None)
+
+
+@pytest.mark.parametrize("parameters", [EXTERNAL])
+def test_a_failed_refund_is_visible_and_an_operator_retry_pays_it_once(
+    api: Api, stack: Stack, parameters: dict[str, str]
+) -> None:
+    # Given Jan accepted with a refund, and the subscription's cancellation is confirmed
+    invitation_id = accepted(api, stack, "refund")
+    assert sorted(requests(stack)) == [
+        f"{invitation_id}:refund_requested:1",
+        f"{invitation_id}:subscription_cancelled:1",
+    ]
+    answer(stack, "SubscriptionCancelled", invitation_id, "subscription_cancelled")
+    # When the billing system answers that the refund failed
+    answer(stack, "RefundFailed", invitation_id, "refund_requested", reason="card expired")
+    # Then the admin sees the settlement failed, and why
+    state, failure = settlement_of(api, invitation_id)
+    assert state == "failed" and failure is not None and "card expired" in failure
+    shown = api.invitation("u-olga", "acme", invitation_id).json
+    assert shown["settlement_state"] == "failed" and "card expired" in shown["settlement_failure"]
+    # When an operator retries it
+    done = retry(stack, invitation_id)
+    # Then attempt 2 of the refund is requested, once, and the invitation shows it requested
+    assert done["requested"] == [f"{invitation_id}:refund_requested:2"]
+    sent = requests(stack)
+    assert list(sent) == [f"{invitation_id}:refund_requested:2"]
+    assert sent[f"{invitation_id}:refund_requested:2"]["amount_minor"] == UNUSED
+    assert settlement_of(api, invitation_id) == ("requested", None)
+    # When the operator retries again while attempt 2 is requested, nothing is published
+    assert retry(stack, invitation_id)["requested"] == []
+    assert requests(stack) == {}
+    # When attempt 1's success comes late, it does not count (attempt 2 was requested since)
+    answer(stack, "RefundCompleted", invitation_id, "refund_requested", attempt=1, external_id="re_late")
+    assert entries(invitation_id)["refund_requested"] == ("requested", 2)
+    # When attempt 2 completes, the settlement is completed: one refund entry, counted once
+    answer(stack, "RefundCompleted", invitation_id, "refund_requested", attempt=2, external_id="re_2")
+    assert settlement_of(api, invitation_id) == ("completed", None)
+    assert entries(invitation_id) == {"refund_requested": ("completed", 2), "subscription_cancelled": ("completed", 1)}
+    refunds = [e for e in ledger_of_invitation(invitation_id) if e.kind == "refund_requested"]
+    assert len(refunds) == 1 and refunds[0].external_id == "re_2"
+    # and a retry of a completed settlement requests nothing
+    assert retry(stack, invitation_id)["requested"] == []
+    assert requests(stack) == {}
+
+
+@pytest.mark.parametrize("parameters", [{**EXTERNAL, "SettlementAnswerSeconds": "3600"}])
+def test_a_request_left_unanswered_is_reported_by_the_scheduled_job(
+    api: Api, stack: Stack, parameters: dict[str, str]
+) -> None:
+    # Given Jan's credit transfer and cancellation are requested, and the credit is applied
+    invitation_id = accepted(api, stack, "credit")
+    requests(stack)
+    answer(stack, "CreditApplied", invitation_id, "credit_transferred")
+    # When the job runs before the answer's time is up, nothing is reported
+    assert api.run_job()["counts"]["unanswered"] == 0
+    # When the job runs after SettlementAnswerSeconds without the cancellation's answer
+    stack.clock.advance(3601)
+    run = api.run_job()
+    # Then it reports the one request left unanswered, and publishes it again with the same ids
+    assert run["counts"]["unanswered"] == 1 and run["counts"]["errors"] == 0
+    again = requests(stack)
+    assert list(again) == [f"{invitation_id}:subscription_cancelled:1"]
+    assert again[f"{invitation_id}:subscription_cancelled:1"]["event_id"] == f"{invitation_id}:cancellation"
+    # and not in the very next run, only when its time is up again
+    assert api.run_job()["counts"]["unanswered"] == 0
+    # When the answer comes, the job has nothing more to report about it
+    answer(stack, "SubscriptionCancelled", invitation_id, "subscription_cancelled")
+    stack.clock.advance(3601)
+    assert api.run_job()["counts"]["unanswered"] == 0
+    assert settlement_of(api, invitation_id) == ("completed", None)
