@@ -241,21 +241,26 @@ class StripeBilling:
                 return Outcome(moved=True, external_id=done["id"], amount_minor=-int(done["amount"]))
             if request.amount_minor == 0:
                 return Outcome(moved=True, amount_minor=0)
-            # a negative amount is a credit: Stripe applies it to the customer's next invoices
             made = _plain(
                 self.v1.customers.balance_transactions.create(
                     customer,
-                    params={
-                        "amount": -request.amount_minor,
-                        "currency": request.currency.lower(),
-                        "description": f"Unused subscription time, invitation {request.invitation_id}"[:350],
-                        "metadata": metadata(request),
-                    },
+                    params=credit_params(request),
                     options={"idempotency_key": idempotency_key("credit", request)},
                 )
             )
             return Outcome(moved=True, external_id=made["id"], amount_minor=-int(made["amount"]))
         return Outcome.failed(answers.refusal or "Stripe refused the request")
+
+
+def credit_params(request: BillingRequest) -> dict[str, Any]:
+    """The customer balance transaction of a credit: a negative amount is a credit, which Stripe applies to
+    the customer's next invoices."""
+    return {
+        "amount": -request.amount_minor,
+        "currency": request.currency.lower(),
+        "description": f"Unused subscription time, invitation {request.invitation_id}"[:350],
+        "metadata": metadata(request),
+    }
 
 
 def _plain(obj: Any) -> dict[str, Any]:
