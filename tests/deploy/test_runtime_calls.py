@@ -133,6 +133,8 @@ def run_the_story(api: Api, stack: Stack) -> None:
     piet = f"/accounts/acme/invitations/{ids['piet@jansen.example']}"
     assert api.call("DELETE", piet, caller="u-olga").status == 200
     assert stack.invoke("SweepFunction", {})["counts"]["settled"] == 1
+    assert api.members("u-olga", "acme", user_type="basic").status == 200
+    assert api.remove_member("u-olga", "acme", "u-mia").status == 200  # a transaction, then MemberRemoved
 
 
 @dataclass(frozen=True)
