@@ -18,7 +18,7 @@ $(STAMP): requirements-dev.txt layers/core/pyproject.toml layers/core/requiremen
 
 venv: $(STAMP) ## Create the virtualenv and install everything (done by the other targets when needed)
 
-run: $(STAMP) ## Run the product locally on http://127.0.0.1:3000 (SEED=file.json to load your own data)
+run: $(STAMP) ## Run the product locally on http://127.0.0.1:3000 (SEED=file.json: your own data; STRIPE_BRIDGE=true: the Stripe bridge on localstripe)
 	$(BIN)/python -m local.server --port $${PORT:-3000} $(if $(SEED),--seed $(SEED))
 
 demo: $(STAMP) ## Tell the whole story against a local stack (starts one if none is running) and print each step

@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import apidocs, apigw, bridge, cognito, console, jobs, managed_login, platform_bus, queues
+from . import stripe as local_stripe
 from .stack import MOTO_CONFIG, OUTBOX, Stack, deploy, seed
 
 HERE = Path(__file__).resolve().parent
@@ -208,6 +209,11 @@ def _forbidden_host() -> dict[str, Any]:
 def serve(port: int, moto_port: int, seed_file: Path, parameters: dict[str, str]) -> Server:
     _claim(port, "the HTTP front", "--port")
     start_moto(moto_port)
+    # STRIPE_BRIDGE=true (or --parameter StripeBridge=true): the Stripe bridge on localstripe (local/stripe.py)
+    stripe_bridge = local_stripe.wanted() or parameters.get("StripeBridge") == "true"
+    if stripe_bridge:
+        parameters = {**parameters, "StripeBridge": "true"}
+        running = local_stripe.start()  # a child process of this one, ended when it exits
     stack = deploy(
         {
             "AcceptBaseUrl": f"http://127.0.0.1:{port}/invitations/accept",
@@ -215,6 +221,9 @@ def serve(port: int, moto_port: int, seed_file: Path, parameters: dict[str, str]
             **parameters,
         }
     )
+    if stripe_bridge:
+        local_stripe.attach(running.url)
+        print(f"  Stripe bridge on: localstripe at {running.url}", flush=True)
     seed(json.loads(seed_file.read_text()))
     queues.Poller(stack.drain).start()  # the functions' queues (and every other local trigger), polled
     Front.stack = stack

@@ -21,6 +21,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -90,7 +91,7 @@ def start(port: int = 0, timeout: float = 20.0) -> LocalStripe:
     """localstripe on 127.0.0.1 (a free port unless named), ready; ended when this process exits."""
     port = port or _free_port()
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "local.stripe", "--port", str(port)],
+        [sys.executable, "-m", "local.stripe", "--port", str(port), "--parent", str(os.getpid())],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -128,18 +129,29 @@ def attach(url: str) -> str:
     return secret_id
 
 
-def serve(port: int) -> None:
-    """localstripe's app on 127.0.0.1 only (its own command listens on every interface), from scratch."""
+def serve(port: int, parent: int = 0) -> None:
+    """localstripe's app on 127.0.0.1 only (its own command listens on every interface), from scratch; with a
+    ``parent`` process id, it ends when that process has (however it ended: a killed stack runs no exit hook)."""
     from aiohttp import web
     from localstripe.server import app
 
+    if parent:
+        threading.Thread(target=_end_with, args=(parent,), name="parent-watch", daemon=True).start()
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+
+
+def _end_with(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m local.stripe", description=__doc__)
     parser.add_argument("--port", type=int, default=8420, help="port on 127.0.0.1 (default: localstripe's 8420)")
-    serve(parser.parse_args(argv).port)
+    parser.add_argument("--parent", type=int, default=0, help="end when this process (the local stack) has ended")
+    args = parser.parse_args(argv)
+    serve(args.port, args.parent)
 
 
 if __name__ == "__main__":
