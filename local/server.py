@@ -231,11 +231,15 @@ def serve(port: int, moto_port: int, seed_file: Path, parameters: dict[str, str]
 
 
 @contextlib.contextmanager
-def launched(seed_file: Path = DEMO_SEED, port: int = 0, timeout: float = 60.0) -> Iterator[str]:
+def launched(
+    seed_file: Path = DEMO_SEED, port: int = 0, timeout: float = 60.0, parameters: dict[str, str] | None = None
+) -> Iterator[str]:
     """Start the local stack in a child process (as `make run` does, on free ports so that it runs beside
-    another) and yield its base URL (``GET /_local/health`` names its AWS endpoint)."""
+    another) and yield its base URL (``GET /_local/health`` names its AWS endpoint). ``parameters``
+    override template parameters (``--parameter``)."""
     port = port or free_port()
     arguments = ["--port", str(port), "--seed", str(seed_file), "--moto-port", str(free_port())]
+    arguments += [f"--parameter={name}={value}" for name, value in (parameters or {}).items()]
     with started(arguments, {**os.environ, cognito.TRUST_SETTING: "1"}, timeout):
         yield f"http://127.0.0.1:{port}"
 

@@ -32,6 +32,8 @@
     members: {},
     confirming: null,
     cursor: null,
+    imports: {},
+    importsCursor: null,
   };
 
   // ------------------------------------------------------------------ small DOM helpers
@@ -191,6 +193,7 @@
     if (LIST_TABS.includes(hash)) return { section: "manage", tab: hash, mail: null };
     if (hash === "add") return { section: "add", tab: null, mail: null };
     if (hash === "account") return { section: "account", tab: null, mail: null };
+    if (hash === "imports") return { section: "imports", tab: null, mail: null };
     const mail = /^mail-(\d+)$/.exec(hash);
     if (hash === "mailbox" || mail) return { section: "mailbox", tab: null, mail: mail ? Number(mail[1]) : null };
     return { section: "manage", tab: "users", mail: null };
@@ -215,6 +218,7 @@
     }
     if (section === "manage") showList(tab);
     else if (section === "account") showAccount();
+    else if (section === "imports") showImports();
     else if (section === "mailbox") showMailbox();
   }
 
@@ -524,6 +528,107 @@
     );
   }
 
+  // ------------------------------------------------------------------ imports (docs/import.md)
+  // GET /accounts/{id}/imports (newest first), POST .../imports/{importId}/cancel, GET .../results.csv.
+
+  async function showImports(more = false) {
+    const box = $("#imports-list");
+    if (!more) {
+      state.importsCursor = null;
+      state.imports = {};
+      fill(box, h("p", { class: "empty" }, "Loading…"));
+    }
+    const params = new URLSearchParams({ limit: "20" });
+    if (more && state.importsCursor) params.set("cursor", state.importsCursor);
+    const got = await call("GET", `/accounts/${account()}/imports?${params}`);
+    if (state.route.section !== "imports") return; // the person moved on meanwhile
+    if (!got.ok) return fill(box, h("p", { class: "problem" }, `Could not list the imports: ${got.message}`));
+    const found = got.data.imports || [];
+    for (const imp of found) state.imports[imp.id] = imp;
+    state.importsCursor = got.data.next_cursor || null;
+    const rows = found.map(importRow);
+    if (more) {
+      const body = $("#imports-list tbody");
+      if (body) body.append(...rows);
+    } else if (!found.length) {
+      fill(box, h("p", { class: "empty" }, "No imports yet."));
+    } else {
+      fill(box, table(`Imports of ${state.me.account_name}`, ["Uploaded", "Status", "Rows ", "Processed ", "Created ", "Rejected ", "Finished", "Actions"], rows));
+    }
+    const old = $("#imports-more");
+    if (old) old.remove();
+    if (state.importsCursor) box.append(h("p", { id: "imports-more" }, h("button", { type: "button", class: "button", onclick: () => showImports(true) }, "Load more")));
+  }
+
+  function importRow(imp) {
+    const t = imp.totals;
+    const uploaded = when(imp.created_at);
+    const actions = h("div", { class: "actions" });
+    actions.append(h("button", { type: "button", class: "button small", "aria-label": `Download results of the import of ${uploaded} (CSV)`, onclick: () => downloadResults(imp) }, "Download results"));
+    if (imp.status === "running" && state.confirming === imp.id) {
+      actions.append(
+        h("span", {}, "Cancel this import?"),
+        h("button", { type: "button", class: "button small danger", onclick: () => cancelImport(imp) }, "Yes, cancel it"),
+        h("button", { type: "button", class: "button small", onclick: () => confirmCancel(null) }, "Keep it running"),
+      );
+    } else if (imp.status === "running") {
+      actions.append(h("button", { type: "button", class: "button small danger", "aria-label": `Cancel the import of ${uploaded}`, onclick: () => confirmCancel(imp.id) }, "Cancel"));
+    }
+    const status = imp.status === "running" ? `Running, ${imp.progress_percent}%` : words(imp.status);
+    return h(
+      "tr",
+      { "data-import": imp.id },
+      h("td", {}, uploaded),
+      h("td", {}, h("span", { class: `status ${imp.status}` }, status), imp.failure ? h("div", { class: "hint" }, imp.failure.message) : null),
+      h("td", { class: "num" }, t.rows),
+      h("td", { class: "num" }, t.processed),
+      h("td", { class: "num" }, t.created),
+      h("td", { class: "num" }, t.rejected),
+      h("td", {}, when(imp.finished_at)),
+      h("td", {}, actions),
+    );
+  }
+
+  function confirmCancel(id) {
+    state.confirming = id;
+    const body = $("#imports-list tbody");
+    if (!body) return;
+    for (const row of body.querySelectorAll("tr[data-import]")) {
+      const imp = state.imports[row.dataset.import];
+      if (imp) row.replaceWith(importRow(imp));
+    }
+  }
+
+  async function cancelImport(imp) {
+    state.confirming = null;
+    const got = await call("POST", `/accounts/${account()}/imports/${encodeURIComponent(imp.id)}/cancel`);
+    if (!got.ok) {
+      showImports();
+      return flash(`Could not cancel the import: ${got.message}`, true);
+    }
+    const t = got.data.totals;
+    flash(`Import cancelled: ${t.created} invited, ${t.rows - t.processed} rows not processed. Invitations already sent stay.`);
+    showImports();
+  }
+
+  // The results file needs the bearer token, so it is fetched, then saved from a blob: a plain link would
+  // go without the Authorization header.
+  async function downloadResults(imp) {
+    let response;
+    try {
+      response = await fetch(`/accounts/${account()}/imports/${encodeURIComponent(imp.id)}/results.csv`, { headers: { Authorization: state.token } });
+    } catch {
+      return flash("The local stack does not answer: is `make run` still running?", true);
+    }
+    if (!response.ok) return flash(`Could not download the results: HTTP ${response.status}`, true);
+    const url = URL.createObjectURL(await response.blob());
+    const link = h("a", { href: url, download: `import-${imp.id}-results.csv`, hidden: true }, "results");
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
+
   // ------------------------------------------------------------------ mailbox
 
   async function loadMails() {
@@ -590,6 +695,7 @@
     $("#who").addEventListener("change", (e) => signIn(e.target.value));
     $("#add-form").addEventListener("submit", addUsers);
     $("#mail-refresh").addEventListener("click", () => showMailbox(true));
+    $("#imports-refresh").addEventListener("click", () => showImports());
     $("#history-close").addEventListener("click", () => {
       $("#history").hidden = true;
       $("#list").focus();
