@@ -4,6 +4,8 @@ POST /_local/clock       {"advance_seconds": N} or {"now": "<ISO-8601>"}  -> the
 GET  /_local/clock                                                       -> the time the stack lives in
 POST /_local/jobs/remind                                                 -> what the scheduled job did
 POST /_local/ses-events  {"type": "bounce" | "complaint" | "delivery", "recipient": "<address>", ...}
+POST /_local/settlements/retry  {"invitation_id": "<id>"}               -> the operator's retry of failed
+                                                                           billing requests (external billing)
 
 The scheduled job and the SES events go through the real handlers (SweepFunction, EmailEventsFunction)
 with the events EventBridge Scheduler and SNS would deliver.
@@ -41,6 +43,10 @@ def handle(stack: Stack, method: str, path: str, body: bytes) -> Answer | None:
         if method != "POST":
             return 405, {"message": "POST"}
         return inject_ses_event(stack, _json(body))
+    if path == "/_local/settlements/retry":
+        if method != "POST":
+            return 405, {"message": "POST"}
+        return retry_settlement(stack, _json(body))
     return None
 
 
@@ -90,6 +96,22 @@ def run_scheduled_job(stack: Stack) -> dict[str, Any]:
     """One run of SweepFunction now, through its real handler; its report."""
     result: dict[str, Any] = stack.invoke("SweepFunction", scheduler_event())
     return result
+
+
+def retry_settlement(stack: Stack, request: dict[str, Any]) -> Answer:
+    """The operator's retry of an invitation's failed billing requests: the direct invocation of
+    SettlementOutcomesFunction that docs/operations.md shows with the aws CLI; its answer."""
+    invitation_id = request.get("invitation_id")
+    if not isinstance(invitation_id, str) or not invitation_id:
+        return 400, {"message": 'send {"invitation_id": "<id>"}'}
+    if "SettlementOutcomesFunction" not in stack.functions:
+        return 409, {"message": "billing is builtin here: nothing is requested of a billing system (Billing=external)"}
+    result: dict[str, Any] = stack.invoke(
+        "SettlementOutcomesFunction", {"operator": "retry_settlement", "invitation_id": invitation_id}
+    )
+    if result.get("error") == "invitation_not_found":
+        return 404, result
+    return (400 if "error" in result else 200), result
 
 
 # ---------------------------------------------------------------- SES events, as SNS delivers them

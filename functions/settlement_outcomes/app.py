@@ -11,6 +11,7 @@ Operator: ``{"operator": "retry_settlement", "invitation_id": "..."}`` (docs/ope
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -45,6 +46,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if "operator" in event:
         return operator(event)
     failures = []
+    outcomes: Counter[str] = Counter()  # applied | unknown | old_attempt | answered | malformed | retried
     for record in event.get("Records", []):
         message_id = record.get("messageId", "")
         try:
@@ -53,20 +55,24 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         except (settlement_outcomes.MalformedOutcome, ValueError, KeyError, TypeError, AttributeError) as error:
             logger.error("not a billing outcome of ours", extra={"message_id": message_id, "error": str(error)})
             count("SettlementOutcome_malformed")
+            outcomes["malformed"] += 1
             failures.append({"itemIdentifier": message_id})
             continue
         except TransientError as error:
             logger.warning("billing outcome not applied now", extra={"message_id": message_id, "error": str(error)})
+            outcomes["retried"] += 1
             failures.append({"itemIdentifier": message_id})
             continue
         except Exception:  # this message only: the others of the batch are applied (or fail) on their own
             logger.exception("billing outcome failed", extra={"message_id": message_id})
+            outcomes["retried"] += 1
             failures.append({"itemIdentifier": message_id})
             continue
         count(f"SettlementOutcome_{done.result}")
+        outcomes[done.result] += 1
         if done.result == "applied" and not done.succeeded:
             count("Settlement_failed")  # alarmed: the admin sees the reason, an operator may retry
         if done.late_success:
             count("Settlement_late_success")  # alarmed: money may have moved twice for one entry
         logger.info("billing outcome", extra=done.as_dict())
-    return {"batchItemFailures": failures}
+    return {"batchItemFailures": failures, "outcomes": dict(outcomes)}

@@ -7,13 +7,15 @@ moves the money and answers each request on the platform bus.
 
 from __future__ import annotations
 
-import itertools
 import json
+from collections import Counter
 from typing import Any
 
 import pytest
 
+from local import platform_bus
 from local.stack import Stack
+from paid_invites import aws
 from paid_invites.store import repository as repo
 from tests.support.events import assert_valid
 from tests.support.ledger import ledger_of_invitation
@@ -22,7 +24,6 @@ from ..support import Api, finished, invitation_token, invite_one
 
 EXTERNAL = {"Billing": "external"}
 UNUSED = 7453  # cents of Jan's plan he has not used
-_messages = itertools.count(1)
 
 
 def accepted(api: Api, stack: Stack, settlement: str) -> str:
@@ -47,15 +48,31 @@ def requests(stack: Stack) -> dict[str, dict[str, Any]]:
     return {d["request_id"]: d for t, d in published(stack) if "request_id" in d}
 
 
-def answer(stack: Stack, detail_type: str, invitation_id: str, kind: str, attempt: int = 1, **more: Any) -> Any:
-    """A billing system's outcome, as the outcomes queue hands it to the function (one SQS message)."""
+def answer(stack: Stack, detail_type: str, invitation_id: str, kind: str, attempt: int = 1, **more: Any) -> str:
+    """A billing system's outcome, put on the platform bus; its rule and queue hand it to the outcomes
+    function (the stack drains them). What the function did with it."""
     detail = {"request_id": f"{invitation_id}:{kind}:{attempt}", "invitation_id": invitation_id, "kind": kind, **more}
     assert_valid(detail_type, detail)
-    body = {"version": "0", "source": "billing.example", "detail-type": detail_type, "detail": detail}
-    event = {"Records": [{"messageId": f"m-{next(_messages)}", "body": json.dumps(body), "eventSource": "aws:sqs"}]}
-    reply = stack.invoke("SettlementOutcomesFunction", event)
-    assert reply == {"batchItemFailures": []}
-    return reply
+    return deliver(stack, detail_type, detail)
+
+
+def deliver(stack: Stack, detail_type: str, detail: Any) -> str:
+    (trigger,) = [t for t in stack.queue_triggers if t.function.logical_id == "SettlementOutcomesFunction"]
+    before = Counter(trigger.outcomes)
+    put = aws.client("events").put_events(
+        Entries=[
+            {
+                "Source": "billing.example",
+                "DetailType": detail_type,
+                "Detail": json.dumps(detail),
+                "EventBusName": platform_bus.bus_name(stack),
+            }
+        ]
+    )
+    assert put["FailedEntryCount"] == 0
+    stack.drain()
+    (done,) = set((trigger.outcomes - before).elements())  # what it did (a malformed one: at every receive)
+    return done
 
 
 def retry(stack: Stack, invitation_id: str) -> dict[str, Any]:
@@ -122,8 +139,12 @@ def test_external_billing_requests_the_money_and_raises_the_credit_only_when_app
     assert (transfer["account_id"], transfer["org_account_id"], transfer["amount_minor"]) == ("acme", "acme", UNUSED)
     assert transfer["attempt"] == 1 and transfer["event_id"] == f"{invitation_id}:credit"
     # When the billing system applies the credit, and the outcome is delivered twice
-    answer(stack, "CreditApplied", invitation_id, "credit_transferred", amount_minor=UNUSED, currency="EUR")
-    answer(stack, "CreditApplied", invitation_id, "credit_transferred", amount_minor=UNUSED, currency="EUR")
+    assert answer(stack, "CreditApplied", invitation_id, "credit_transferred", amount_minor=UNUSED, currency="EUR") == (
+        "applied"
+    )
+    assert answer(stack, "CreditApplied", invitation_id, "credit_transferred", amount_minor=UNUSED, currency="EUR") == (
+        "answered"
+    )
     # Then the credit rose once, and the settlement waits for the cancellation's answer
     assert credit(api) == UNUSED
     assert settlement_of(api, invitation_id) == ("requested", None)
@@ -143,10 +164,31 @@ def test_an_outcome_of_a_request_never_made_changes_nothing(api: Api, stack: Sta
     invitation_id = accepted(api, stack, "credit")
     before = entries(invitation_id)
     # When outcomes arrive for an attempt never requested and for another invitation
-    answer(stack, "CreditApplied", invitation_id, "credit_transferred", attempt=2)
-    answer(stack, "CreditApplied", "0" * 32, "credit_transferred")
+    assert answer(stack, "CreditApplied", invitation_id, "credit_transferred", attempt=2) == "unknown"
+    assert answer(stack, "CreditApplied", "0" * 32, "credit_transferred") == "unknown"
     # Then nothing changed
     assert entries(invitation_id) == before
+    assert credit(api) == 0
+    assert settlement_of(api, invitation_id) == ("requested", None)
+
+
+@pytest.mark.parametrize("parameters", [EXTERNAL])
+def test_an_outcome_that_is_not_one_of_ours_ends_in_the_dead_letter_queue(
+    api: Api, stack: Stack, parameters: dict[str, str]
+) -> None:
+    # Given Jan's credit transfer is requested
+    invitation_id = accepted(api, stack, "credit")
+    detail = {"request_id": f"{invitation_id}:credit_transferred:1", "invitation_id": invitation_id, "amount": 1}
+    # When an outcome arrives that its schema refuses, and one whose amount is not the entry's
+    assert deliver(stack, "CreditApplied", detail) == "malformed"
+    assert answer(stack, "CreditApplied", invitation_id, "credit_transferred", amount_minor=1, currency="EUR") == (
+        "malformed"
+    )
+    # Then both wait in the dead-letter queue, and nothing changed
+    sqs = aws.client("sqs")
+    dead = sqs.get_queue_url(QueueName="SettlementOutcomesDeadLetterQueue")["QueueUrl"]
+    kept = sqs.receive_message(QueueUrl=dead, MaxNumberOfMessages=10)["Messages"]
+    assert sorted(json.loads(m["Body"])["detail"].get("amount_minor", 0) for m in kept) == [0, 1]
     assert credit(api) == 0
     assert settlement_of(api, invitation_id) == ("requested", None)
 
@@ -181,7 +223,8 @@ def test_a_failed_refund_is_visible_and_an_operator_retry_pays_it_once(
     assert retry(stack, invitation_id)["requested"] == []
     assert requests(stack) == {}
     # When attempt 1's success comes late, it does not count (attempt 2 was requested since)
-    answer(stack, "RefundCompleted", invitation_id, "refund_requested", attempt=1, external_id="re_late")
+    late = answer(stack, "RefundCompleted", invitation_id, "refund_requested", attempt=1, external_id="re_late")
+    assert late == "old_attempt"  # reported (Settlement_late_success, alarmed): check billing for a second refund
     assert entries(invitation_id)["refund_requested"] == ("requested", 2)
     # When attempt 2 completes, the settlement is completed: one refund entry, counted once
     answer(stack, "RefundCompleted", invitation_id, "refund_requested", attempt=2, external_id="re_2")
