@@ -17,6 +17,9 @@ from ..store import members as store
 from .access import managed_account
 
 ATTEMPTS = 3
+# Account ids to pass over when the derived one is taken: the user's removals counted anew after their item was
+# written afresh (a platform UserChanged puts the whole user), so earlier removals' accounts hold the first ids.
+MAX_SKIPS = 20
 RETRY_AFTER_SECONDS = 5
 
 
@@ -35,9 +38,9 @@ def remove_member(caller_id: str | None, account_id: str, user_id: str) -> Remov
             removal = plan_removal(member, org, previous, caller_id, clock.now(), skip)
             assert member is not None
             outcome = store.remove(member, removal, previous, own_account(member, removal, org.currency))
-            if outcome != "id_taken" or skip >= ATTEMPTS:
+            if outcome != "id_taken" or skip >= MAX_SKIPS:
                 break
-            skip += 1  # an account of that id exists already (the user's removals counted anew): the next id
+            skip += 1  # an account of that id exists already: the next id
         if outcome == "removed":
             return _published(removal)
         if outcome != "moved":
