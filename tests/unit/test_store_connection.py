@@ -63,6 +63,7 @@ def test_every_model_is_bound_and_all_share_one_client() -> None:
         "AccountModel": "stack-accounts",
         "UserModel": "stack-users",
         "UserEmailModel": "stack-users",
+        "UserTombstoneModel": "stack-users",
         "InvoiceModel": "stack-invoices",
         "InvitationModel": "stack-invitations",
         "PendingGuardModel": "stack-invitations",
