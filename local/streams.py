@@ -27,19 +27,20 @@ from .template import Function, Template
 log = logging.getLogger(__name__)
 
 
-_clients: dict[int, Any] = {}
+_client: list[Any] = [None, None]  # (the session it was made from, the client)
 
 
 def streams_client() -> Any:
     """A DynamoDB Streams client that names the regional endpoint: botocore would send a request naming a
-    stream to the account's endpoint (``<account>.streams-ddb.<region>``), which moto does not answer."""
+    stream to the account's endpoint (``<account>.streams-ddb.<region>``), which moto does not answer.
+    Made again when the container's session is (``aws.reset``: another endpoint)."""
     session = aws.session()
-    found = _clients.get(id(session))
-    if found is None:
-        found = _clients[id(session)] = session.create_client(
-            "dynamodbstreams", config=Config(account_id_endpoint_mode="disabled")
-        )
-    return found
+    if _client[0] is not session:
+        _client[:] = [
+            session,
+            session.create_client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled")),
+        ]
+    return _client[1]
 
 
 def stream_specification(props: dict[str, Any]) -> dict[str, Any]:
@@ -58,8 +59,8 @@ def matches(pattern: Any, value: Any) -> bool:
 
 
 def _matches_field(pattern: Any, present: bool, value: Any) -> bool:
-    if isinstance(pattern, dict):
-        return present and matches(pattern, value)
+    if isinstance(pattern, dict):  # nested keys: an absent object has none of them
+        return matches(pattern, value if present else {})
     for option in pattern:  # a list: any of its values (or an "exists" test)
         if isinstance(option, dict) and "exists" in option:
             if bool(option["exists"]) == present:
