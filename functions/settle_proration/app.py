@@ -1,4 +1,5 @@
-"""Workflow task: settle an accepted invitation's money exactly once and publish the events."""
+"""Workflow task: settle an accepted invitation's money exactly once and publish the events (with external
+billing, one billing request per ledger entry; their outcomes come to SettlementOutcomesFunction)."""
 
 from __future__ import annotations
 
@@ -37,5 +38,7 @@ def lambda_handler(payload: dict[str, Any], context: LambdaContext) -> dict[str,
     result = settling.settle(acceptance)
     if result["first_time"]:
         metrics.add_metric(name=f"Settled_{result['settlement']}", unit=MetricUnit.Count, value=1)
+    if result["requested"]:  # external billing: requests published (again, on a run again), answers to come
+        metrics.add_metric(name="Settlement_requested", unit=MetricUnit.Count, value=result["requested"])
     logger.info("settled", extra=result)
     return result
