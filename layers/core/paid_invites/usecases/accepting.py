@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from .. import clock
+from .. import clock, i18n
 from ..acceptance import Acceptance, quote, quote_matches
 from ..accounts import Account, SettlementOffer, User, join_refusal, settlement_offer
 from ..errors import AcceptRefused, TransientError
@@ -64,7 +64,7 @@ def amount_changed(view_: AcceptView) -> AcceptRefused:
             else {
                 "amount": offer.amount.as_dict(),
                 "choices": list(offer.choices),
-                "payment_method": offer.payment_method,
+                "payment_method": i18n.payment_method(offer.payment_method),  # as the page's JSON names it
             },
             "quote": view_.quote,
         },
