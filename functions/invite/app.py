@@ -191,7 +191,14 @@ def list_account_members(
 @app.delete(
     "/accounts/<accountId>/members/<userId>",
     summary="Remove a member: a licensed one frees the license; the user gets an individual account again",
-    responses={**ok(RemovalOut), **MEMBER_ERRORS},
+    responses={
+        **ok(RemovalOut),
+        **MEMBER_ERRORS,
+        503: {
+            "description": "event_not_published: the member is removed, its event not out yet (send it again)",
+            "content": ERRORS[404]["content"],
+        },
+    },
 )
 @tracer.capture_method
 def remove_account_member(accountId: AccountId, userId: UserId) -> Response[str]:
