@@ -28,6 +28,7 @@ from paid_invites.config import get_settings
 from paid_invites.errors import AcceptRefused, DomainError, TransientError
 from paid_invites.http import BodyRefused, FrontendCors, error, headers_of, read_fields, wants_json
 from paid_invites.identity import Identity, InvalidToken
+from paid_invites.invitations import message_lines, redirect_after_accept
 from paid_invites.money import Money
 from paid_invites.observability import powertools
 from paid_invites.usecases import accepting, signing_in
@@ -244,6 +245,7 @@ def _confirm(
         error=problem,
         csrf=signing_in.csrf_token(session_id) if session_id else "",
         chosen=chosen,
+        message_lines=message_lines(view.invitation),  # the inviter's words: for the invitee only
         quote=view.quote,
         changed=changed,
     )
@@ -335,6 +337,7 @@ def _view_json(view: accepting.AcceptView) -> dict[str, Any]:
         "inviter": view.invitation.inviter_name,
         "email": view.invitation.email,
         "user_type": view.invitation.user_type,
+        "message": view.invitation.message,  # the inviter's own words, plain text (null: none)
         "quote": view.quote,  # sent back with the accept: the money this answer shows
         "offer": None
         if view.offer is None
@@ -401,6 +404,7 @@ def submit() -> Response[str]:
                     "invitation_id": result.invitation.id,
                     "settlement": result.settlement,
                     "amount": result.amount.as_dict() if result.amount else None,
+                    "redirect_url": redirect_after_accept(result.invitation, get_settings().redirect_origins),
                 }
             ),
         )
@@ -418,6 +422,7 @@ def submit() -> Response[str]:
         amount=result.amount.format(lang) if result.amount else "",
         method=i18n.payment_method(result.payment_method),
         csrf=signing_in.csrf_token(session_id) if session_id else "",  # the language switch re-posts
+        redirect_url=redirect_after_accept(result.invitation, get_settings().redirect_origins) or "",
     )
 
 

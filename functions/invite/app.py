@@ -19,6 +19,7 @@ from paid_invites.contract import (
     InvitationOut,
     InviteRequest,
     InviteResponse,
+    ResendOut,
     Status,
 )
 from paid_invites.contract import MemberList as MembersOut
@@ -99,17 +100,32 @@ def _once(scope: str, body: Any, action: Any, status: int = 200) -> Response[str
     return json_response(status, result["body"])
 
 
+def _once_with_links(scope: str, body: Any, action: Callable[[], Any]) -> Response[str]:
+    """As :func:`_once`, for an answer that may carry accept links (``kept_answer``/``answer``): the stored
+    answer, which a replay gives, is the one without them; only the run that made them shows them."""
+    shown: list[dict[str, Any]] = []
+
+    def run() -> dict[str, Any]:
+        made = action()
+        shown.append(made.answer())
+        return {"body": made.kept_answer()}
+
+    result = run_once(_idempotency_key(), f"{caller_id(app)}:{scope}", body, run)
+    return json_response(200, shown[0] if shown else result["body"])
+
+
 @app.post("/accounts/<accountId>/invitations", responses={**ok(InviteResponse), **BODY_ERRORS})
 @tracer.capture_method
 def create_invitations(accountId: AccountId, request: InviteRequest) -> Response[str]:
-    def action() -> dict[str, Any]:
+    def action() -> InviteResponse:
         invitees = [Invitee(**i.model_dump()) for i in request.invitees]
-        outcomes = invite.invite(caller_id(app), accountId, invitees)
+        options = invite.InviteOptions(request.send_email, request.redirect_url, request.message)
+        outcomes = invite.invite(caller_id(app), accountId, invitees, options)
         created = sum(1 for o in outcomes if o.status == "created")
         metrics.add_metric(name="InvitationsCreated", unit=MetricUnit.Count, value=created)
-        return InviteResponse.from_domain(outcomes).answer()
+        return InviteResponse.from_domain(outcomes)
 
-    return _once(f"invite:{accountId}", request.model_dump(), action)
+    return _once_with_links(f"invite:{accountId}", request.model_dump(), action)
 
 
 @app.get("/accounts/<accountId>/invitations", responses=ok(InvitationList))
@@ -144,10 +160,15 @@ def _change(
     return _once(f"{verb}:{account}:{invitation}", {}, action)
 
 
-@app.post("/accounts/<accountId>/invitations/<invitationId>/resend", responses=ok(InvitationOut))
+@app.post("/accounts/<accountId>/invitations/<invitationId>/resend", responses=ok(ResendOut))
 @tracer.capture_method
 def resend_invitation(accountId: AccountId, invitationId: InvitationId) -> Response[str]:
-    return _change("resend", "InvitationsResent", resend.resend, accountId, invitationId)
+    def action() -> ResendOut:
+        metrics.add_metric(name="InvitationsResent", unit=MetricUnit.Count, value=1)
+        resent = resend.resend(caller_id(app), accountId, invitationId)
+        return ResendOut.resent(resent.invitation, resent.accept_url)
+
+    return _once_with_links(f"resend:{accountId}:{invitationId}", {}, action)
 
 
 @app.delete("/accounts/<accountId>/invitations/<invitationId>", responses=ok(InvitationOut))

@@ -104,6 +104,7 @@ def test_paid_invitee_asks_for_a_refund(api: Api, stack: Stack) -> None:
         "invitation_id": invitation_id,
         "settlement": "refund",
         "amount": {"amount_minor": 7453, "currency": "EUR"},
+        "redirect_url": None,
     }
     assert finished(stack, invitation_id)["status"] == "SUCCEEDED"
     events = wait_for(lambda: stack.settlement_events() or None, what="events")

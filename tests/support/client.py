@@ -235,10 +235,19 @@ class Api:
 
     # ------------------------------------------------------------------ the routes by name
 
-    def invite(self, caller: str, account: str, *invitees: dict[str, Any] | str) -> Reply:
-        """Invite these people (an address alone, or the invitee's fields) to ``account``."""
+    def invite(
+        self,
+        caller: str,
+        account: str,
+        *invitees: dict[str, Any] | str,
+        headers: dict[str, str] | None = None,
+        **options: Any,
+    ) -> Reply:
+        """Invite these people (an address alone, or the invitee's fields) to ``account``; ``options``: the
+        request's own fields (``send_email``, ``redirect_url``, ``message``)."""
         people = [{"email": i} if isinstance(i, str) else i for i in invitees]
-        return self.call("POST", f"/accounts/{account}/invitations", {"invitees": people}, caller=caller)
+        body = {"invitees": people, **options}
+        return self.call("POST", f"/accounts/{account}/invitations", body, caller=caller, headers=headers)
 
     def open_link(self, token: str, signed_in: str | None = INVITEE, **query: str) -> Reply:
         """Follow the link of an invitation e-mail (its confirm page), signed in as the invitee unless

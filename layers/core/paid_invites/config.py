@@ -34,6 +34,7 @@ class Settings:
     reminder_offsets_days: str = "3,7"  # reminders this many days after the (last) send (reminders.py)
     max_reminders: int = 2
     resend_cooldown_seconds: int = 600
+    redirect_origins: str = ""  # comma list of origins an invitation's redirect_url may point at (invitations.py)
     imports_table: str = ""  # the bulk import (usecases/bulk_import.py): the invite and import-rows functions
     import_state_machine_arn: str = ""
     max_pending_invitations: int = 10_000

@@ -49,6 +49,23 @@ class InviteeIn(Strict):
 
 class InviteRequest(Strict):
     invitees: list[InviteeIn] = Field(min_length=1, max_length=100, description="at most MaxInviteesPerRequest")
+    send_email: bool = Field(
+        True,
+        description="false: we send no e-mail (no invitation, no reminders); each created result carries its "
+        "accept_url, shown in this answer only (an Idempotency-Key replay leaves it out: resend for a new link)",
+    )
+    redirect_url: str | None = Field(
+        None,
+        max_length=2048,
+        description="where the invitee goes after accepting: an http(s) URL on an origin of RedirectOrigins "
+        "(else 400 redirect_not_allowed)",
+    )
+    message: str | None = Field(
+        None,
+        max_length=500,
+        description="a personal message from the inviter, plain text (line breaks allowed, no other control "
+        "characters: 400 invalid_message), in the e-mails and on the accept page",
+    )
 
 
 class InviteResult(BaseModel):
@@ -64,8 +81,13 @@ class InviteResult(BaseModel):
         default_factory=list,
         description=(
             "`delivery_delayed`: created, its e-mail goes out with the scheduled job's next run; "
+            "`link_not_repeated`: an Idempotency-Key replay of a request without e-mail, whose accept_url was "
+            "in the first answer only (resend the invitation for a new link); "
             "never about the invitee's own account"
         ),
+    )
+    accept_url: str | None = Field(
+        None, description="send_email false: the invitation's accept link; shown in this answer only, never again"
     )
 
 
@@ -79,6 +101,20 @@ class InviteResponse(BaseModel):
     def answer(self) -> dict[str, Any]:
         """The JSON answer: a result leaves out what it has not (no id when rejected, no reason when created)."""
         return self.model_dump(exclude_defaults=True)
+
+    def kept_answer(self) -> dict[str, Any]:
+        """The answer as an Idempotency-Key replay gives it: without the accept links, which are shown once
+        and stored nowhere in clear (a result that had one says ``link_not_repeated``)."""
+        kept = [
+            r.model_copy(update={"accept_url": None, "warnings": [*r.warnings, LINK_NOT_REPEATED]})
+            if r.accept_url
+            else r
+            for r in self.results
+        ]
+        return InviteResponse(results=kept).answer()
+
+
+LINK_NOT_REPEATED = "link_not_repeated"
 
 
 class HistoryEvent(BaseModel):
@@ -113,6 +149,9 @@ class InvitationOut(BaseModel):
         "answered yet) or failed (settlement_failure says why; an operator may request it again)",
     )
     settlement_failure: str | None = Field(None, description="why a billing request failed")
+    send_email: bool = Field(True, description="false: created without e-mail; its link went to the admin")
+    redirect_url: str | None = Field(None, description="where the invitee goes after accepting")
+    message: str | None = Field(None, description="the inviter's personal message")
     history: list[HistoryEvent]
 
     @classmethod
@@ -127,11 +166,33 @@ class InvitationOut(BaseModel):
             settlement=inv.settlement,
             settlement_state=inv.settlement_state,  # type: ignore[arg-type]
             settlement_failure=inv.settlement_failure,
+            send_email=inv.send_email,
+            redirect_url=inv.redirect_url,
+            message=inv.message,
             history=[HistoryEvent(**entry) for entry in inv.history],  # type: ignore[arg-type]
         )
 
     def answer(self) -> dict[str, Any]:
         return self.model_dump()
+
+
+class ResendOut(InvitationOut):
+    accept_url: str | None = Field(
+        None,
+        description="an invitation created without e-mail: its new accept link (the previous one no longer works), "
+        "shown in this answer only; absent otherwise and on an Idempotency-Key replay",
+    )
+
+    @classmethod
+    def resent(cls, inv: Invitation, accept_url: str | None) -> ResendOut:
+        return cls(**InvitationOut.from_domain(inv).model_dump(), accept_url=accept_url)
+
+    def answer(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"accept_url"} if self.accept_url is None else set())
+
+    def kept_answer(self) -> dict[str, Any]:
+        """The answer as an Idempotency-Key replay gives it: without the link, shown once."""
+        return self.model_dump(exclude={"accept_url"})
 
 
 class InvitationList(BaseModel):

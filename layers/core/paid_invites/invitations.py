@@ -9,6 +9,7 @@ import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from .accounts import Account, User, may_grant_role
 from .clock import iso
@@ -119,6 +120,11 @@ class Invitation:
     reminder_hashes: list[str] = field(default_factory=list)  # the links of the reminders since the last send
     reminders_stopped: str | None = None  # why no more reminders go out (complaint, suppressed address)
     expiry_notified_at: datetime | None = None  # when the inviter was told it expired (at most once)
+    # the invitation's options (docs/api.md): e-mailed by us or handed over as a link, where the invitee goes
+    # after accepting, a personal message from the inviter
+    send_email: bool = True
+    redirect_url: str | None = None
+    message: str | None = None
     # the money's settlement: "requested" | "completed" | "failed" once booked (settlement.py)
     settled_at: datetime | None = None
     settlement_state: str | None = None
@@ -140,6 +146,73 @@ def refusal_for(invitation: Invitation | None, secret: str | None, now: datetime
     if invitation.status != PENDING:
         return AcceptRefused("this invitation can no longer be accepted", code="not_pending")
     return None
+
+
+MESSAGE_MAX = 500
+_MESSAGE_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def check_message(raw: str | None) -> str:
+    """The inviter's personal message: plain text of at most 500 characters, no control characters but line
+    breaks (``\r\n`` counts as one); surrounding blank space dropped. ``ValidationFailed`` otherwise."""
+    text = (raw or "").replace("\r\n", "\n").strip()
+    if len(text) > MESSAGE_MAX:
+        raise ValidationFailed(f"the message is at most {MESSAGE_MAX} characters", code="message_too_long")
+    if _MESSAGE_CONTROL.search(text):
+        raise ValidationFailed("the message may hold no control characters but line breaks", code="invalid_message")
+    return text
+
+
+def allowed_origins(setting: str) -> frozenset[str]:
+    """The comma list of the ``RedirectOrigins`` setting, each as :func:`origin_of` writes it."""
+    origins = (origin_of(part.strip().rstrip("/")) for part in setting.split(",") if part.strip())
+    return frozenset(o for o in origins if o)
+
+
+def origin_of(url: str) -> str | None:
+    """``scheme://host[:port]`` of an absolute http(s) URL, lower-cased, the default port left out; None
+    for anything else (another scheme, no host, credentials in it, blank space or control characters)."""
+    if not isinstance(url, str) or not url.isascii() or any(c.isspace() or ord(c) < 32 or c == "\\" for c in url):
+        return None
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    scheme, host = parts.scheme.lower(), (parts.hostname or "")
+    if scheme not in ("http", "https") or not host or "@" in parts.netloc:
+        return None
+    if port is None or (scheme, port) in (("http", 80), ("https", 443)):
+        return f"{scheme}://{host}" if ":" not in host else f"{scheme}://[{host}]"
+    return f"{scheme}://{host}:{port}" if ":" not in host else f"{scheme}://[{host}]:{port}"
+
+
+def message_lines(inv: Invitation) -> list[str]:
+    """The inviter's personal message, line by line (the templates escape each and break the lines), as
+    the e-mails and the page show it; empty without one."""
+    return inv.message.split("\n") if inv.message else []
+
+
+def redirect_after_accept(inv: Invitation, redirect_origins: str) -> str | None:
+    """Where the invitee goes after accepting: the invitation's ``redirect_url`` while its origin is still
+    one of ``RedirectOrigins`` (a removed origin is no longer followed), else None."""
+    url = inv.redirect_url
+    return url if url and origin_of(url) in allowed_origins(redirect_origins) else None
+
+
+REDIRECT_MAX = 2048
+
+
+def check_redirect(url: str | None, origins: frozenset[str]) -> str | None:
+    """The URL the invitee goes to after accepting, when its origin is one of ``origins``; None for none.
+    ``ValidationFailed`` (``redirect_not_allowed``) for any other."""
+    if url is None or url == "":
+        return None
+    if len(url) > REDIRECT_MAX or origin_of(url) not in origins:
+        raise ValidationFailed(
+            "redirect_url must be an http(s) URL on an allowed origin (RedirectOrigins)", code="redirect_not_allowed"
+        )
+    return url
 
 
 @dataclass(frozen=True)

@@ -98,9 +98,15 @@ class Step:
     due_at: datetime | None = None  # for "remind" and "reschedule": the next due moment
 
 
+def reminded(inv: Invitation) -> bool:
+    """Whether reminders go to this invitation: one we e-mail, whose reminders were not stopped (an invitation
+    created without e-mail gets none: its link went to the admin)."""
+    return inv.send_email and not inv.reminders_stopped
+
+
 def planned_due(inv: Invitation, plan: Cadence) -> datetime:
     """When an open invitation is next due, from what it holds."""
-    if inv.status == PENDING and inv.sent_at is not None and not inv.reminders_stopped:
+    if inv.status == PENDING and inv.sent_at is not None and reminded(inv):
         return next_due(inv.sent_at, inv.reminders_sent, inv.expires_at, plan)
     return inv.expires_at
 
@@ -113,7 +119,7 @@ def decide(inv: Invitation, now: datetime, plan: Cadence) -> Step:
         if inv.status == PENDING and inv.sent_at is None and inv.task_token is None and inv.mailed_for is None:
             # due before its expiry and never taken up by its workflow: the invite could not start it
             return Step("start", due_at=inv.expires_at)
-        if inv.status == PENDING and inv.sent_at is not None and not inv.reminders_stopped:
+        if inv.status == PENDING and inv.sent_at is not None and reminded(inv):
             number = due_reminder(inv.sent_at, inv.reminders_sent, inv.expires_at, now, plan)
             if number is not None:
                 return Step("remind", number, next_due(inv.sent_at, number, inv.expires_at, plan))

@@ -224,6 +224,11 @@ class InvitationModel(_Model):
     reminders_stopped = UnicodeAttribute(null=True)
     expiry_notified_at = UTCDateTimeAttribute(null=True)
     mail_events = UnicodeSetAttribute(null=True)  # SES events already recorded (SNS delivers at least once)
+    # the invitation's options: no e-mail of ours (the link went back to the admin), where the invitee goes
+    # after accepting, the inviter's personal message
+    send_email = BooleanAttribute(default=True)
+    redirect_url = UnicodeAttribute(null=True)
+    message = UnicodeAttribute(null=True)
     # the money's settlement (store/settlements.py): requested | completed | failed, once booked
     settled_at = UTCDateTimeAttribute(null=True)  # its events are out (mark_settled)
     settlement_state = UnicodeAttribute(null=True)

@@ -36,11 +36,26 @@ def mailed_for(inv: Invitation, task_token: str) -> bool:
 
 def claim_send(invitation_id: str, token_hash: str, task_token: str, expires_at: datetime) -> Invitation | None:
     """Take the invitation's one send: store the link's hash, the workflow's task token and the expiry (the
-    lifetime counts from the send). None when it is not pending or its e-mail went out already."""
+    lifetime counts from the send). None when it is not pending, its e-mail went out already, or it is one we
+    do not e-mail (``take_task``)."""
     return update_invitation(
         invitation_id,
         [I.token_hash.set(token_hash), I.task_token.set(task_token), I.expires_at.set(expires_at)],
-        (I.status == PENDING) & I.mailed_for.does_not_exist(),
+        (I.status == PENDING)
+        & I.mailed_for.does_not_exist()
+        & (I.send_email.does_not_exist() | (I.send_email == True)),  # noqa: E712 - a condition, not a test
+    )
+
+
+def take_task(invitation_id: str, task_token: str, at: datetime) -> Invitation | None:
+    """The send step of an invitation we do not e-mail: its link was made (and handed to the admin) when it
+    was created, so only the workflow's task token is stored, marked as this step's, and ``sent_at`` set. The
+    lifetime still counts from the creation, and no reminder cadence starts. None when it is not pending or
+    the step ran already."""
+    return update_invitation(
+        invitation_id,
+        [I.task_token.set(task_token), I.mailed_for.set(sent_mark(task_token)), I.sent_at.set(at)],
+        (I.status == PENDING) & I.mailed_for.does_not_exist() & (I.send_email == False),  # noqa: E712
     )
 
 
@@ -90,17 +105,17 @@ def rotate_link(
     first_due: datetime,
     actor: str,
     at: datetime,
-    message_id: str,
+    message_id: str | None,
 ) -> Invitation | None:
-    """A resend whose e-mail went out: its link replaces the previous one (which stops working), the
-    lifetime and the cadence restart, and a bounced invitation is pending again. None when it changed since
-    ``inv`` was read (another resend, a revoke, an expiry or an accept won): then nothing is written."""
+    """A resend whose e-mail went out (``message_id``; None: an invitation we do not e-mail, whose new link
+    went back to the admin): its link replaces the previous one (which stops working), the lifetime and the
+    cadence restart, and a bounced invitation is pending again. None when it changed since ``inv`` was read
+    (another resend, a revoke, an expiry or an accept won): then nothing is written."""
     sent_before = I.sent_at == inv.sent_at if inv.sent_at else I.sent_at.does_not_exist()
     hash_before = I.token_hash == inv.token_hash if inv.token_hash else I.token_hash.does_not_exist()
-    entries: list[MapAttribute[str, Any]] = [
-        MapAttribute(**event("resent", actor, at)),
-        MapAttribute(**event("emailed", actor, at, message_id=message_id)),
-    ]
+    entries: list[MapAttribute[str, Any]] = [MapAttribute(**event("resent", actor, at))]
+    if message_id is not None:
+        entries.append(MapAttribute(**event("emailed", actor, at, message_id=message_id)))
     return update_invitation(
         inv.id,
         [

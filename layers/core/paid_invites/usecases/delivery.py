@@ -12,7 +12,7 @@ from typing import Any
 from .. import clock, i18n, mail, reminders
 from ..config import get_settings
 from ..errors import InvitationExpired, InvitationRevoked, NotFound
-from ..invitations import EXPIRED, OPEN, REVOKED, Invitation, new_token
+from ..invitations import EXPIRED, OPEN, PENDING, REVOKED, Invitation, message_lines, new_token
 from ..store import repository as repo
 from ..store import sends, suppressions
 
@@ -47,6 +47,7 @@ def invitation_mail(inv: Invitation, token: str) -> mail.Mail:
         inviter=inv.inviter_name,
         expires_on=i18n.date(inv.expires_at, inv.language),
         accept_url=accept_url(token),
+        message_lines=message_lines(inv),
     )
 
 
@@ -56,6 +57,9 @@ def send_invitation(invitation_id: str, task_token: str) -> dict[str, Any]:
     A retry after the e-mail went out sends nothing again: the same task token redelivered, or a new
     one (Step Functions gives every attempt of the step its own token). The step runs once per
     invitation (its execution is named after it), so an e-mail that went out is this step's e-mail.
+
+    An invitation created without e-mail (``send_email`` False) got its link when it was created: the step
+    only stores the task token (``sends.take_task``) and sends nothing, ever.
     """
     now = clock.now()
     token, token_hash = new_token(invitation_id)
@@ -67,7 +71,11 @@ def send_invitation(invitation_id: str, task_token: str) -> dict[str, Any]:
         if current is None:
             raise NotFound(f"no invitation {invitation_id}")
         if sends.mailed_for(current, task_token):
-            return {"status": "already_sent"}
+            return {"status": "already_sent" if current.send_email else "link_handed_over"}
+        if not current.send_email and current.mailed_for is None and current.status == PENDING:
+            if sends.take_task(invitation_id, task_token, now) is not None:
+                return {"status": "link_handed_over"}
+            current = repo.get_invitation(invitation_id) or current  # revoked, expired or accepted meanwhile
         if current.status == REVOKED:
             raise InvitationRevoked(invitation_id)
         if current.status == EXPIRED:

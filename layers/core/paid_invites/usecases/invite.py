@@ -10,10 +10,21 @@ from .. import clock, workflow
 from ..accounts import ensure_can_invite, ensure_can_manage
 from ..config import get_settings
 from ..errors import ValidationFailed
-from ..invitations import OPEN, Capacity, Invitee, normalize_email, plan_invites
+from ..invitations import (
+    OPEN,
+    Capacity,
+    Invitee,
+    allowed_origins,
+    check_message,
+    check_redirect,
+    new_token,
+    normalize_email,
+    plan_invites,
+)
 from ..store import repository as repo
 from ..store import schedule
 from ..store import transactions as tx
+from .delivery import accept_url
 from .expiry import release_expired
 
 log = logging.getLogger(__name__)
@@ -30,14 +41,36 @@ class InviteOutcome:
     invitation_id: str | None = None
     reason: str | None = None
     warnings: list[str] = field(default_factory=list)
+    accept_url: str | None = None  # the link of an invitation we do not e-mail: in this answer only
 
 
-def invite(caller_id: str | None, account_id: str, invitees: list[Invitee]) -> list[InviteOutcome]:
+@dataclass(frozen=True)
+class InviteOptions:
+    """What a request says of all its invitations (docs/api.md): ``send_email`` False: no e-mail of ours, the
+    accept link goes back to the caller once; ``redirect_url``: where the invitee goes after accepting (an
+    origin of ``RedirectOrigins``); ``message``: the inviter's own words in the e-mails and on the page."""
+
+    send_email: bool = True
+    redirect_url: str | None = None
+    message: str | None = None
+
+    def checked(self, redirect_origins: str) -> InviteOptions:
+        """The options as stored, or ``ValidationFailed`` (``redirect_not_allowed``, ``message_too_long``,
+        ``invalid_message``)."""
+        redirect = check_redirect(self.redirect_url, allowed_origins(redirect_origins))
+        return InviteOptions(self.send_email, redirect, check_message(self.message) or None)
+
+
+def invite(
+    caller_id: str | None, account_id: str, invitees: list[Invitee], options: InviteOptions | None = None
+) -> list[InviteOutcome]:
     """Create the invitations the rules and the account's capacity allow, and start their workflows; an
-    outcome per invitee, in order."""
+    outcome per invitee, in order. Without e-mail (``options.send_email`` False) each created invitation's
+    accept link is made here (only its hash is stored) and its outcome carries it: the one time it is shown."""
     settings = get_settings()
     if caller_id is None:
         ensure_can_manage(None, account_id)
+    options = (options or InviteOptions()).checked(settings.redirect_origins)
     if not invitees:
         raise ValidationFailed("name at least one invitee", code="no_invitees")
     if len(invitees) > settings.max_invitees_per_request:
@@ -66,6 +99,12 @@ def invite(caller_id: str | None, account_id: str, invitees: list[Invitee]) -> l
     )
     decisions = plan_invites(caller, org, invitees, ctx.known, now, settings.invitation_lifetime_seconds, capacity)
     planned = [d.invitation for d in decisions if d.invitation is not None]
+    links: dict[str, str] = {}
+    for inv in planned:
+        inv.send_email, inv.redirect_url, inv.message = options.send_email, options.redirect_url, options.message
+        if not options.send_email:
+            token, inv.token_hash = new_token(inv.id)
+            links[inv.id] = accept_url(token)
     outcome = tx.create_invitations(
         org.id,
         planned,
@@ -82,8 +121,13 @@ def invite(caller_id: str | None, account_id: str, invitees: list[Invitee]) -> l
     results = []
     for d in decisions:
         if d.invitation is not None and d.email in created:
-            warnings = d.warnings + ([DELIVERY_DELAYED] if d.email in delayed else [])
-            results.append(InviteOutcome(d.email, "created", invitation_id=d.invitation.id, warnings=warnings))
+            # without e-mail the link works at once: a workflow the job starts later changes nothing for it
+            late = d.email in delayed and options.send_email
+            warnings = d.warnings + ([DELIVERY_DELAYED] if late else [])
+            link = links.get(d.invitation.id)
+            results.append(
+                InviteOutcome(d.email, "created", invitation_id=d.invitation.id, warnings=warnings, accept_url=link)
+            )
         elif d.email in outcome.already_invited:
             results.append(InviteOutcome(d.email, "rejected", reason="already_invited"))
         elif d.email in outcome.refused:

@@ -22,7 +22,7 @@ from typing import Any
 
 from .. import clock, i18n, mail, reminders, workflow
 from ..acceptance import Acceptance
-from ..invitations import ACCEPTED, Invitation, new_token
+from ..invitations import ACCEPTED, Invitation, message_lines, new_token
 from ..store import repository as repo
 from ..store import schedule
 from .accepting import hand_over
@@ -144,6 +144,7 @@ def send_reminder(
         expires_on=i18n.date(inv.expires_at, inv.language),
         accept_url=accept_url(token),
         last=step.reminder >= total,
+        message_lines=message_lines(inv),
     )
     try:
         message_id = send_mail(message, tags={"invitation_id": inv.id})
