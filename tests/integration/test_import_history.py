@@ -93,7 +93,8 @@ def gates(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[tuple[str, int], Gat
     def finish_gated(import_id: str, number: int, *args: Any) -> bool:
         if ("store", number) in held:
             held[("store", number)].pass_through()
-        return finish(import_id, number, *args)
+        stored: bool = finish(import_id, number, *args)
+        return stored
 
     monkeypatch.setattr(import_store, "begin_attempt", begin_gated)
     monkeypatch.setattr(import_store, "finish_chunk", finish_gated)

@@ -98,14 +98,6 @@ def _start_workflow(record: store.ImportRecord) -> None:
 # ---------------------------------------------------------------- progress and results (the admin API)
 
 
-def find(account_id: str, import_id: str) -> store.ImportRecord:
-    """This account's import of that id; 404 for a malformed id, an unknown one and another tenant's."""
-    record = store.get(import_id) if _IMPORT_ID.match(import_id) else None
-    if record is None or record.account_id != account_id:
-        raise NotFound("no such import")
-    return record
-
-
 def get(caller_id: str | None, account_id: str, import_id: str, limit: int, cursor: str | None) -> ImportPage:
     """The import's status and counters, and one page of per-row results in row order.
 

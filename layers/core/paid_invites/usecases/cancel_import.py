@@ -11,16 +11,13 @@ again (idempotent); a completed or failed one is refused with ``import_finished`
 from __future__ import annotations
 
 from .. import clock
-from ..accounts import ensure_can_manage
 from ..errors import Conflict
 from ..store import import_records as store
-from ..store import repository as repo
-from .bulk_import import find
+from .access import own_import
 
 
 def cancel(caller_id: str | None, account_id: str, import_id: str) -> store.ImportRecord:
-    caller = ensure_can_manage(repo.get_user(caller_id) if caller_id else None, account_id)
-    record = find(account_id, import_id)
+    caller, record = own_import(caller_id, account_id, import_id)
     if record.status == store.RUNNING:
         record = store.cancel(import_id, caller.id, clock.now()) or store.get(import_id) or record
     if record.status == store.CANCELLED:

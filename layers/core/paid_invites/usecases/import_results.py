@@ -12,10 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import csv_export
-from ..accounts import ensure_can_manage
 from ..store import import_records as store
-from ..store import repository as repo
-from .bulk_import import find
+from .access import own_import
 
 HEADER = (
     "row",
@@ -38,8 +36,7 @@ class ResultsFile:
 
 
 def results_csv(caller_id: str | None, account_id: str, import_id: str) -> ResultsFile:
-    ensure_can_manage(repo.get_user(caller_id) if caller_id else None, account_id)
-    record = find(account_id, import_id)
+    _caller, record = own_import(caller_id, account_id, import_id)
     chunks = store.read([], [(record.id, n) for n in range(record.chunks)])
     stopped = record.status in (store.FAILED, store.CANCELLED)
     lines: list[list[Any]] = []
