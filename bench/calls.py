@@ -18,6 +18,7 @@ from local.stack import OUTBOX
 from paid_invites import aws
 from paid_invites.invitations import PENDING, Invitation
 from tests.support import link_token, mail_to, wait_for
+from tests.support.client import quote_of
 
 from . import counting
 from .stack import ADMIN, ORG, Bench, Invocation, finished, free, history, invitation, paid, save
@@ -88,8 +89,9 @@ def token(address: str, timeout: float = 60.0) -> str:
     return link_token(mail_to(address, timeout=timeout)[-1])
 
 
-def _accept(bench: Bench, token: str, settlement: str | None) -> None:
-    reply = bench.client.accept(token, settlement)
+def _accept(bench: Bench, token: str, settlement: str | None, **page: str) -> None:
+    """Accept (``page``: the hidden fields of the page opened before, its ``quote``; else the client opens it)."""
+    reply = bench.client.accept(token, settlement, **page)
     assert reply.status == 200, reply.body[:500]
 
 
@@ -151,7 +153,7 @@ def run(bench: Bench) -> Story:
     assert page.status == 200, page.body[:300]
     story.rows["accept_get"] = _row("accept: GET page", bench.since(mark, "AcceptFunction"))
     mark = bench.mark()
-    _accept(bench, token_single, "refund")
+    _accept(bench, token_single, "refund", quote=quote_of(page))  # the POST alone, with the page's quote
     story.rows["accept_post"] = _row("accept: POST (refund)", bench.since(mark, "AcceptFunction"))
     assert finished(bench, single) == "SUCCEEDED"
     _quiet(bench)

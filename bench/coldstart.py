@@ -281,7 +281,8 @@ def cases(bench: Bench, count: int) -> tuple[dict[str, tuple[str, list[Any]]], d
             bench.client.event(
                 "POST",
                 "/invitations/accept",
-                {"token": t, "settlement": "refund"},
+                # the page's quote (read before, not measured): the accept goes ahead with the money it showed
+                {"token": t, "settlement": "refund", "quote": bench.client.quote(t, f"u-paid-{first + count + 1 + i}")},
                 caller=f"u-paid-{first + count + 1 + i}",  # the invitee, signed in through moto's user pool
                 headers={"Accept": "application/json"},
             )[1]
