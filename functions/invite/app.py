@@ -296,7 +296,13 @@ def list_imports(
 @app.post(
     "/accounts/<accountId>/imports/<importId>/cancel",
     summary="Cancel a running import: rows not begun are not invited; what was created stays (idempotent)",
-    responses={**ok(ImportOut), 409: {"description": "import_finished: completed or failed already"}},
+    responses={
+        **ok(ImportOut),
+        409: {
+            "description": "import_finished: the import completed or failed already",
+            "content": {"application/json": {"model": ErrorBody}},
+        },
+    },
 )
 @tracer.capture_method
 def cancel_an_import(accountId: AccountId, importId: ImportId) -> dict[str, Any]:
