@@ -3,6 +3,8 @@
 The confirm page (and its JSON) carries a ``quote``, the fingerprint of the money it shows; the accept sends it
 back. When the platform changed what the money depends on between page and accept (a renewal, a new price),
 the accept asks again with the new amount and writes nothing; settling books exactly what was confirmed.
+The platform's changes arrive as they do in production: its events on the platform bus, ingested by
+PlatformEventsFunction (``local.platform_bus``, what ``POST /_local/platform-events`` does).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from local import platform_bus
 from local.stack import Stack
 from paid_invites import i18n
 from paid_invites.money import Money
@@ -19,25 +22,36 @@ from paid_invites.store import repository as repo
 from paid_invites.store import transactions as tx
 from tests.support.ledger import ledger_of_invitation
 
-from ..support import Api, Reply, dump_tables, finished, invite_with_token, set_account
-from ..support.arrange import change_subscription
+from ..support import Api, Reply, dump_tables, finished, invite_with_token
 from ..support.client import quote_of
+from ..support.events import assert_valid
 
 JAN, FLEUR = "jan@devries.example", "fleur@bakker.example"  # Jan pays EUR 149.90 a year; Fleur is free
 # The platform renews Jan's plan at a new price: a new year from today (the tests' clock: 1 December 2026, noon)
 RENEWED = {
+    "account_id": "acc-jan",
     "amount_minor": 17990,
-    "current_period_start": "2026-12-01T00:00:00+00:00",
-    "current_period_end": "2027-12-01T00:00:00+00:00",
+    "currency": "EUR",
+    "interval": "year",
+    "current_period_start": "2026-12-01T00:00:00Z",
+    "current_period_end": "2027-12-01T00:00:00Z",
+    "payment_method": "visa-4242",
+    "status": "active",
+    "version": 2,  # the seed's is the first
 }
 # 17990 x (a year less the 12 hours gone) / a year, rounded down; before the renewal: 7453 (half a year left)
 RENEWED_UNUSED, UNUSED = 17965, 7453
 
 
-def renew(account_id: str = "acc-jan") -> None:
-    from paid_invites import clock
+def platform_sends(stack: Stack, detail_type: str, detail: dict[str, Any]) -> None:
+    """The platform puts one event on its bus; PlatformEventsFunction applies it (the queues drained)."""
+    assert_valid(detail_type, detail)
+    done = platform_bus.put(stack, [(detail_type, detail)])
+    assert done["applied"] == 1, done
 
-    change_subscription(account_id, **{k: v if k == "amount_minor" else clock.parse(v) for k, v in RENEWED.items()})
+
+def renew(stack: Stack) -> None:
+    platform_sends(stack, "SubscriptionChanged", RENEWED)
 
 
 def page_json(api: Api, token: str) -> dict[str, Any]:
@@ -70,7 +84,7 @@ def test_a_renewal_between_page_and_accept_asks_again_with_the_new_amount_and_wr
     html = api.open_link(token, lang="en")
     assert quote_of(html) == shown["quote"]  # the form's hidden field: the same money, the same quote
     # When the platform renews his plan at a new price before he presses accept
-    renew()
+    renew(stack)
     before = dump_tables(stack)
     as_page = api.accept(token, "refund", lang="en", quote=shown["quote"])
     as_json = api.accept(token, "refund", as_json=True, quote=shown["quote"])
@@ -145,8 +159,9 @@ def test_a_new_open_invoice_between_page_and_accept_refuses_and_writes_nothing(a
     # Given Jan opened his page
     invitation_id, token = invite_with_token(api, JAN)
     quote = page_json(api, token)["quote"]
-    # When an invoice of EUR 12.50 opens on his own account before he accepts (what billing leaves on it)
-    set_account("acc-jan", balance_due_minor=1250)
+    # When an invoice of EUR 12.50 opens on his own account before he accepts
+    invoice = {"id": "in-jan-1", "account_id": "acc-jan", "amount_minor": 1250, "currency": "EUR", "status": "open"}
+    platform_sends(stack, "InvoiceChanged", {**invoice, "version": 1})
     before = dump_tables(stack)
     as_json = api.accept(token, "refund", as_json=True, quote=quote)
     as_page = api.accept(token, "refund", lang="en", quote=quote)
@@ -172,7 +187,7 @@ def test_a_renewal_racing_the_accept_fails_its_transaction_and_asks_again(
     def renewed_meanwhile(*args: Any, **kwargs: Any) -> Any:
         if not raced:
             raced.append(True)
-            renew()
+            renew(stack)
         return write(*args, **kwargs)
 
     monkeypatch.setattr(tx, "accept", renewed_meanwhile)

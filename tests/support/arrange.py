@@ -95,17 +95,6 @@ def set_account(account_id: str, **values: Any) -> None:
     )
 
 
-def change_subscription(account_id: str, **values: Any) -> None:
-    """The platform changed the account's own subscription meanwhile (a renewal: ``current_period_start``,
-    ``current_period_end``, ``amount_minor``; a new card: ``payment_method``): written to the account's item as
-    ingesting its ``SubscriptionChanged`` would leave it."""
-    held: Any = m.AccountModel.subscription
-    repo.key_item(m.AccountModel, account_id).update(
-        actions=[getattr(held, name).set(value) for name, value in values.items()],
-        condition=m.AccountModel.subscription.exists(),
-    )
-
-
 def current(invitation_id: str) -> Invitation:
     """The invitation as stored now."""
     inv = repo.get_invitation(invitation_id)
