@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from local import platform_bus
+from local import jobs, platform_bus
 from local.stack import Stack
 from paid_invites import aws
 from paid_invites.store import repository as repo
@@ -262,3 +262,23 @@ def test_a_request_left_unanswered_is_reported_by_the_scheduled_job(
     stack.clock.advance(3601)
     assert api.run_job()["counts"]["unanswered"] == 0
     assert settlement_of(api, invitation_id) == ("completed", None)
+
+
+# ---------------------------------------------------------------- the local lever
+
+
+def test_the_local_retry_says_that_builtin_billing_requests_nothing(stack: Stack) -> None:
+    # Given builtin billing, When the local retry is asked for, Then it says there is nothing to retry
+    assert jobs.handle(stack, "POST", "/_local/settlements/retry", b'{"invitation_id": "x"}')[0] == 409
+
+
+@pytest.mark.parametrize("parameters", [EXTERNAL])
+def test_the_local_retry_checks_what_it_is_given(stack: Stack, parameters: dict[str, str]) -> None:
+    # Given external billing
+    # When the local retry gets no invitation id, an unknown one, or a GET
+    # Then it answers 400, 404 and 405, and publishes nothing
+    assert jobs.handle(stack, "POST", "/_local/settlements/retry", b"{}")[0] == 400
+    status, answer = jobs.handle(stack, "POST", "/_local/settlements/retry", b'{"invitation_id": "nope"}')
+    assert (status, answer["error"]) == (404, "invitation_not_found")
+    assert jobs.handle(stack, "GET", "/_local/settlements/retry", b"")[0] == 405
+    assert requests(stack) == {}

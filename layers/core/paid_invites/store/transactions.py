@@ -426,7 +426,8 @@ def mark_settled(invitation_id: str, at: datetime, actor: str, answer_due: datet
                 inv.settlement_version.add(1),
                 log("settled", actor, at),
             ],
-            not_yet & (inv.settlement_state == "requested"),
+            # failed too: another entry may still wait (the sweep drops it when none does)
+            not_yet & inv.settlement_state.is_in("requested", "failed"),
         )
         if waiting is not None:
             return
