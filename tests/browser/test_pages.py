@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import Route
 
+from local import platform_bus
 from local.stack import Stack
 from paid_invites import i18n
 from paid_invites.store import models as m
@@ -73,6 +74,17 @@ def _choice_missing(api: Api, stack: Stack) -> Callable[[str], Reply]:
     return lambda lang: post(api, token, lang)
 
 
+def _amount_changed(api: Api, stack: Stack) -> Callable[[str], Reply]:
+    """Jan's page was open when the platform renewed his plan at a new price: his accept is asked again."""
+    _, token = invite_with_token(api, JAN)
+    shown = api.quote(token, api.invitee(token))
+    renewal = {"account_id": "acc-jan", "amount_minor": 17990, "currency": "EUR", "interval": "year",
+               "current_period_start": "2026-12-01T00:00:00Z", "current_period_end": "2027-12-01T00:00:00Z",
+               "payment_method": "visa-4242", "status": "active", "version": 2}  # fmt: skip
+    assert platform_bus.put(stack, [("SubscriptionChanged", renewal)])["applied"] == 1
+    return lambda lang: post(api, token, lang, settlement="refund", quote=shown)
+
+
 def _unknown(api: Api, stack: Stack) -> Callable[[str], Reply]:
     return lambda lang: get(api, "0" * 32 + "." + "A" * 43, lang)
 
@@ -118,6 +130,7 @@ CASES = {
     "confirm-free": Case(200, "page_title_confirm", ACME, _confirm(FLEUR, user_type="basic")),
     "confirm-new-user": Case(200, "page_title_confirm", ACME, _confirm("newcomer@example.org", first_name="Nina")),
     "confirm-choice-missing": Case(400, "page_title_confirm", ACME, _choice_missing),
+    "confirm-amount-changed": Case(409, "page_title_confirm", ACME, _amount_changed, ("page_amount_changed_title",)),
     "result-credit": Case(200, "result_title", ACME, _result(JAN, settlement="credit")),
     "result-refund": Case(200, "result_title", ACME, _result(JAN, settlement="refund")),
     "result-nothing-to-settle": Case(
