@@ -75,5 +75,8 @@ def test_the_account_summary_shows_licenses_money_and_the_ledger() -> None:
             "amount_minor": 250,
             "currency": "EUR",
             "at": "2026-12-01T12:00:01Z",
+            "state": "completed",
+            "attempt": 1,
+            "failure": None,
         }
     ]
