@@ -19,12 +19,16 @@ from typing import Any
 
 import pytest
 
+from local import platform_bus
 from local import stripe as local_stripe
 from local.stack import Stack
 from paid_invites import aws, billing_events, clock
 from paid_invites.store import models as m
+from paid_invites.store import repository as repo
 
+from ..support import Api, finished, invitation_token, invite_one
 from ..support.events import assert_valid
+from ..support.ledger import ledger_of_invitation
 from ..support.stripe import FUNCTION_DIR, Subscriber, client, localstripe, recorder, refunds_of, subscriber
 
 __all__ = ["localstripe"]  # the session's localstripe (a fixture)
@@ -273,6 +277,92 @@ def test_a_credit_request_fails_on_localstripe_which_has_no_customer_balance_tra
     (failed,) = only(outcomes.read(), "CreditFailed")
     assert_valid("CreditFailed", failed)
     assert failed["reason"].startswith("Stripe answered 404"), failed["reason"]
+
+
+# ---------------------------------------------------------------- the whole loop: accept, settle, Stripe, outcome
+
+UNUSED = 7453  # cents of Jan's EUR 149.90 a year he has not used (the seed's subscription, half a year left)
+
+
+def known_to_the_service(stack: Stack, jan: Subscriber, org: Subscriber) -> None:
+    """The platform tells the service the Stripe ids: Jan's subscription is ``sub_...``, Acme's customer ``cus_...``."""
+    seed = {
+        a["id"]: a for a in json.loads((Path(__file__).resolve().parent.parent / "seed.json").read_text())["accounts"]
+    }
+    mine, acme = seed["acc-jan"], seed["acme"]
+    subscription = {k: v for k, v in mine["subscription"].items()}
+    answer = platform_bus.put(
+        stack,
+        [
+            (
+                "SubscriptionChanged",
+                {
+                    "account_id": "acc-jan",
+                    "currency": "EUR",
+                    "status": "active",
+                    **subscription,
+                    "external_id": jan.subscription_id,
+                    "version": 2,
+                },
+            ),
+            (
+                "AccountChanged",
+                {k: acme[k] for k in ("id", "name", "type", "plan", "currency", "licenses")}
+                | {"status": "active", "billing_customer_id": org.customer_id, "version": 2},
+            ),
+        ],
+    )
+    assert answer["applied"] == 2, answer
+
+
+@pytest.fixture
+def yearly_jan(stripe_api: Any) -> Subscriber:
+    """Jan in Stripe as the seed has him: EUR 149.90 a year, paid by card."""
+    return subscriber(stripe_api, amount_minor=14990, currency="eur", interval="year")
+
+
+def test_after_an_accept_with_refund_the_refund_is_in_stripe_on_his_charge_and_his_subscription_is_cancelled(
+    api: Api, bridge: Stack, stripe_api: Any, yearly_jan: Subscriber
+) -> None:
+    # Given the service knows Jan's Stripe subscription and Acme's Stripe customer
+    known_to_the_service(bridge, yearly_jan, subscriber(stripe_api))
+    # When Jan accepts Acme's invitation with a refund, and the queues run (settle, the bridge, the outcomes)
+    invitation_id = invite_one(api, "jan@devries.example")
+    assert api.accept(invitation_token("jan@devries.example"), "refund", as_json=True).status == 200
+    assert finished(bridge, invitation_id)["status"] == "SUCCEEDED"
+    bridge.drain()
+    # Then the prorated amount is refunded on the charge that paid his year, once, named by the request
+    (refund,) = refunds_of(stripe_api, yearly_jan.charge_id)
+    assert (refund["amount"], refund["currency"]) == (UNUSED, "eur")
+    assert refund["metadata"]["request_id"] == f"{invitation_id}:refund_requested:1"
+    # and his subscription is cancelled in Stripe
+    assert stripe_api.v1.subscriptions.retrieve(yearly_jan.subscription_id).status == "canceled"
+    # and the outcomes came back: the settlement is completed, each entry with Stripe's id
+    inv = repo.get_invitation(invitation_id)
+    assert inv is not None and (inv.settlement_state, inv.settlement_failure) == ("completed", None)
+    by_kind = {e.kind: e for e in ledger_of_invitation(invitation_id)}
+    assert by_kind["refund_requested"].state == "completed"
+    assert by_kind["refund_requested"].external_id == refund["id"]
+    assert by_kind["subscription_cancelled"].external_id == yearly_jan.subscription_id
+
+
+def test_a_replayed_request_makes_no_second_refund(
+    api: Api, bridge: Stack, stripe_api: Any, yearly_jan: Subscriber
+) -> None:
+    # Given Jan's accept with a refund, settled through Stripe
+    known_to_the_service(bridge, yearly_jan, subscriber(stripe_api))
+    invitation_id = invite_one(api, "jan@devries.example")
+    assert api.accept(invitation_token("jan@devries.example"), "refund", as_json=True).status == 200
+    assert finished(bridge, invitation_id)["status"] == "SUCCEEDED"
+    bridge.drain()
+    # When the refund request the service published is delivered again (the same message, as SQS may)
+    (request,) = [e for e in bridge.settlement_events() if e["detail-type"] == "ProrationRefundRequested"]
+    assert request["detail"]["subscription_external_id"] == yearly_jan.subscription_id
+    (trigger,) = [t for t in bridge.queue_triggers if t.function.logical_id == "StripeBridgeFunction"]
+    aws.client("sqs").send_message(QueueUrl=trigger.url, MessageBody=json.dumps(request))
+    bridge.drain()
+    # Then there is still one refund on his charge
+    assert [r["amount"] for r in refunds_of(stripe_api, yearly_jan.charge_id)] == [UNUSED]
 
 
 # ---------------------------------------------------------------- the calls, against Stripe's published API

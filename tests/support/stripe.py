@@ -84,10 +84,12 @@ class Subscriber:
     currency: str
 
 
-def subscriber(stripe_client: Any, amount_minor: int = 3000, currency: str = "eur") -> Subscriber:
+def subscriber(
+    stripe_client: Any, amount_minor: int = 3000, currency: str = "eur", interval: str = "month"
+) -> Subscriber:
     product = stripe_client.v1.products.create(params={"name": "Pro"})
     plan = stripe_client.v1.plans.create(
-        params={"amount": amount_minor, "currency": currency, "interval": "month", "product": product.id}
+        params={"amount": amount_minor, "currency": currency, "interval": interval, "product": product.id}
     )
     customer = stripe_client.v1.customers.create(
         params={
