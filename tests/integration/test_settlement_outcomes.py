@@ -8,6 +8,7 @@ moves the money and answers each request on the platform bus.
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from typing import Any
 
@@ -17,6 +18,8 @@ from local import jobs, platform_bus
 from local.stack import Stack
 from paid_invites import aws
 from paid_invites.store import repository as repo
+from paid_invites.store import settlements
+from paid_invites.usecases import settlement_outcomes
 from tests.support.events import assert_valid
 from tests.support.ledger import ledger_of_invitation
 
@@ -38,8 +41,7 @@ def published(stack: Stack) -> list[tuple[str, dict[str, Any]]]:
     """What reached the settlement bus since the last look, each checked against its published schema."""
     found = [(e["detail-type"], e["detail"]) for e in stack.settlement_events()]
     for detail_type, detail in found:
-        if detail_type != "InvitationAccepted":
-            assert_valid(detail_type, detail)
+        assert_valid(detail_type, detail)
     return found
 
 
@@ -113,6 +115,20 @@ def test_builtin_billing_confirms_the_settlement_at_once(api: Api, stack: Stack)
     }
     # and no billing system is asked for anything but what it must pay out (nothing, for a credit)
     assert [t for t, _ in published(stack)] == ["InvitationAccepted"]
+
+
+def test_builtin_billing_books_a_refund_completed_and_asks_only_for_the_payout(api: Api, stack: Stack) -> None:
+    # Given builtin billing
+    # When Jan accepts with a refund
+    invitation_id = accepted(api, stack, "refund")
+    # Then the settlement is completed, the organization's credit unchanged
+    assert settlement_of(api, invitation_id) == ("completed", None)
+    assert credit(api) == 0
+    # and the refund went out as a request in attempt 1 (for whatever pays it back), answered by nobody
+    sent = requests(stack)
+    assert list(sent) == [f"{invitation_id}:refund_requested:1"]
+    assert sent[f"{invitation_id}:refund_requested:1"]["amount_minor"] == UNUSED
+    assert "SettlementOutcomesFunction" not in stack.functions
 
 
 # ---------------------------------------------------------------- external billing
@@ -282,3 +298,44 @@ def test_the_local_retry_checks_what_it_is_given(stack: Stack, parameters: dict[
     assert (status, answer["error"]) == (404, "invitation_not_found")
     assert jobs.handle(stack, "GET", "/_local/settlements/retry", b"")[0] == 405
     assert requests(stack) == {}
+
+
+@pytest.mark.parametrize("parameters", [EXTERNAL])
+def test_two_answers_for_one_invitation_at_once_leave_it_completed(
+    api: Api, stack: Stack, parameters: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given Jan's credit transfer and cancellation are requested
+    invitation_id = accepted(api, stack, "credit")
+    # and both answers read the invitation before either writes (each waits for the other's read)
+    both_read = threading.Barrier(2, timeout=10)
+    real = settlements.snapshot
+    first_reads: set[str] = set()
+
+    def read_together(inv_id: str) -> settlements.Snapshot | None:
+        snap = real(inv_id)
+        name = threading.current_thread().name
+        if name not in first_reads:
+            first_reads.add(name)
+            both_read.wait()
+        return snap
+
+    monkeypatch.setattr(settlements, "snapshot", read_together)
+    results: dict[str, str] = {}
+
+    def apply(detail_type: str, kind: str) -> None:
+        detail = {"request_id": f"{invitation_id}:{kind}:1", "invitation_id": invitation_id, "kind": kind}
+        results[kind] = settlement_outcomes.apply_outcome(detail_type, detail).result
+
+    threads = [
+        threading.Thread(target=apply, args=("CreditApplied", "credit_transferred"), name="credit"),
+        threading.Thread(target=apply, args=("SubscriptionCancelled", "subscription_cancelled"), name="cancel"),
+    ]
+    # When both are applied at once
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Then both applied (the one that wrote second read again), the settlement is completed, the credit rose once
+    assert results == {"credit_transferred": "applied", "subscription_cancelled": "applied"}
+    assert settlement_of(api, invitation_id) == ("completed", None)
+    assert credit(api) == UNUSED
