@@ -20,7 +20,7 @@ from typing import Any
 import botocore.client
 import pytest
 
-from local import bridge
+from local import bridge, platform_bus
 from local.stack import Stack
 from local.template import Template
 from paid_invites.config import Settings
@@ -64,6 +64,8 @@ def iam_requests(service: str, operation: str, params: dict[str, Any]) -> list[t
         return [(f"states:{operation}", arn)]
     if service == "events":
         return [("events:PutEvents", entry.get("EventBusName", "default")) for entry in params["Entries"]]
+    if service == "sqs" and params.get("QueueUrl"):
+        return [(f"sqs:{operation}", f"arn:aws:sqs:us-east-1:123456789012:{params['QueueUrl'].rsplit('/', 1)[-1]}")]
     if service == "sesv2" and operation == "SendEmail":
         needed = [("ses:SendEmail", f"identity:{params['FromEmailAddress']}")]
         if params.get("ConfigurationSetName"):
@@ -135,6 +137,14 @@ def run_the_story(api: Api, stack: Stack) -> None:
     assert stack.invoke("SweepFunction", {})["counts"]["settled"] == 1
     assert api.members("u-olga", "acme", user_type="basic").status == 200
     assert api.remove_member("u-olga", "acme", "u-mia").status == 200  # a transaction, then MemberRemoved
+    # the platform: a user moves (two accounts' counters), an invoice is paid, and a malformed event is set aside
+    moved = {"id": "u-gwen", "email": "gwen@globex.example", "account_id": "acc-fleur", "version": 2}
+    paid = {"id": "inv-piet-1", "account_id": "acc-piet", "amount_minor": 1499, "currency": "EUR", "status": "paid"}
+    answer = platform_bus.put(
+        stack,
+        [("UserChanged", moved), ("InvoiceChanged", {**paid, "version": 2}), ("InvoiceChanged", paid)],
+    )
+    assert (answer["applied"], answer["malformed"]) == (2, 1), answer
 
 
 @dataclass(frozen=True)
