@@ -66,6 +66,8 @@ def iam_requests(service: str, operation: str, params: dict[str, Any]) -> list[t
         return [("events:PutEvents", entry.get("EventBusName", "default")) for entry in params["Entries"]]
     if service == "sqs" and params.get("QueueUrl"):
         return [(f"sqs:{operation}", f"arn:aws:sqs:us-east-1:123456789012:{params['QueueUrl'].rsplit('/', 1)[-1]}")]
+    if service == "secretsmanager" and params.get("SecretId"):
+        return [(f"secretsmanager:{operation}", params["SecretId"])]
     if service == "sesv2" and operation == "SendEmail":
         needed = [("ses:SendEmail", f"identity:{params['FromEmailAddress']}")]
         if params.get("ConfigurationSetName"):

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from local import bridge as local_bridge
 from local import platform_bus
 from local import stripe as local_stripe
 from local.stack import Stack
@@ -26,12 +27,13 @@ from paid_invites import aws, billing_events, clock
 from paid_invites.store import models as m
 from paid_invites.store import repository as repo
 
+from ..deploy.test_runtime_calls import Recording, allowed, recording
 from ..support import Api, finished, invitation_token, invite_one
 from ..support.events import assert_valid
 from ..support.ledger import ledger_of_invitation
 from ..support.stripe import FUNCTION_DIR, Subscriber, client, localstripe, recorder, refunds_of, subscriber
 
-__all__ = ["localstripe"]  # the session's localstripe (a fixture)
+__all__ = ["localstripe", "recording"]  # fixtures: the session's localstripe, the AWS calls of each function
 
 SUBSET = Path(__file__).resolve().parent.parent / "fixtures" / "stripe-openapi-subset.json"
 ORG, INVITEE_ACCOUNT = "acme", "acc-jan"
@@ -472,3 +474,33 @@ def test_every_change_carries_an_idempotency_key_of_its_request_and_attempt(call
     assert cancel.headers["Idempotency-Key"] == "paid-invites:cancel:inv-calls:subscription_cancelled:1"
     credit = next(c for c in changes if "balance_transactions" in c.path)
     assert credit.headers["Idempotency-Key"] == "paid-invites:credit:inv-calls:credit_transferred:1"
+
+
+# ---------------------------------------------------------------- what the function does on AWS, against its role
+
+
+def test_every_call_the_bridge_makes_is_allowed_by_its_own_role_and_reads_only_its_settings(
+    api: Api, bridge: Stack, stripe_api: Any, yearly_jan: Subscriber, recording: Recording
+) -> None:
+    # Given a new container of the bridge (it reads the secret on first use)
+    handler = local_bridge.load_module(bridge.functions["StripeBridgeFunction"])  # (its folder on the path)
+    import stripe_billing
+
+    stripe_billing.forget_key()
+    handler._billing = None
+    # When Jan accepts with a credit and the queues run, with every AWS call of each function recorded
+    known_to_the_service(bridge, yearly_jan, subscriber(stripe_api))
+    invitation_id = invite_one(api, "jan@devries.example")
+    assert api.accept(invitation_token("jan@devries.example"), "credit", as_json=True).status == 200
+    assert finished(bridge, invitation_id)["status"] == "SUCCEEDED"
+    bridge.drain()
+    calls = recording.calls["StripeBridgeFunction"]
+    # Then it read the one secret, its ledger entries and published on the platform bus
+    assert {a for a, _ in calls} == {"secretsmanager:GetSecretValue", "dynamodb:Query", "events:PutEvents"}
+    # and its own role allows each of those calls, and each setting it read is in its own environment
+    assert [c for c in calls if not allowed(bridge.template, "StripeBridgeFunction", *c)] == []
+    # (but STRIPE_API_BASE: only the local stack sets it, to localstripe; on AWS it is empty: Stripe itself)
+    environment = set(bridge.functions["StripeBridgeFunction"].environment)
+    read = {s.upper() for s in recording.settings["StripeBridgeFunction"]}
+    assert {"STRIPE_SECRET_ARN", "PLATFORM_EVENT_BUS_NAME"} <= read
+    assert read - environment == {"STRIPE_API_BASE"}
