@@ -270,3 +270,31 @@ def test_every_kind_of_event_is_applied_and_a_removal_is_not_undone_by_an_older_
     assert repo.get_user("u-peter") is None
     initech = repo.get_account("initech")
     assert initech is not None and (initech.status, initech.balance_due_minor) == ("removed", 0)
+
+
+def test_a_user_arriving_before_their_account_is_applied_once_the_account_is_there(stack: Stack) -> None:
+    # Given a new account's first user, sent before the account itself
+    org = {
+        "id": "hooli",
+        "name": "Hooli",
+        "type": "organization",
+        "plan": "business",
+        "status": "active",
+        "currency": "EUR",
+        "licenses": 2,
+        "version": 1,
+    }
+    user = {
+        "id": "u-gavin",
+        "email": "gavin@hooli.example",
+        "account_id": "hooli",
+        "user_type": "licensed",
+        "version": 1,
+    }
+    # When both arrive, the user first
+    answer = send(stack, ("UserChanged", user), ("AccountChanged", org))
+    # Then the user waited for the account (retried), and both are applied, counted once
+    assert (answer["applied"], answer["malformed"]) == (2, 0) and answer["retried"] >= 1, answer
+    hooli = account("hooli")
+    assert (int(hooli.members_count), int(hooli.licenses_used), int(hooli.licenses_free)) == (1, 1, 1)
+    assert dead_letters(stack) == []
