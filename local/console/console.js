@@ -431,7 +431,7 @@
       return h("li", {}, h("strong", {}, words(e.event || e.kind)), ` — ${when(e.at)}`, e.by ? `, by ${userName(e.by)}` : "", extra.length ? h("div", { class: "hint" }, extra.join(" · ")) : null);
     });
     fill(body,
-      h("p", {}, `Status: `, h("span", { class: `status ${inv.status}` }, words(inv.status)), inv.settlement ? ` · settlement: ${words(inv.settlement)}` : ""),
+      h("p", {}, `Status: `, h("span", { class: `status ${inv.status}` }, words(inv.status)), inv.settlement ? ` · settlement: ${words(inv.settlement)}` : "", inv.settlement_state ? ` · money: ${words(inv.settlement_state)}${inv.settlement_failure ? ` (${inv.settlement_failure})` : ""}` : ""),
       items.length ? h("ol", { class: "timeline" }, items) : h("p", { class: "empty" }, "No events."),
       source ? h("p", { class: "hint" }, source) : null,
     );
@@ -512,6 +512,7 @@
         h("td", {}, e.account_id),
         h("td", {}, e.user_id ? userName(e.user_id) : "—"),
         h("td", { class: "num" }, money(e.amount_minor, e.currency)),
+        h("td", {}, `${words(e.state || "completed")}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ""}${e.failure ? `: ${e.failure}` : ""}`),
       ),
     );
     fill(box,
@@ -522,9 +523,9 @@
       meter,
       h("h2", {}, "Money"),
       h("dl", { class: "money-row" }, card("Balance due", money(s.balance_due), s.balance_due.amount_minor > 0 ? "due" : ""), card("Credit", money(s.credit), "credit")),
-      h("p", { class: "hint" }, "The balance due is what the account owes on open invoices; the credit is what invitees transferred to it. They are kept apart and never netted here."),
+      h("p", { class: "hint" }, "The balance due is what the account owes on open invoices; the credit is what invitees transferred to it, once billing confirmed it. They are kept apart and never netted here."),
       h("h2", {}, "Ledger"),
-      ledger.length ? table("Ledger entries", ["When", "What", "Account", "User", "Amount "], ledger) : h("p", { class: "empty" }, "No ledger entries yet."),
+      ledger.length ? table("Ledger entries", ["When", "What", "Account", "User", "Amount ", "Billing"], ledger) : h("p", { class: "empty" }, "No ledger entries yet."),
     );
   }
 
