@@ -47,18 +47,27 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         message_id = record.get("messageId", "")
         try:
             body = json.loads(record["body"])
+            detail_type, detail = body["detail-type"], body["detail"]
+        except (KeyError, TypeError, ValueError) as error:
+            logger.error("not an EventBridge event", extra={"message_id": message_id, "error": str(error)})
+            failures.append({"itemIdentifier": message_id})
+            continue
+        try:
             done = billing_execution.execute(
-                body.get("detail-type", ""),
-                body.get("detail"),
+                detail_type,
+                detail,
                 billing=billing(),
                 entry_of=ledger_entry,
                 bus=get_settings().platform_event_bus_name,
             )
-        except (billing_execution.RequestRefused, ValueError, KeyError, TypeError) as error:
+        except billing_execution.RequestRefused as error:
             logger.error("not a billing request of this service", extra={"message_id": message_id, "error": str(error)})
             failures.append({"itemIdentifier": message_id})
         except TransientError as error:
             logger.warning("billing request not executed now", extra={"message_id": message_id, "error": str(error)})
+            failures.append({"itemIdentifier": message_id})
+        except Exception:  # one request's defect must not fail the others of the batch
+            logger.exception("billing request failed", extra={"message_id": message_id})
             failures.append({"itemIdentifier": message_id})
         else:
             logger.info(
