@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import stripe
+from stripe.params import CustomerBalanceTransactionCreateParams
 
 from paid_invites import aws
 from paid_invites.billing_events import BillingRequest
@@ -252,7 +253,7 @@ class StripeBilling:
         return Outcome.failed(answers.refusal or "Stripe refused the request")
 
 
-def credit_params(request: BillingRequest) -> dict[str, Any]:
+def credit_params(request: BillingRequest) -> CustomerBalanceTransactionCreateParams:
     """The customer balance transaction of a credit: a negative amount is a credit, which Stripe applies to
     the customer's next invoices."""
     return {

@@ -67,7 +67,7 @@ def recorder() -> Any:
             body = post_data.decode() if isinstance(post_data, bytes) else (post_data or "")
             params = dict(urllib.parse.parse_qsl(parts.query or body, keep_blank_values=True))
             self.sent.append(Sent(method.upper(), parts.path, params, dict(headers or {})))
-            return super().request(method, url, headers, post_data, **kwargs)
+            return super().request(method, url, headers or {}, post_data, **kwargs)
 
     return Recorder()
 
