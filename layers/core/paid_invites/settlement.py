@@ -15,9 +15,11 @@ Billing modes:
   request; its outcome completes it (a credit rises only then) or fails it.
 
 The outcome rule (``judge``): an outcome applies to the entry its request names only while that entry is
-``requested`` in the same attempt, so it applies once; an outcome of an earlier attempt, of an entry already
-answered, or of a request we never made changes nothing. Hence at most one attempt of an entry counts, and a
-success of an attempt that no longer counts (money that may have moved twice) is reported, not booked.
+``requested`` in the same attempt, so it applies once (a success also to an entry that failed in that same
+attempt: the money moved after all, and the entry must not be requested again); an outcome of an earlier
+attempt, of an entry already answered, or of a request we never made changes nothing. Hence at most one attempt
+of an entry counts, and a success of an attempt that no longer counts (money that may have moved twice) is
+reported, not booked.
 """
 
 from __future__ import annotations
