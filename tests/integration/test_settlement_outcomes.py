@@ -17,13 +17,14 @@ import pytest
 from local import jobs, platform_bus
 from local.stack import Stack
 from paid_invites import aws
+from paid_invites.store import models, settlements, transactions
 from paid_invites.store import repository as repo
-from paid_invites.store import settlements
 from paid_invites.usecases import settlement_outcomes
 from tests.support.events import assert_valid
+from tests.support.faults import client_fault
 from tests.support.ledger import ledger_of_invitation
 
-from ..support import Api, finished, invitation_token, invite_one
+from ..support import Api, current, finished, invitation_token, invite_one
 
 EXTERNAL = {"Billing": "external"}
 UNUSED = 7453  # cents of Jan's plan he has not used
@@ -339,3 +340,56 @@ def test_two_answers_for_one_invitation_at_once_leave_it_completed(
     assert results == {"credit_transferred": "applied", "subscription_cancelled": "applied"}
     assert settlement_of(api, invitation_id) == ("completed", None)
     assert credit(api) == UNUSED
+
+
+@pytest.mark.parametrize("parameters", [EXTERNAL])
+def test_a_settle_step_that_fails_to_publish_runs_again_and_requests_the_same_attempt(
+    api: Api, stack: Stack, parameters: dict[str, str]
+) -> None:
+    # Given external billing, and EventBridge failing the settle step's first PutEvents (after the booking)
+    invitation_id = invite_one(api, "jan@devries.example")
+    with client_fault("events", "PutEvents", "InternalException", times=1, status=500) as fault:
+        assert api.accept(invitation_token("jan@devries.example"), "refund", as_json=True).status == 200
+        # When the workflow runs the step again
+        assert finished(stack, invitation_id, timeout=60)["status"] == "SUCCEEDED"
+    # Then the requests went out once, in attempt 1, with their stable ids, and the entries were booked once
+    assert fault.injected == 1
+    sent = [(t, d["event_id"], d["request_id"]) for t, d in published(stack) if "request_id" in d]
+    assert sorted(sent) == [
+        ("ProrationRefundRequested", f"{invitation_id}:refund", f"{invitation_id}:refund_requested:1"),
+        (
+            "SubscriptionCancellationRequested",
+            f"{invitation_id}:cancellation",
+            f"{invitation_id}:subscription_cancelled:1",
+        ),
+    ]
+    assert entries(invitation_id) == {"refund_requested": ("requested", 1), "subscription_cancelled": ("requested", 1)}
+
+
+@pytest.mark.parametrize("parameters", [EXTERNAL])
+def test_answers_that_come_before_the_step_has_marked_it_settled_leave_nothing_due(
+    api: Api, stack: Stack, parameters: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a billing system so fast that both answers are applied before the settle step marks it settled
+    real = transactions.mark_settled
+    early: list[str] = []
+
+    def answered_first(invitation_id: str, *args: Any, **kwargs: Any) -> None:
+        for detail_type, kind in (
+            ("CreditApplied", "credit_transferred"),
+            ("SubscriptionCancelled", "subscription_cancelled"),
+        ):
+            detail = {"request_id": f"{invitation_id}:{kind}:1", "invitation_id": invitation_id, "kind": kind}
+            early.append(settlement_outcomes.apply_outcome(detail_type, detail).result)
+        real(invitation_id, *args, **kwargs)
+
+    monkeypatch.setattr(transactions, "mark_settled", answered_first)
+    # When Jan accepts with a credit transfer
+    invitation_id = accepted(api, stack, "credit")
+    # Then both answers applied, the settlement is completed and marked settled once, and nothing is left due
+    assert early == ["applied", "applied"]
+    assert settlement_of(api, invitation_id) == ("completed", None)
+    assert credit(api) == UNUSED
+    item = models.InvitationModel.get(invitation_id, consistent_read=True)
+    assert item.due_at is None and item.due_shard is None and item.settled_at is not None
+    assert [h["event"] for h in current(invitation_id).history].count("settled") == 1
