@@ -183,14 +183,14 @@ class StripeBilling:
         """The charge that paid the subscription's current period: its paid invoice whose subscription line
         covers the period's start (newest first), and that invoice's payment."""
         subscription = _plain(self.v1.subscriptions.retrieve(sub_id))
-        start = _period_start(subscription)
+        start = period_start(subscription)
         # every invoice of the subscription, filtered here: a status filter is not served by every Stripe
         # stand-in (localstripe answers 500 to status=open)
         invoices = self.v1.invoices.list(params={"subscription": sub_id, "limit": PAGE}).auto_paging_iter()
         paid = [
             inv
             for inv in map(_plain, invoices)
-            if inv.get("status") == "paid" and int(inv.get("amount_paid") or 0) > 0 and _covers(inv, start)
+            if inv.get("status") == "paid" and int(inv.get("amount_paid") or 0) > 0 and covers(inv, start)
         ]
         for invoice in sorted(paid, key=lambda inv: int(inv.get("created") or 0), reverse=True):
             charge_id = self._charge_of(invoice)
@@ -201,24 +201,15 @@ class StripeBilling:
     def _charge_of(self, invoice: Any) -> str | None:
         """The charge of an invoice's payment: ``charge``/``payment_intent`` on the invoice (API versions
         before 2025-03-31) or its invoice payments (the version the stripe package pins)."""
-        if "charge" in invoice or "payment_intent" in invoice:
-            charge = _id(invoice.get("charge"))
-            if charge:
-                return charge
-            intent = _id(invoice.get("payment_intent"))
-            return self._latest_charge(intent) if intent else None
-        payments = self.v1.invoice_payments.list(params={"invoice": invoice["id"], "limit": PAGE})
-        for payment in map(_plain, payments.auto_paging_iter()):
-            if payment.get("status") != "paid":
-                continue
-            detail = payment.get("payment") or {}
-            charge = _id(detail.get("charge"))
-            if charge:
-                return charge
-            intent = _id(detail.get("payment_intent"))
-            if intent:
-                return self._latest_charge(intent)
-        return None
+        refs = payment_on_invoice(invoice)
+        if refs is None:
+            payments = self.v1.invoice_payments.list(params={"invoice": invoice["id"], "limit": PAGE})
+            paid = (payment_of(p) for p in map(_plain, payments.auto_paging_iter()) if p.get("status") == "paid")
+            refs = next((r for r in paid if r != (None, None)), (None, None))
+        charge, intent = refs
+        if charge:
+            return charge
+        return self._latest_charge(intent) if intent else None
 
     def _latest_charge(self, intent_id: str) -> str | None:
         return _id(_plain(self.v1.payment_intents.retrieve(intent_id)).get("latest_charge"))
@@ -269,6 +260,20 @@ def _plain(obj: Any) -> dict[str, Any]:
     return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
 
 
+def payment_on_invoice(invoice: dict[str, Any]) -> tuple[str | None, str | None] | None:
+    """(charge, payment intent) of an invoice that names its payment itself (API versions before 2025-03-31);
+    None when it does not (later versions: its invoice payments do)."""
+    if "charge" not in invoice and "payment_intent" not in invoice:
+        return None
+    return _id(invoice.get("charge")), _id(invoice.get("payment_intent"))
+
+
+def payment_of(invoice_payment: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(charge, payment intent) of an invoice payment (``payment.type`` says which it names)."""
+    payment = invoice_payment.get("payment") or {}
+    return _id(payment.get("charge")), _id(payment.get("payment_intent"))
+
+
 def _made_for(request: BillingRequest, found: Iterator[Any], counts: Any) -> Any:
     entry = ledger_entry(request)
     for item in map(_plain, found):
@@ -277,7 +282,7 @@ def _made_for(request: BillingRequest, found: Iterator[Any], counts: Any) -> Any
     return None
 
 
-def _period_start(subscription: Any) -> int:
+def period_start(subscription: Any) -> int:
     """The current period's start: on the subscription (older API versions) or on its items (newer)."""
     if subscription.get("current_period_start") is not None:
         return int(subscription["current_period_start"])
@@ -288,7 +293,7 @@ def _period_start(subscription: Any) -> int:
     return min(starts)
 
 
-def _covers(invoice: Any, start: int) -> bool:
+def covers(invoice: Any, start: int) -> bool:
     lines = (invoice.get("lines") or {}).get("data") or []
     for line in lines:
         period = line.get("period") or {}
