@@ -21,17 +21,14 @@ from paid_invites.store import settlements
 from paid_invites.usecases import billing_execution
 
 logger, tracer, metrics = powertools()
-_billing: Any = None
 
 
 def billing() -> billing_execution.BillingPort:
-    """The Stripe port, made on first use (the secret is read then, once per container)."""
-    global _billing
-    if _billing is None:
-        import stripe_billing  # beside this module: the stripe package ships with this function only
+    """The Stripe port (made on first use: the secret is read then, once per container, and again only after
+    Stripe refused the key)."""
+    import stripe_billing  # beside this module: the stripe package ships with this function only
 
-        _billing = stripe_billing.StripeBilling(stripe_billing.client())
-    return _billing  # type: ignore[no-any-return]
+    return stripe_billing.port()
 
 
 def ledger_entry(invitation_id: str, kind: str) -> Any:

@@ -35,6 +35,7 @@ MAX_KEY = 255  # Stripe's limit on an Idempotency-Key
 PAGE = 100  # Stripe's largest list page
 _lock = threading.Lock()
 _api_key: str | None = None
+_port: StripeBilling | None = None
 
 
 # ---------------------------------------------------------------- the secret and the client
@@ -60,7 +61,10 @@ def _key_in(value: str) -> str:
     """The secret holds the key itself, or JSON with it under ``api_key``."""
     text = value.strip()
     if text.startswith("{"):
-        text = str(json.loads(text).get("api_key", "")).strip()
+        try:
+            text = str(json.loads(text).get("api_key", "")).strip()
+        except (ValueError, AttributeError):
+            raise TransientError("the Stripe secret is neither a key nor JSON with api_key") from None
     if not text.startswith(("sk_", "rk_")):
         raise TransientError("the Stripe secret holds no secret key (sk_... or rk_...)")
     return text
@@ -68,9 +72,21 @@ def _key_in(value: str) -> str:
 
 def forget_key() -> None:
     """Read the secret again on next use (Stripe refused the key: it may have been rotated)."""
-    global _api_key
+    global _api_key, _port
     with _lock:
         _api_key = None
+        _port = None
+
+
+def port() -> StripeBilling:
+    """The container's port, made with the key on first use and again after the key was forgotten."""
+    global _port
+    found = _port
+    if found is None:
+        found = StripeBilling(client())
+        with _lock:
+            _port = found
+    return found
 
 
 def client(http_client: stripe.HTTPClient | None = None) -> stripe.StripeClient:

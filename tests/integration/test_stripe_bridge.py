@@ -281,6 +281,30 @@ def test_a_credit_request_fails_on_localstripe_which_has_no_customer_balance_tra
     assert failed["reason"].startswith("Stripe answered 404"), failed["reason"]
 
 
+def test_a_key_stripe_refuses_is_read_again_from_the_secret_on_the_next_delivery(
+    bridge: Stack, stripe_api: Any, jan: Subscriber, outcomes: Outcomes
+) -> None:
+    # Given a container that read a key Stripe refuses (localstripe takes only sk_ keys)
+    local_bridge.load_module(bridge.functions["StripeBridgeFunction"])
+    import stripe_billing
+
+    secrets = aws.client("secretsmanager")
+    secret = os.environ["STRIPE_SECRET_ARN"]
+    secrets.put_secret_value(SecretId=secret, SecretString="rk_test_not_accepted_here")
+    stripe_billing.forget_key()
+    invitation_id = requested("refund_requested", 500)
+    message = request_message("refund_requested", invitation_id, 500, jan)
+    # When a request comes: it is not executed, and comes back (nothing is answered)
+    assert deliver(bridge, message) == {"batchItemFailures": [{"itemIdentifier": message["messageId"]}]}
+    assert outcomes.read() == []
+    # When the key in the secret is rotated to one Stripe takes, and the request is delivered again
+    secrets.put_secret_value(SecretId=secret, SecretString=local_stripe.API_KEY)
+    assert deliver(bridge, message) == {"batchItemFailures": []}
+    # Then the container read the secret again: the refund is made
+    assert [r["amount"] for r in refunds_of(stripe_api, jan.charge_id)] == [500]
+    assert len(only(outcomes.read(), "RefundCompleted")) == 1
+
+
 # ---------------------------------------------------------------- the whole loop: accept, settle, Stripe, outcome
 
 UNUSED = 7453  # cents of Jan's EUR 149.90 a year he has not used (the seed's subscription, half a year left)
@@ -483,11 +507,10 @@ def test_every_call_the_bridge_makes_is_allowed_by_its_own_role_and_reads_only_i
     api: Api, bridge: Stack, stripe_api: Any, yearly_jan: Subscriber, recording: Recording, caplog: Any
 ) -> None:
     # Given a new container of the bridge (it reads the secret on first use)
-    handler = local_bridge.load_module(bridge.functions["StripeBridgeFunction"])  # (its folder on the path)
+    local_bridge.load_module(bridge.functions["StripeBridgeFunction"])  # (its folder on the path)
     import stripe_billing
 
     stripe_billing.forget_key()
-    handler._billing = None
     # When Jan accepts with a credit and the queues run, with every AWS call of each function recorded
     known_to_the_service(bridge, yearly_jan, subscriber(stripe_api))
     invitation_id = invite_one(api, "jan@devries.example")
