@@ -19,7 +19,7 @@ from local.stack import Stack
 from paid_invites import aws
 from paid_invites.store import models, settlements, transactions
 from paid_invites.store import repository as repo
-from paid_invites.usecases import settlement_outcomes
+from paid_invites.usecases import settlement_outcomes, settlement_retry
 from tests.support.events import assert_valid
 from tests.support.faults import client_fault
 from tests.support.ledger import ledger_of_invitation
@@ -393,3 +393,39 @@ def test_answers_that_come_before_the_step_has_marked_it_settled_leave_nothing_d
     item = models.InvitationModel.get(invitation_id, consistent_read=True)
     assert item.due_at is None and item.due_shard is None and item.settled_at is not None
     assert [h["event"] for h in current(invitation_id).history].count("settled") == 1
+
+
+@pytest.mark.parametrize("parameters", [EXTERNAL])
+def test_two_retries_at_once_request_the_next_attempt_once(
+    api: Api, stack: Stack, parameters: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given Jan's refund failed
+    invitation_id = accepted(api, stack, "refund")
+    answer(stack, "RefundFailed", invitation_id, "refund_requested", reason="card expired")
+    requests(stack)
+    # and two operators retry it at once, both reading it failed before either writes
+    both_read = threading.Barrier(2, timeout=10)
+    real = settlements.snapshot
+    first_reads: set[str] = set()
+
+    def read_together(inv_id: str) -> settlements.Snapshot | None:
+        snap = real(inv_id)
+        if threading.current_thread().name not in first_reads:
+            first_reads.add(threading.current_thread().name)
+            both_read.wait()
+        return snap
+
+    monkeypatch.setattr(settlements, "snapshot", read_together)
+    done: list[list[str]] = []
+    threads = [
+        threading.Thread(target=lambda: done.append(settlement_retry.retry_settlement(invitation_id).requested))
+        for _ in range(2)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Then attempt 2 was requested by one of them, and published once
+    assert sorted(done) == [[], [f"{invitation_id}:refund_requested:2"]]
+    assert list(requests(stack)) == [f"{invitation_id}:refund_requested:2"]
+    assert entries(invitation_id)["refund_requested"] == ("requested", 2)

@@ -99,11 +99,11 @@ def apply_answer(
     waiting: bool,
     credit_minor: int = 0,
     was: str = REQUESTED,
-) -> bool:
+) -> None:
     """Apply one outcome to its entry (``was`` in ``answer.attempt``: requested, or failed for a success that
-    overrides the failure), set the invitation's new ``state``
-    and raise the organization's credit by ``credit_minor``, all at once. False when the entry was answered
-    meanwhile (nothing changed); ``Conflict`` when only the invitation moved (read it again and retry)."""
+    overrides the failure), set the invitation's new ``state`` and raise the organization's credit by
+    ``credit_minor``, all at once. ``Conflict`` (nothing changed) when the entry or the invitation moved since
+    they were read: read them again and judge again."""
     inv = snap.invitation
     entry_actions: list[Any] = [
         L.state.set(COMPLETED if answer.succeeded else FAILED),
@@ -132,15 +132,16 @@ def apply_answer(
     if credit_minor:
         org = next(e.org_account_id for e in snap.entries if e.kind == answer.kind)
         tx.update("org", key_item(m.AccountModel, org), [m.AccountModel.credit_minor.add(credit_minor)])
-    return _commit(tx)
+    _commit(tx)
 
 
 def request_again(
     snap: Snapshot, entries: list[LedgerEntry], state: str, at: datetime, answer_due: datetime, actor: str
-) -> bool:
+) -> None:
     """Request ``entries`` (failed ones, each in its next attempt) again, and set the invitation's new state.
     Each only while it is still failed in the attempt before: never a completed entry, never one attempt
-    twice. False when another retry (or an answer) came first; ``Conflict`` when only the invitation moved."""
+    twice. ``Conflict`` (nothing changed) when another retry, an answer or another change of the invitation came
+    first: read them again (what is still failed then is requested)."""
     inv = snap.invitation
     tx = Tx()
     for e in entries:
@@ -166,7 +167,7 @@ def request_again(
         ],
         _version_is(inv),
     )
-    return _commit(tx)
+    _commit(tx)
 
 
 def reschedule_unanswered(invitation_id: str, read_due: datetime, due_at: datetime) -> bool:
@@ -192,16 +193,14 @@ class Conflict(Exception):
     """The invitation's settlement changed since it was read: read again and retry."""
 
 
-def _commit(tx: Tx) -> bool:
+def _commit(tx: Tx) -> None:
+    """Commit; ``Conflict`` when an entry or the invitation is no longer as read."""
     try:
         tx.commit()
     except TxCancelled as cancelled:
-        if any(label.startswith("entry") for label in cancelled.failed):
-            return False
-        if "invitation" in cancelled.failed:
+        if "invitation" in cancelled.failed or any(label.startswith("entry") for label in cancelled.failed):
             raise Conflict() from cancelled
         raise
-    return True
 
 
 T = TypeVar("T")

@@ -120,8 +120,7 @@ def apply_outcome(detail_type: str, detail: Any) -> OutcomeApplied:
         assert state is not None
         credit = entry.amount_minor if outcome.succeeded and outcome.kind == "credit_transferred" else 0
         waiting = any(e.state == REQUESTED for e in after)
-        if not settlements.apply_answer(snap, answer, state, failure, waiting, credit, was=entry.state):
-            return result("answered")
+        settlements.apply_answer(snap, answer, state, failure, waiting, credit, was=entry.state)
         return result("applied", state=state, failure=failure, credited_minor=credit)
 
     return settlements.retrying(change)

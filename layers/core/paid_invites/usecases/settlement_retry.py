@@ -49,8 +49,7 @@ def retry_settlement(invitation_id: str, actor: str = "operator") -> RetryOutcom
         by_kind = {e.kind: e for e in again}
         state, _ = settlement_state([by_kind.get(e.kind, e) for e in snap.entries])
         assert state is not None
-        if not settlements.request_again(snap, again, state, now, answer_due, actor):
-            return RetryOutcome(invitation_id, [], current)  # another retry (or an answer) came first
+        settlements.request_again(snap, again, state, now, answer_due, actor)  # Conflict: read again
         found.append((snap, again, state))
         return RetryOutcome(invitation_id, [request_id(e.invitation_id, e.kind, e.attempt) for e in again], state)
 
