@@ -23,7 +23,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from paid_invites import i18n, pages
+from paid_invites import formatting, i18n, pages
 from paid_invites.config import get_settings
 from paid_invites.errors import AcceptRefused, DomainError, TransientError
 from paid_invites.http import BodyRefused, FrontendCors, error, headers_of, read_fields, wants_json
@@ -94,13 +94,10 @@ def _form() -> dict[str, str]:
     return read_fields(app.current_event.raw_event, MAX_BODY)
 
 
-def _language(requested: str | None, invitee: str | None = None) -> str:
-    if requested:
-        return i18n.language(requested)
-    if invitee:
-        return i18n.language(invitee)
-    accept = (app.current_event.headers or {}).get("accept-language") or ""
-    return i18n.language(accept.split(",")[0])
+def _language(chosen: str | None, invitation: str | None = None, profile: str | None = None) -> str:
+    """The page's language: the one rule of ``i18n.choose``, with this request's ``Accept-Language``."""
+    accept = headers_of(app.current_event.raw_event).get("accept-language")
+    return i18n.choose(chosen=chosen, profile=profile, invitation=invitation, accept_language=accept)
 
 
 def _cookies() -> dict[str, str]:
@@ -153,14 +150,12 @@ def _page(
     **context: Any,
 ) -> Response[str]:
     """``repost``: the language switch re-posts the token (the result page) instead of linking to the GET page."""
-    other = "nl" if lang == "en" else "en"
     switch: dict[str, Any]
     if repost and token:
         switch = {"post": True}
-    elif token:
-        switch = {"href": "?" + urlencode({"token": token, "lang": other})}
     else:
-        switch = {"href": "?" + urlencode({"lang": other})}
+        kept = {"token": token} if token else {}
+        switch = {"href": {other: "?" + urlencode({**kept, "lang": other}) for other in i18n.LANGUAGES}}
     html = pages.render(template, lang, switch=switch, action=ACTION, token=token or "", **context)
     return Response(status_code=status, headers=pages.headers(), body=html, cookies=cookies)
 
@@ -171,7 +166,7 @@ def _refused(refusal: AcceptRefused, lang: str, token: str | None) -> Response[s
         return error(refusal.status, refusal.code, refusal.message, refusal.details)
     words = dict(refusal.words)
     if refusal.code == "outstanding_invoices" and isinstance(refusal.details, dict):
-        words["amount"] = Money(**refusal.details).format(lang)
+        words["amount"] = formatting.money(Money(**refusal.details), lang)
     if refusal.code == "account_has_other_users" and isinstance(refusal.details, dict):
         words["others"] = str(refusal.details.get("other_users", ""))
     if refusal.code == "own_account_is_organization" and isinstance(refusal.details, dict):
@@ -230,8 +225,8 @@ def _confirm(
     offer = None
     if view.offer is not None:
         offer = {
-            "amount": view.offer.amount.format(lang),
-            "method": i18n.payment_method(view.offer.payment_method),
+            "amount": formatting.money(view.offer.amount, lang),
+            "method": i18n.payment_method(view.offer.payment_method, lang),
             "choices": view.offer.choices,
         }
     return _confirm_page(
@@ -284,7 +279,7 @@ def show() -> Response[str]:
         if not params.get("lang") and refusal.code != "unknown_link":
             lang = _language(None, accepting.invitee_language(token))
         return _refused(refusal, lang, token)
-    lang = _language(params.get("lang"), view.invitation.language)
+    lang = _language(params.get("lang"), view.invitation.language, view.user.language if view.user else None)
     chosen = params.get("settlement") or ""
     if view.access != accepting.INVITEE:
         return _signed_out(view, lang, str(token), chosen)
@@ -296,7 +291,7 @@ def show() -> Response[str]:
 def _start_sign_in(token: str, params: dict[str, str]) -> Response[str]:
     """To the managed login, with a login cookie binding the round trip to this browser and this link.
     Stores nothing (a prefetched link changes nothing)."""
-    lang = i18n.language(params.get("lang") or accepting.invitee_language(token) or "en")
+    lang = _language(params.get("lang"), accepting.invitee_language(token))
     settlement = params.get("settlement") or ""
     started = signing_in.start(token, lang, settlement if settlement in ("refund", "credit") else "", _redirect_uri())
     location = started.location + ("&prompt=login" if params.get("switch") else "")
@@ -419,8 +414,8 @@ def submit() -> Response[str]:
         words=words,
         settlement=result.settlement,
         new_user=result.invitation.invitee_account_id is None,  # nobody on the platform before this invitation
-        amount=result.amount.format(lang) if result.amount else "",
-        method=i18n.payment_method(result.payment_method),
+        amount=formatting.money(result.amount, lang) if result.amount else "",
+        method=i18n.payment_method(result.payment_method, lang),
         csrf=signing_in.csrf_token(session_id) if session_id else "",  # the language switch re-posts
         redirect_url=redirect_after_accept(result.invitation, get_settings().redirect_origins) or "",
     )

@@ -136,3 +136,28 @@ def test_every_handler_imports_with_only_the_layer_and_the_runtime_on_the_path(b
         # Then it imports, our code and its dependencies came from the layer, and nothing but the handler's
         # own module was compiled from source (each module of the layer and the runtime had its .pyc)
         assert done.returncode == 0, f"{logical_id}:\n{done.stderr[-2000:]}"
+
+
+def test_the_layer_ships_cldr_data_for_the_languages_we_serve_only_and_formats_each(built: Path) -> None:
+    # Given the built layer, and the languages we serve (the catalogues of paid_invites/locale)
+    served = sorted(p.name for p in (LAYER / "paid_invites" / "locale").iterdir() if p.is_dir())
+    # Then Babel's CLDR data is root's and theirs alone, and the catalogues ship compiled, without sources
+    shipped = sorted(p.stem for p in (built / "babel" / "locale-data").glob("*.dat"))
+    assert shipped == sorted(["root", *served])
+    assert sorted(p.parent.parent.name for p in (built / "paid_invites" / "locale").rglob("*.mo")) == served
+    assert list((built / "paid_invites" / "locale").rglob("*.po")) == []
+    # And each language formats money and a date from that data alone, in an interpreter with only the layer
+    script = (
+        f"import sys; sys.path[:0] = [{str(built)!r}]\n"
+        "import datetime\n"
+        "from paid_invites import formatting\n"
+        "from paid_invites.money import Money\n"
+        f"for lang in {served!r}:\n"
+        "    day = datetime.date(2026, 12, 7)\n"
+        "    print(lang, formatting.money(Money(14990, 'EUR'), lang), formatting.date(day, lang))\n"
+    )
+    done = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-I", "-S", "-B", "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "de 149,90\xa0€ 7. Dezember 2026" in done.stdout.splitlines()

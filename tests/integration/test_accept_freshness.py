@@ -16,7 +16,7 @@ import pytest
 
 from local import platform_bus
 from local.stack import Stack
-from paid_invites import i18n
+from paid_invites import formatting, i18n
 from paid_invites.money import Money
 from paid_invites.store import repository as repo
 from paid_invites.store import transactions as tx
@@ -92,7 +92,7 @@ def test_a_renewal_between_page_and_accept_asks_again_with_the_new_amount_and_wr
     new_amount = Money(RENEWED_UNUSED, "EUR")
     assert as_page.status == 409, as_page.body
     assert says(as_page, "page_amount_changed_title")
-    assert says(as_page, "page_amount_changed", amount=new_amount.format("en"))
+    assert says(as_page, "page_amount_changed", amount=formatting.money(new_amount, "en"))
     assert 'value="refund" required aria-describedby="settlement-refund-hint" checked' in as_page.body
     assert quote_of(as_page) not in ("", shown["quote"])
     # and the JSON answer names the new amount and its quote
@@ -120,7 +120,7 @@ def test_an_unchanged_subscription_accepts_as_before_and_books_the_amount_on_the
     invitation_id, token = invite_with_token(api, JAN)
     page = api.open_link(token)
     shown = page_json(api, token)["offer"]["amount"]
-    assert Money(**shown).format("nl") in page.body
+    assert formatting.money(Money(**shown), "nl") in page.body
     # When he accepts with a credit transfer from that page (its hidden fields)
     accepted = api.accept(token, "credit", lang="nl", quote=quote_of(page))
     # Then he is in, and what settling books is exactly the amount the page showed him

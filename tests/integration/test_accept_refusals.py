@@ -227,7 +227,7 @@ def test_open_invoices_are_paid_first_then_the_same_link_accepts(api: Api, stack
     english = api.open_link(token, lang="en")
     # Then he is told the amount, as each language writes it, and what to do
     assert dutch.status == english.status == 409
-    assert "€ 14,99" in dutch.body and says(dutch, "nl", "refused_outstanding_invoices", amount="€ 14,99")
+    assert "€\u00a014,99" in dutch.body and says(dutch, "nl", "refused_outstanding_invoices", amount="€\u00a014,99")
     assert "€14.99" in english.body and says(english, "en", "refused_outstanding_invoices", amount="€14.99")
     as_json = open_json(api, token)
     assert as_json.status == 409

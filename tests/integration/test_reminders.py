@@ -12,7 +12,7 @@ import botocore.client
 import pytest
 
 from local.stack import Stack
-from paid_invites import i18n, mail
+from paid_invites import formatting, i18n, mail
 from paid_invites.invitations import Invitation, new_id
 from paid_invites.store import mapping
 from paid_invites.store import models as m
@@ -37,7 +37,7 @@ def test_reminders_go_out_3_and_7_days_after_the_send_and_then_stop(api: Api, st
     # each one its own e-mail, in Dutch, saying how many days are left; the second says it is the last
     first, second = reminders
     assert first["subject"] == i18n.text("nl", "reminder_subject", inviter="Arno Admin", org="Acme B.V.")
-    expires_on = i18n.date(inv.expires_at, "nl")
+    expires_on = formatting.date(inv.expires_at, "nl")
     assert i18n.text("nl", "reminder_days_left_other", days=27, date=expires_on) in first["text"]
     assert i18n.text("nl", "reminder_days_left_other", days=23, date=expires_on) in second["text"]
     assert i18n.text("nl", "reminder_last") not in first["text"]
@@ -56,7 +56,8 @@ def test_a_reminder_link_works_and_so_does_the_original_one(api: Api, stack: Sta
     (reminder,) = mails(FLEUR, "reminder")
     assert reminder["subject"] == i18n.text("en", "reminder_subject", inviter="Arno Admin", org="Acme B.V.")
     assert (
-        i18n.text("en", "reminder_days_left_other", days=27, date=i18n.date(inv.expires_at, "en")) in reminder["text"]
+        i18n.text("en", "reminder_days_left_other", days=27, date=formatting.date(inv.expires_at, "en"))
+        in reminder["text"]
     )
     token = link_token(reminder)
     assert token != original

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-# ISO 4217 exponents for the currencies we format differently from the default of 2.
+# ISO 4217 exponents (minor units) of the currencies whose exponent is not the default of 2.
+# Formatting for people is not the domain's: paid_invites.formatting (Babel, CLDR).
 _EXPONENTS = {"JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "JOD": 3, "OMR": 3, "TND": 3}
-_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
 
 
 @dataclass(frozen=True, order=True)
@@ -43,16 +43,6 @@ class Money:
 
     def decimal(self) -> Decimal:
         return Decimal(self.amount_minor).scaleb(-self.exponent)
-
-    def format(self, language: str = "en") -> str:
-        """Human form for pages and e-mails: ``€ 12,34`` in Dutch, ``€12.34`` in English."""
-        digits = f"{abs(self.decimal()):,.{self.exponent}f}"
-        sign = "-" if self.amount_minor < 0 else ""
-        symbol = _SYMBOLS.get(self.currency)
-        if language == "nl":
-            digits = digits.replace(",", "_").replace(".", ",").replace("_", ".")
-            return f"{sign}{symbol} {digits}" if symbol else f"{sign}{digits} {self.currency}"
-        return f"{sign}{symbol}{digits}" if symbol else f"{sign}{digits} {self.currency}"
 
     def as_dict(self) -> dict[str, int | str]:
         return {"amount_minor": self.amount_minor, "currency": self.currency}

@@ -1,9 +1,10 @@
 """The accept pages: server-rendered, autoescaped, no JavaScript and no external assets.
 
 Templates: ``confirm`` (GET), ``result`` (POST), ``refused`` (every refusal, by ``code``); all extend
-``page.html``, which inlines ``page.css`` (allowed by its hash in the CSP) and the language switch:
-``switch={"href": ...}`` for a link, or ``switch={"post": True}`` for a form that re-posts the token
-(the result page: a replayed accept shows the same result in the other language).
+``page.html``, which inlines ``page.css`` (allowed by its hash in the CSP) and the language switch, one
+entry for each other language we serve: ``switch={"href": {lang: href}}`` for links, or
+``switch={"post": True}`` for forms that re-post the token (the result page: a replayed accept shows the
+same result in the other language).
 """
 
 from __future__ import annotations
@@ -52,6 +53,6 @@ def render(template: str, lang: str, **context: Any) -> str:
     def t(key: str, **values: Any) -> str:
         return i18n.text(lang, key, **{**context.get("words", {}), **values})
 
-    other = "nl" if lang == "en" else "en"
+    others = {code: name for code, name in i18n.NAMES.items() if code != lang}  # each named in itself
     page = environment(_HERE).get_template(f"{template}.html")
-    return str(page.render(**context, t=t, lang=lang, other_lang=other, css=stylesheet()))
+    return str(page.render(**context, t=t, lang=lang, other_languages=others, css=stylesheet()))

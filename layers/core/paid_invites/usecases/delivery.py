@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .. import clock, i18n, mail, reminders
+from .. import clock, formatting, mail, reminders
 from ..config import get_settings
 from ..errors import InvitationExpired, InvitationRevoked, NotFound
 from ..invitations import EXPIRED, OPEN, PENDING, REVOKED, Invitation, message_lines, new_token
@@ -45,7 +45,7 @@ def invitation_mail(inv: Invitation, token: str) -> mail.Mail:
         inv.language,
         org=inv.org_name,
         inviter=inv.inviter_name,
-        expires_on=i18n.date(inv.expires_at, inv.language),
+        expires_on=formatting.date(inv.expires_at, inv.language),
         accept_url=accept_url(token),
         message_lines=message_lines(inv),
     )

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .. import clock, i18n, mail, reminders, workflow
+from .. import clock, formatting, mail, reminders, workflow
 from ..acceptance import Acceptance
 from ..invitations import ACCEPTED, Invitation, message_lines, new_token
 from ..store import repository as repo
@@ -141,7 +141,7 @@ def send_reminder(
         org=inv.org_name,
         inviter=inv.inviter_name,
         days_left=reminders.days_left(inv.expires_at, now),
-        expires_on=i18n.date(inv.expires_at, inv.language),
+        expires_on=formatting.date(inv.expires_at, inv.language),
         accept_url=accept_url(token),
         last=step.reminder >= total,
         message_lines=message_lines(inv),
