@@ -40,6 +40,13 @@ schemas: $(STAMP) ## Regenerate the events' JSON Schemas (docs/schemas/<DetailTy
 templates: $(STAMP) ## Compile the page and e-mail templates into their committed compiled.zip archives
 	$(BIN)/python -m paid_invites.templating
 
+LOCALE := layers/core/paid_invites/locale
+messages: $(STAMP) ## Extract the keys in use (babel.cfg -> build/messages.pot), update the catalogues from English, compile the .mo files
+	$(BIN)/pybabel extract -F babel.cfg -k t -k text:2 --sort-output --omit-header -o build/messages.pot .
+	$(BIN)/pybabel update -i $(LOCALE)/en/LC_MESSAGES/messages.po -d $(LOCALE) -D messages -w 120 \
+		--no-fuzzy-matching --ignore-pot-creation-date
+	$(BIN)/pybabel compile -d $(LOCALE) -D messages --statistics
+
 reliability: $(STAMP) ## The reliability suite (races, faults, fuzz, properties, hostile input) and its report table
 	$(BIN)/python -m tests.reliability.report $(PYTEST_ARGS)
 
@@ -62,4 +69,4 @@ test-browser: $(STAMP) ## Only the browser tests (headless Chromium); screenshot
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts
 
-.PHONY: help venv run demo lint fmt openapi schemas templates reliability bench test chromium test-browser clean
+.PHONY: help venv run demo lint fmt openapi schemas templates messages reliability bench test chromium test-browser clean
