@@ -22,6 +22,7 @@ in the page cache for all); the result is the median of ``samples`` each.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -43,6 +44,7 @@ from local import cognito, managed_login
 from local.jobs import ses_event, sns_envelope
 from local.stack import LOCAL_PARAMETERS, OUTBOX
 from local.template import ROOT, Template
+from paid_invites import aws, clock
 from paid_invites.acceptance import Acceptance
 from paid_invites.invitations import ACCEPTED, PENDING
 from paid_invites.proration import Subscription
@@ -59,11 +61,13 @@ RSS_TARGET_MB = 90
 SAM_BUILDER = "the layer as BuildMethod: python3.12 would ship it"  # the cold starts' comparison row
 ACCEPT_BASE_URL = "http://127.0.0.1:3000/invitations/accept"  # the bench stack's, and the app client's callback URL
 # What each measured invocation must answer; a case that answers anything else stops the bench (a cold start
-# of an error is not the figure). A case not named here must not answer a 4xx or 5xx.
+# of an error is not the figure). A case not named here must not answer a 4xx or 5xx, nor report a batch item
+# failure (the child's outcome "failed").
 EXPECTED = {
     "AcceptFunction": "401",  # the page for someone not signed in: the invitation without the money, "sign in"
     "AcceptFunction:callback": "303",  # signed in: the session cookie, and back to the link
     "AcceptFunction:POST": "200",  # accepted
+    "PlatformEventsFunction": "applied",
 }
 
 
@@ -339,6 +343,21 @@ def cases(bench: Bench, count: int) -> tuple[dict[str, tuple[str, list[Any]]], d
             for _ in range(count)
         ],
     )
+    # platform_events: one SQS message of the platform bus's rule, a paid individual's subscription changed
+    # (a new price, the next version: applied)
+    version = int(now.timestamp())
+    changes = [_subscription_changed(first + 3 * count + 1 + i, version + i) for i in range(count)]
+    found["PlatformEventsFunction"] = ("an SQS message: a subscription changed (applied)", changes)
+    # lifecycle_events: the invitations table's stream, one batch of an invitation's two writes (created,
+    # e-mailed), as Lambda hands it over a moment after the invite
+    invited = calls.invite(bench, *[f"cold-life-{i}@bench.example" for i in range(count)])
+    for email in invited:
+        calls.token(email, timeout=120)  # e-mailed: the second write is in the stream
+    batches = _stream_records(list(invited.values()))
+    found["LifecycleEventsFunction"] = (
+        "a stream batch: an invitation created and e-mailed",
+        [{"Records": batches[invitation_id]} for invitation_id in invited.values()],
+    )
     reasons = {
         "ImportRowsFunction": "its one invocation invites a chunk of 100 rows (100 executions): the measurement would "
         "time the chunk, not the start; it imports what the invite function imports"
@@ -349,6 +368,76 @@ def cases(bench: Bench, count: int) -> tuple[dict[str, tuple[str, list[Any]]], d
         if logical_id not in {k.split(":")[0] for k in found}
     }
     return found, skipped
+
+
+def _subscription_changed(n: int, version: int) -> dict[str, Any]:
+    """The SQS record of a ``SubscriptionChanged`` platform event for paid individual ``n`` (a new price)."""
+    acc = repo.get_account(f"acc-paid-{n}")
+    assert acc is not None and acc.subscription is not None
+    sub = acc.subscription
+    detail = {
+        "account_id": acc.id,
+        "amount_minor": sub.amount_minor + 100,
+        "currency": acc.currency,
+        "interval": sub.interval,
+        "current_period_start": clock.iso(sub.current_period_start),
+        "current_period_end": clock.iso(sub.current_period_end),
+        "payment_method": sub.payment_method,
+        "status": "active",
+        "version": version,
+    }
+    body = json.dumps(
+        {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "SubscriptionChanged",
+            "source": "local.platform",
+            "account": "123456789012",
+            "time": clock.iso(datetime.now(UTC).replace(microsecond=0)),
+            "region": "us-east-1",
+            "resources": [],
+            "detail": detail,
+        }
+    )
+    return {
+        "Records": [
+            {
+                "messageId": str(uuid.uuid4()),
+                "receiptHandle": uuid.uuid4().hex,
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": hashlib.md5(body.encode()).hexdigest(),  # noqa: S324 - SQS's checksum
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:platform-events",
+                "awsRegion": "us-east-1",
+            }
+        ]
+    }
+
+
+def _stream_records(invitation_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The invitations table's stream records of these invitations (in order), as Lambda hands them over."""
+    from local.streams import streams_client
+
+    ddb, streams = aws.client("dynamodb"), streams_client()
+    arn = ddb.describe_table(TableName=repo.m.InvitationModel.Meta.table_name)["Table"]["LatestStreamArn"]
+    found: dict[str, list[dict[str, Any]]] = {i: [] for i in invitation_ids}
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")
+        position = iterator["ShardIterator"]
+        while position:
+            page = streams.get_records(ShardIterator=position, Limit=1000)
+            for record in page["Records"]:
+                change = record["dynamodb"]
+                if change["Keys"]["id"]["S"] in found and "status_key" in change.get("NewImage", {}):
+                    change.pop("ApproximateCreationDateTime", None)
+                    found[change["Keys"]["id"]["S"]].append(record)
+            position = page.get("NextShardIterator") if page["Records"] else None
+    missing = [i for i, records in found.items() if len(records) < 2]
+    if missing:
+        raise RuntimeError(f"no created and e-mailed stream records for {missing}")
+    return found
 
 
 class _Later:
@@ -386,7 +475,7 @@ def _callback(bench: Bench, link: str, email: str) -> dict[str, Any]:
 def _check(key: str, outcome: str) -> None:
     """A measured invocation that did not answer what its case is for stops the bench."""
     expected = EXPECTED.get(key)
-    wrong = outcome != expected if expected else outcome.isdigit() and int(outcome) >= 400
+    wrong = outcome != expected if expected else (outcome.isdigit() and int(outcome) >= 400) or outcome == "failed"
     if wrong:
         raise RuntimeError(f"cold start {key} answered {outcome}, not {expected or 'a success'}: not measured")
 

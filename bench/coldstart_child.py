@@ -136,6 +136,10 @@ def main() -> None:
         outcome = str(result.get("statusCode", "")) if isinstance(result, dict) else ""
         if isinstance(result, dict) and "statusCode" not in result:
             outcome = str(result.get("status") or result.get("first_time") or "ok")
+            if "outcomes" in result:  # an SQS batch's handler: what it did with the messages
+                outcome = ",".join(sorted(result["outcomes"]))
+            if result.get("batchItemFailures"):
+                outcome = "failed"
     print(
         "BENCH-RESULT "
         + json.dumps(
