@@ -1,4 +1,4 @@
-"""Every accept page, in both languages, at desktop and phone width, in Chromium.
+"""Every accept page, in English and Dutch (and the confirm page in German), at desktop and phone width, in Chromium.
 
 Each page is made by the real accept handler on the in-process harness (the states that a person
 cannot reach quickly through the local stack, like an expired or revoked invitation, are set up here
@@ -197,10 +197,31 @@ def test_every_accept_page_in_both_languages_at_desktop_and_phone_width(
             for key in case.says:
                 assert sentence(lang, case, key) in tab.text(), key
             assert tab.page.locator("h1").count() == 1
-            # and the switch offers the other language, named in that language
+            # and the switch offers the other languages, each named in itself
             switch = tab.page.locator("nav.lang a, nav.lang button")
-            assert switch.inner_text() == ("Nederlands" if lang == "en" else "English")
+            assert switch.all_inner_texts() == [name for code, name in i18n.NAMES.items() if code != lang]
             tab.check(f"page-{name}-{lang}-{width}")
+
+
+def test_the_german_confirm_page_at_desktop_and_phone_width(
+    api: Api, stack: Stack, open_tab: Callable[..., Tab]
+) -> None:
+    # Given Jan's invitation from Acme (he pays for his own plan)
+    _, token = invite_with_token(api, JAN)
+    # When the handler answers in German
+    reply = get(api, token, "de")
+    assert reply.status == 200, reply.body
+    for width, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        # Then Chromium shows it in German, the money as German writes it, accessible and within the width
+        tab = open_tab(ORIGIN, viewport=viewport)
+        show(tab, reply)
+        assert tab.page.get_attribute("html", "lang") == "de"
+        assert tab.page.inner_text("h1") == i18n.text("de", "page_title_confirm", **ACME)
+        assert tab.page.get_by_role("radio", name="74,53\u00a0€ auf Visa •••• 4242 erstatten").count() == 1
+        assert tab.page.get_by_role("button", name="Annehmen und Acme B.V. beitreten").count() == 1
+        switch = tab.page.locator("nav.lang a")
+        assert switch.all_inner_texts() == ["English", "Nederlands", "Français"]
+        tab.check(f"page-confirm-de-{width}")
 
 
 def test_the_confirm_page_offers_what_the_invitee_can_choose(

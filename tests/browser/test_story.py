@@ -110,7 +110,7 @@ def test_an_admin_invites_two_people_and_one_accepts_with_credit_from_the_mailbo
     amount_nl = AMOUNT.search(main)
     after = offer(live, link)["amount"]["amount_minor"]
     assert amount_nl and after <= minor_units(amount_nl.group(0)) <= before  # the unused part shrinks by the second
-    assert amount_nl.group(0).startswith("€ ") and "," in amount_nl.group(0)  # Dutch: "€ 74,53"
+    assert amount_nl.group(0).startswith("€\u00a0") and "," in amount_nl.group(0)  # Dutch: "€ 74,53" (no-break space)
     # and the two choices have no default; the refund names the card, masked; "final" is said before the button
     radios = page.locator("input[name=settlement]")
     assert radios.count() == 2
@@ -130,7 +130,7 @@ def test_an_admin_invites_two_people_and_one_accepts_with_credit_from_the_mailbo
     # Then he is welcomed, and told the credit went to Acme
     assert page.inner_text("h1") == "Welkom bij Acme B.V."
     result = tab.text()
-    credited = re.search(r"(€ [\d.,]+) is als tegoed overgemaakt naar Acme B\.V\.", result)
+    credited = re.search(r"(€\s[\d.,]+) is als tegoed overgemaakt naar Acme B\.V\.", result)
     assert credited, result
     tab.check("accept-result-nl")
 
@@ -183,7 +183,7 @@ def test_a_refusal_page_says_what_is_owed_and_what_to_do_in_both_languages(
     assert response is not None and response.status == 409
     assert tab.page.get_attribute("html", "lang") == "nl"
     assert tab.page.inner_text("h1") == "Betaal eerst je openstaande facturen"
-    assert "€ 14,99" in tab.text()
+    assert "€\u00a014,99" in tab.text()
     assert "Uitnodiging van Olga Owner om lid te worden van Acme B.V." in tab.text()
     assert tab.page.locator("form").count() == 0  # nothing to accept here
     tab.check("refused-outstanding-invoices-nl")
@@ -210,7 +210,7 @@ def test_the_dutch_page_switches_to_english_and_accepts_by_keyboard_alone(
     page = tab.page
     assert page.get_attribute("html", "lang") == "nl"
     dutch = AMOUNT.search(tab.text())
-    assert dutch and dutch.group(0).startswith("€ ")
+    assert dutch and dutch.group(0).startswith("€\u00a0")
 
     # When she switches to English
     page.click("nav.lang a")
