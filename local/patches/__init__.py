@@ -32,6 +32,7 @@ MODULES = (
     "sfn_answer_before_heartbeat",
     "sfn_token_per_attempt",
     "sfn_answered_token_closed",
+    "sfn_parked_waits",
     "sesv2_outbox",
     "cognito_seed_sub",
     "lambda_bridge",
