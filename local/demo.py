@@ -17,6 +17,7 @@ import urllib.request
 from contextlib import nullcontext
 from typing import Any
 
+from paid_invites.formatting import money
 from paid_invites.money import Money
 
 from .client import Http
@@ -122,7 +123,7 @@ def tell(base: str) -> dict[str, Any]:
     page = api.json("GET", f"/invitations/accept?token={links[PAID]}", caller=jan)
     offer = page["offer"]
     print(f"   {page['inviter']} invites him to {page['organization']}")
-    print(f"   unused part worth {Money(**offer['amount']).format()};")
+    print(f"   unused part worth {money(Money(**offer['amount']), 'en')};")
     print(f"   choices: {', '.join(offer['choices'])} (refund to {offer['payment_method']})")
 
     step(5, f"{PAID} accepts, transferring the credit to Acme")
@@ -148,10 +149,10 @@ def tell(base: str) -> dict[str, Any]:
         summary = api.json("GET", "/accounts/acme", caller=admin)
     lic = summary["licenses"]
     print(f"   licenses: {lic['total']} total, {lic['used']} used, {lic['held_by_pending']} held by pending")
-    print(f"   balance due: {Money(**summary['balance_due']).format()} (what Acme owes)")
-    print(f"   credit:      {Money(**summary['credit']).format()} (kept apart from the balance)")
+    print(f"   balance due: {money(Money(**summary['balance_due']), 'en')} (what Acme owes)")
+    print(f"   credit:      {money(Money(**summary['credit']), 'en')} (kept apart from the balance)")
     for entry in summary["ledger"]:
-        amount = Money(entry["amount_minor"], entry["currency"]).format()
+        amount = money(Money(entry["amount_minor"], entry["currency"]), "en")
         print(f"   ledger: {entry['kind']:<24} {amount:>10}  ({entry['account_id']})")
     # each workflow announces its own acceptance once settled; the free invitee's books nothing in the ledger
     # above, so read the bus (drained as it is read) until both are on it
