@@ -23,7 +23,7 @@ from local import bridge as local_bridge
 from local import platform_bus
 from local import stripe as local_stripe
 from local.stack import Stack
-from paid_invites import aws, billing_events, clock
+from paid_invites import aws, billing_events, billing_ids, clock
 from paid_invites.store import models as m
 from paid_invites.store import repository as repo
 
@@ -114,10 +114,10 @@ def request_message(
     kind: str, invitation_id: str, amount_minor: int, who: Subscriber, attempt: int = 1
 ) -> dict[str, Any]:
     """The SQS record the rule delivers: the EventBridge event of the request, as its body."""
-    detail_type = billing_events.REQUEST_OF_KIND[kind]
+    detail_type = billing_ids.REQUEST_OF_KIND[kind]
     detail = {
         "event_id": f"{invitation_id}:{kind}",
-        "request_id": billing_events.request_id(invitation_id, kind, attempt),
+        "request_id": billing_ids.request_id(invitation_id, kind, attempt),
         "invitation_id": invitation_id,
         "kind": kind,
         "account_id": ORG if kind == "credit_transferred" else INVITEE_ACCOUNT,

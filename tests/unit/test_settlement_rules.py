@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from paid_invites.billing_events import parse_request, request_id, split_request_id
+from paid_invites import billing_events, billing_ids
+from paid_invites.billing_events import parse_request
+from paid_invites.billing_ids import request_id, split_request_id
 from paid_invites.ledger import LedgerEntry
 from paid_invites.settlement import judge, request_event, retried, settlement_state
 
@@ -95,3 +97,18 @@ def test_a_request_carries_its_idempotency_key_and_matches_its_model() -> None:
 )
 def test_a_request_id_is_read_back(value: str, parts: tuple[str, str, int] | None) -> None:
     assert split_request_id(value) == parts
+
+
+def test_each_kinds_request_and_outcome_names_are_the_models_names() -> None:
+    # Given the request and outcome models (billing_events) and the names settling uses without them (billing_ids)
+    # When each model's kind is read
+    requests = {model.model_fields["kind"].default: name for name, model in billing_events.REQUESTS.items()}
+    outcomes = {
+        name: (model.model_fields["kind"].default, model.succeeded) for name, model in billing_events.OUTCOMES.items()
+    }
+    # Then the names agree with them, kind by kind
+    assert requests == billing_ids.REQUEST_OF_KIND
+    assert set(billing_ids.KINDS) == set(requests)
+    named = {moved: (kind, True) for kind, (moved, _) in billing_ids.OUTCOME_OF_KIND.items()}
+    named |= {failed: (kind, False) for kind, (_, failed) in billing_ids.OUTCOME_OF_KIND.items()}
+    assert named == outcomes

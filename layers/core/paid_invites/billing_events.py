@@ -7,7 +7,8 @@ outcome per request, naming the request by its ``request_id`` = ``<invitation_id
 idempotency key. A request published again (a retried step) has the same ``event_id`` and ``request_id``; an
 operator's retry of a failed request is a new attempt, so a new ``request_id``.
 
-Only pydantic: no AWS, no store. ``parse_outcome``/``parse_request`` validate a detail by its detail-type.
+Only pydantic: no AWS, no store. ``parse_outcome``/``parse_request`` validate a detail by its detail-type. The
+names and ids alone are in ``billing_ids`` (settling imports those, not pydantic).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Kind = Literal["subscription_cancelled", "refund_requested", "credit_transferred"]
-KINDS: tuple[str, ...] = ("subscription_cancelled", "refund_requested", "credit_transferred")
 
 _CURRENCY = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217, upper case")
 _AMOUNT = Field(ge=0, description="integer minor units (cents)")
@@ -25,20 +25,6 @@ _AMOUNT = Field(ge=0, description="integer minor units (cents)")
 
 class _Detail(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def request_id(invitation_id: str, kind: str, attempt: int) -> str:
-    """The idempotency key of one attempt at one ledger entry's money movement."""
-    return f"{invitation_id}:{kind}:{attempt}"
-
-
-def split_request_id(value: str) -> tuple[str, str, int] | None:
-    """(invitation_id, kind, attempt) of a request id, or None when it is not one of ours."""
-    invitation_id, _, rest = value.partition(":")
-    kind, _, attempt = rest.rpartition(":")
-    if not invitation_id or kind not in KINDS or not attempt.isdigit() or int(attempt) < 1:
-        return None
-    return invitation_id, kind, int(attempt)
 
 
 # --- requests (SettlementBus; the service publishes, a billing system consumes) ---------------------------
@@ -133,7 +119,6 @@ REQUESTS: dict[str, type[BillingRequest]] = {
     "ProrationRefundRequested": ProrationRefundRequested,
     "CreditTransferRequested": CreditTransferRequested,
 }
-REQUEST_OF_KIND: dict[str, str] = {model.model_fields["kind"].default: name for name, model in REQUESTS.items()}
 
 OUTCOMES: dict[str, type[BillingOutcome]] = {
     "RefundCompleted": RefundCompleted,
@@ -143,13 +128,6 @@ OUTCOMES: dict[str, type[BillingOutcome]] = {
     "SubscriptionCancelled": SubscriptionCancelled,
     "SubscriptionCancellationFailed": SubscriptionCancellationFailed,
 }
-# kind -> (detail-type when the money moved, detail-type when it did not)
-OUTCOME_OF_KIND: dict[str, tuple[str, str]] = {
-    "refund_requested": ("RefundCompleted", "RefundFailed"),
-    "credit_transferred": ("CreditApplied", "CreditFailed"),
-    "subscription_cancelled": ("SubscriptionCancelled", "SubscriptionCancellationFailed"),
-}
-
 MODELS: dict[str, type[_Detail]] = {**REQUESTS, **OUTCOMES}
 
 

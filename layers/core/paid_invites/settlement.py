@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from .acceptance import Acceptance
-from .billing_events import REQUEST_OF_KIND, request_id
+from .billing_ids import REQUEST_OF_KIND, request_id
 from .ledger import COMPLETED, FAILED, REQUESTED, LedgerEntry
 from .proration import Subscription
 

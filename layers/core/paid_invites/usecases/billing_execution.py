@@ -24,7 +24,8 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from .. import events
-from ..billing_events import OUTCOME_OF_KIND, OUTCOMES, BillingRequest, parse_request
+from ..billing_events import OUTCOMES, BillingRequest, parse_request
+from ..billing_ids import OUTCOME_OF_KIND
 from ..errors import TransientError
 from ..ledger import REQUESTED, LedgerEntry
 

@@ -19,7 +19,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from .. import clock
-from ..billing_events import BillingOutcome, parse_outcome, split_request_id
+from ..billing_events import BillingOutcome, parse_outcome
+from ..billing_ids import split_request_id
 from ..errors import DomainError
 from ..ledger import REQUESTED
 from ..settlement import Answer, answered, judge, settlement_state

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from .. import clock, events
-from ..billing_events import request_id
+from ..billing_ids import request_id
 from ..config import get_settings
 from ..errors import NotFound
 from ..ledger import LedgerEntry
