@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from paid_invites.billing_events import BillingRequest, request_id
+from paid_invites.billing_events import BillingRequest
+from paid_invites.billing_ids import request_id
 from paid_invites.errors import TransientError
 from paid_invites.ledger import COMPLETED, FAILED, REQUESTED, LedgerEntry
 from paid_invites.usecases.billing_execution import Outcome, RequestRefused, execute
