@@ -24,7 +24,8 @@ _AMOUNT = Field(ge=0, description="integer minor units (cents)")
 
 
 class _Detail(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # each model's validator is built on first use: a cold start builds the ones its events need
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 # --- requests (SettlementBus; the service publishes, a billing system consumes) ---------------------------

@@ -32,7 +32,8 @@ _AT = Field(description="when it happened: ISO 8601, UTC, seconds (`2026-12-07T1
 
 
 class _Detail(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # each model's validator and serializer are built on first use: a cold start builds the ones its records need
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 def lifecycle_event_id(invitation_id: str, kind: str, at: str) -> str:

@@ -22,9 +22,10 @@ Id = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class PlatformEvent(BaseModel):
-    """Strict: no unknown fields, no coercion (a number in a string is malformed)."""
+    """Strict: no unknown fields, no coercion (a number in a string is malformed). Each model's validator is
+    built when it first validates (``defer_build``): a cold start builds the one its event needs."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     version: int = Field(ge=1, description="increases with every change of this entity; older ones are ignored")
 
