@@ -119,14 +119,24 @@ def _quiet(bench: Bench, seconds: float = 0.3) -> None:
         time.sleep(seconds)
 
 
+def _drain(bench: Bench) -> list[Invocation]:
+    """Hand the table streams' records written so far to their functions, as Lambda's stream triggers do
+    (``local/streams.py``: the template's batch size and filter): the LifecycleEventsFunction invocations."""
+    mark = bench.mark()
+    bench.stack.drain_streams()
+    return bench.since(mark, "LifecycleEventsFunction")
+
+
 def run(bench: Bench) -> Story:
     story = Story()
+    _drain(bench)  # the bench data's records, if any
     # invite one user: a paid individual, so their own account is read too
     mark = bench.mark()
     single = invite(bench, paid(0))[paid(0)]
     story.rows["invite_1"] = _row("invite 1 user", bench.since(mark, "InviteFunction"))
     token_single = token(paid(0))
     _quiet(bench)
+    life = _drain(bench)  # its records so far: created, e-mailed
 
     # invite 100 in one request: 50 paid and 50 free individuals
     batch = [paid(n) for n in range(1, 51)] + [free(n) for n in range(50)]
@@ -137,6 +147,9 @@ def run(bench: Bench) -> Story:
     _quiet(bench)
     mails = bench.since(mark, "InvitationTasksFunction", "send_invitation")
     story.rows["send_email"] = _row("send-email (invitation), per e-mail", mails, per=len(mails))
+    story.rows["lifecycle_100"] = _row(
+        "lifecycle events (stream) of 100 invited and e-mailed, per invitation", _drain(bench), per=len(batch)
+    )
 
     # what the throughput floor replays: a request of 100 new addresses (as the throughput run sends), its e-mails
     story.replay_emails = [f"new-{n}@replay.bench.example" for n in range(100)]
@@ -146,6 +159,7 @@ def run(bench: Bench) -> Story:
     _quiet(bench)
     story.replay_invite = _calls_of(bench.since(mark, "InviteFunction"))
     story.replay_mails = [_calls_of([i]) for i in bench.since(mark, "InvitationTasksFunction", "send_invitation")]
+    _drain(bench)
 
     # open the link, accept with a refund; settle; tell the inviter
     mark = bench.mark()
@@ -164,6 +178,10 @@ def run(bench: Bench) -> Story:
         note="no target",
     )
     story.transitions["settled"] = _transitions(bench, "accepted, with settlement", single)
+    life += _drain(bench)  # and its records from the accept on
+    story.rows["lifecycle"] = _row(
+        "lifecycle events (stream), one invitation's life", life, note="records: " + str(sum(i.records for i in life))
+    )
 
     # accept with a credit transfer; and one with nothing to settle
     mark = bench.mark()

@@ -2,10 +2,17 @@
 
 One invitation's life, accepted with a settlement (a refund): the invite request (alone, or its share of
 a request of 100), the invitation e-mail task, the accept page (GET) and the accept (POST), the settle
-task and the inviter's notice (no reminder: accepted before the first one is due). Every quantity is what
-the bench counted on that path; the Lambda durations are the handlers' measured (warm) durations against
-moto, billed per started millisecond at the memory each function is configured with in template.yaml.
-Cold starts add their init time when they happen (bench/coldstart.py); that is not included.
+task and the inviter's notice (no reminder: accepted before the first one is due), and the invitations
+table's stream records of that life handed to LifecycleEventsFunction. Every quantity is what the bench
+counted on that path; the Lambda durations are the handlers' measured (warm) durations against moto,
+billed per started millisecond at the memory each function is configured with in template.yaml. Cold
+starts add their init time when they happen (bench/coldstart.py); that is not included.
+
+The stream's records: in the "1 per request" column each record is its own invocation (a write alone in
+its batching window, as at low traffic: the most a record can cost); in the "100 per request" column the
+records of the 100 invitations' creation and e-mails reach the function in batches as the trigger's batch
+size allows (measured), those of the accept on one per invocation. Reading a stream is free for a Lambda
+trigger; the events it publishes are counted as every PutEvents entry is.
 """
 
 from __future__ import annotations
@@ -16,8 +23,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from .calls import Row, Story
+from .stack import Invocation
 
 PRICES_AS_OF = "2026-12-01"
+TARGET_USD = 0.300  # per 1,000 invitations, invited one per request: 1.5 times SES's price for their e-mails
 PRICES_SOURCE = "us-east-1, the AWS pricing pages (as docs/deploy.md records them)"
 # (unit, USD per unit)
 PRICES: dict[str, tuple[str, float]] = {
@@ -51,6 +60,8 @@ class Cost:
     single: list[Line]  # invited one per request
     bulk: list[Line]  # invited 100 per request
     emails_per_invitation: int
+    # write units per invitation, by operation (invited one per request): (operation, table, indexes)
+    write_units: list[tuple[str, float, float]]
 
     @staticmethod
     def total(lines: list[Line]) -> float:
@@ -59,6 +70,10 @@ class Cost:
     @property
     def floor_usd(self) -> float:
         return self.emails_per_invitation * 1000 * PRICES["ses"][1]
+
+    @property
+    def met(self) -> bool:
+        return round(self.total(self.single), 3) <= TARGET_USD
 
 
 def _gb_seconds(row: Row, memory_mb: dict[str, int]) -> float:
@@ -93,18 +108,51 @@ def _lines(rows: list[tuple[Row, float]], transitions: int, memory_mb: dict[str,
     ]
 
 
+def one_per_record(row: Row) -> Row:
+    """The stream invocations of ``row`` as if each record had been handed over alone (each its share of the
+    measured duration, billed per started millisecond on its own)."""
+    alone = [
+        Invocation(i.label, i.function, i.kind, 0.0, i.seconds / i.records, records=1)
+        for i in row.invocations
+        for _ in range(max(1, i.records))
+    ]
+    return Row(row.name, alone, row.calls, row.per, row.note)
+
+
+LIFE = {  # the operations of one invitation's life after the invite: (row, what it is called in the cost)
+    "send_email": "invitation e-mail",
+    "accept_get": "accept page (GET)",
+    "accept_post": "accept (POST)",
+    "settle_refund": "settle (refund)",
+    "notify": "inviter's notice",
+}
+
+
 def run(story: Story, template: Any) -> Cost:
     memory_mb = {
         logical_id: int(res["Properties"].get("MemorySize", 128))
         for logical_id, res in template.resources("AWS::Serverless::Function").items()
     }
-    life = ["send_email", "accept_get", "accept_post", "settle_refund", "notify"]
-    rest = [(story.rows[name], 1.0) for name in life]
+    rest = [(story.rows[name], 1.0) for name in LIFE if name in story.rows]
+    lifecycle = story.rows["lifecycle"]
     transitions = story.transitions["settled"].billed
-    single = _lines([(story.rows["invite_1"], 1.0), *rest], transitions, memory_mb)
-    bulk = _lines([(story.rows["invite_100"], 1 / 100), *rest], transitions, memory_mb)
+    single = _lines([(story.rows["invite_1"], 1.0), *rest, (one_per_record(lifecycle), 1.0)], transitions, memory_mb)
+    # 100 per request: the creation's and e-mails' records as batched (measured); the later ones (from the
+    # accept on, which publish no lifecycle event) one per invocation, as in the other column
+    batched = story.rows["lifecycle_100"]
+    created = round(sum(i.records for i in batched.invocations) / batched.per)
+    later = one_per_record(lifecycle)
+    later.invocations, later.calls = later.invocations[created:], []
+    bulk_rows = [(story.rows["invite_100"], 1 / 100), *rest, (batched, 1.0)]
+    bulk = _lines(bulk_rows + ([(later, 1.0)] if later.invocations else []), transitions, memory_mb)
     emails = round(next(line.per_invitation for line in single if line.key == "ses"))
-    return Cost(single, bulk, emails)
+    named = [("invite", story.rows["invite_1"])] + [(LIFE[n], story.rows[n]) for n in LIFE if n in story.rows]
+    named.append(("lifecycle events (stream)", lifecycle))
+    write_units = [
+        (name, (row.summary.wru - row.summary.wru_index) / row.per, row.summary.wru_index / row.per)
+        for name, row in named
+    ]
+    return Cost(single, bulk, emails, write_units)
 
 
 def as_json(costs: Cost) -> str:

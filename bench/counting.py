@@ -29,6 +29,15 @@ _local = threading.local()
 _lock = threading.Lock()
 
 
+@dataclass(frozen=True)
+class IndexEntry:
+    """An item's entry in a global secondary index: its key there, and what the index's projection copies."""
+
+    key: str
+    projected: str  # the projected attributes, as JSON (equal: the index entry did not change)
+    size: int
+
+
 @dataclass
 class Call:
     service: str  # botocore's service name: dynamodb, stepfunctions, sesv2, events...
@@ -39,8 +48,9 @@ class Call:
     items_read: int = 0  # items DynamoDB read (Query/Scan: evaluated, ScannedCount; gets: found)
     rru: float = 0.0  # read request units (on demand)
     wru: float = 0.0  # write request units, table and its global secondary indexes
+    wru_index: float = 0.0  # of which the global secondary indexes' writes
     before: dict[tuple[str, str], int | None] = field(default_factory=dict)  # (table, key) -> size (None: absent)
-    gsi_before: dict[tuple[str, str], dict[str, str | None]] = field(default_factory=dict)
+    gsi_before: dict[tuple[str, str], dict[str, IndexEntry | None]] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)  # a cancelled transaction's cancellation reason codes
 
 
@@ -197,13 +207,25 @@ def _size(item: Any) -> int | None:
     return None if item is None else item_size(item.to_json()["Attributes"])
 
 
-def _index_keys(table: str, item: Any) -> dict[str, str | None]:
-    """Each global secondary index -> the item's key in it (None: the item is not in that index)."""
-    found: dict[str, str | None] = {}
+def _index_keys(table: str, item: Any) -> dict[str, IndexEntry | None]:
+    """Each global secondary index -> the item's entry in it (None: the item is not in that index): its key
+    there, and the attributes the index's projection copies (ALL: the whole item; KEYS_ONLY: the table's and
+    the index's keys; INCLUDE: those and the listed attributes), with their size."""
+    import json
+
+    found: dict[str, IndexEntry | None] = {}
     attrs = item.to_json()["Attributes"] if item is not None else {}
     for index in _table(table).global_indexes:
         names = [k["AttributeName"] for k in index.schema]
-        found[index.name] = "|".join(str(attrs[n]) for n in names) if all(n in attrs for n in names) else None
+        if item is None or not all(n in attrs for n in names):
+            found[index.name] = None
+            continue
+        projected = index.project(item).to_json()["Attributes"]
+        found[index.name] = IndexEntry(
+            key="|".join(str(attrs[n]) for n in names),
+            projected=json.dumps(projected, sort_keys=True),
+            size=item_size(projected),
+        )
     return found
 
 
@@ -250,8 +272,10 @@ def units(call: Call, parsed: dict[str, Any]) -> tuple[float, float]:
     """(read units, write units) of one DynamoDB request, by the on-demand rules: a read is 1 unit per
     4 KB strongly consistent (half eventually consistent, twice in a transaction), a Query sums the
     sizes it read; a write is 1 unit per 1 KB of the larger of the item before and after, twice in a
-    transaction, plus the writes of each global secondary index the item is (or was) in: one, or two
-    when its key in the index changed (ALL projections: the index copy is the size of the item)."""
+    transaction, plus the writes of each global secondary index the item is (or was) in, at the size of
+    its entry there (what the index projects: the whole item for ALL): one when it entered or left the
+    index or its projected attributes changed, two when its key in the index changed, none when the write
+    changed nothing the index holds. A refused write is billed for the table, not the indexes."""
     op, params = call.operation, call.params
     if call.error and op not in WRITES:
         return 0.0, 0.0
@@ -273,7 +297,7 @@ def units(call: Call, parsed: dict[str, Any]) -> tuple[float, float]:
         for response in parsed.get("Responses") or []:
             item = response.get("Item")
             rru += _read_units(item_size(item) if item else None, True, transactional=True)
-    wru = 0.0
+    wru = wru_index = 0.0
     if op in WRITES:
         factor = 2.0 if op == "TransactWriteItems" else 1.0
         for table, key in _written_keys(op, params):
@@ -284,19 +308,25 @@ def units(call: Call, parsed: dict[str, Any]) -> tuple[float, float]:
             if call.error:
                 continue  # nothing changed: no index writes
             index_after = _index_keys(table, after)
-            for index, key_before in call.gsi_before.get(ident, {}).items():
-                key_after = index_after.get(index)
-                if key_before is None and key_after is None:
-                    continue
-                if key_after is None:  # left the index: one delete
-                    wru += _write_units(size_before, None)
-                elif key_before is None:  # entered it: one put
-                    wru += _write_units(None, size_after)
-                elif key_before != key_after:  # moved in it: delete and put
-                    wru += _write_units(size_before, None) + _write_units(None, size_after)
-                else:
-                    wru += _write_units(size_before, size_after)
-    return rru, wru
+            for index, entry_before in call.gsi_before.get(ident, {}).items():
+                wru_index += _index_write_units(entry_before, index_after.get(index))
+    call.wru_index = wru_index
+    return rru, wru + wru_index
+
+
+def _index_write_units(before: IndexEntry | None, after: IndexEntry | None) -> float:
+    """The write units one table write costs in one global secondary index (entries sized as projected)."""
+    if before is None and after is None:
+        return 0.0
+    if after is None:  # left the index: one delete
+        return _write_units(before.size if before else None, None)
+    if before is None:  # entered it: one put
+        return _write_units(None, after.size)
+    if before.key != after.key:  # moved in it: delete and put
+        return _write_units(before.size, None) + _write_units(None, after.size)
+    if before.projected == after.projected:  # nothing the index holds changed: no index write
+        return 0.0
+    return _write_units(before.size, after.size)
 
 
 # ---------------------------------------------------------------- summaries
@@ -309,6 +339,7 @@ class Summary:
     items_read: int
     rru: float
     wru: float
+    wru_index: float = 0.0  # of the write units, those of global secondary indexes
 
     def count(self, service: str, operation: str | None = None) -> int:
         return sum(
@@ -330,4 +361,5 @@ def summarise(calls: list[Call]) -> Summary:
         items_read=sum(c.items_read for c in ddb),
         rru=sum(c.rru for c in ddb),
         wru=sum(c.wru for c in ddb),
+        wru_index=sum(c.wru_index for c in ddb),
     )

@@ -229,22 +229,36 @@ def report_cost(report: Report, story: Any, template: Any) -> None:
              f"{bulk.per_invitation:.4g}", f"${bulk.per_thousand_usd:.4f}", f"${price * 1e6:g} per million"]
         )  # fmt: skip
     rows.append(["total", "", f"${costs.total(costs.single):.3f}", "", f"${costs.total(costs.bulk):.3f}", ""])
+    single_usd = costs.total(costs.single)
     report.add(
         "cost",
         "per 1,000 invitations, accepted with a refund",
-        f"${costs.total(costs.single):.3f} (1 per request), ${costs.total(costs.bulk):.3f} (100 per request)",
+        f"${single_usd:.3f} = {single_usd / costs.floor_usd:.2f} x floor (1 per request), "
+        f"${costs.total(costs.bulk):.3f} (100 per request)",
         f"${costs.floor_usd:.3f} (SES alone)",
-        "-",
-        None,
+        f"<= ${cost.TARGET_USD:.3f} (1 per request)",
+        costs.met,
     )
+    wru_usd = 1000 * cost.PRICES["wru"][1]
+    total_table = sum(t for _, t, _ in costs.write_units)
+    total_index = sum(i for _, _, i in costs.write_units)
+    units = [[name, f"{table:.3g}", f"{index:.3g}", f"{table + index:.3g}", f"${(table + index) * wru_usd:.4f}"]
+             for name, table, index in [*costs.write_units, ("total", total_table, total_index)]]  # fmt: skip
+    lifecycle = story.rows["lifecycle"]
     report.details.append(
         f"Cost per 1,000 invitations, each accepted with a refund (invite, invitation e-mail, accept page,\n"
-        f"accept, settle, the inviter's notice), from the requests and transitions above; prices\n"
-        f"{cost.PRICES_SOURCE}, as of {cost.PRICES_AS_OF}, before free tiers. Lambda: measured warm durations, per\n"
-        "started ms, at the configured memory (cold starts add their init time). The floor: SES's price for the\n"
-        f"e-mails alone, ${costs.floor_usd:.3f}.\n"
+        f"accept, settle, the inviter's notice, the stream's records to LifecycleEventsFunction), from the requests\n"
+        f"and transitions above; prices {cost.PRICES_SOURCE}, as of {cost.PRICES_AS_OF}, before free tiers.\n"
+        "Lambda: measured warm durations, per started ms, at the configured memory (cold starts add their init\n"
+        f"time). Stream records: {sum(i.records for i in lifecycle.invocations)} per invitation, each its own "
+        "invocation (1 per request) or batched as measured (100 per request).\n"
+        f"The floor: SES's price for the e-mails alone, ${costs.floor_usd:.3f}; "
+        f"the target {cost.TARGET_USD / costs.floor_usd:.1f} times it.\n"
         + _table(rows, ["what", "per invitation (1/request)", "per 1,000", "per invitation (100/request)",
                         "per 1,000", "price"])
+        + "\n\nDynamoDB write units per invitation, by operation (invited one per request): the table's (2x in a\n"
+        "transaction) and its global secondary indexes' (entries at the size their projection copies).\n"
+        + _table(units, ["operation", "table WRU", "index WRU", "WRU", "per 1,000"])
     )  # fmt: skip
 
 

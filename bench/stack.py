@@ -42,6 +42,7 @@ class Invocation:
     kind: str  # the route (API), the invitation task's action (InvitationTasksFunction), "" otherwise
     started: float
     ended: float = 0.0
+    records: int = 0  # a stream or queue trigger's invocation: the records it was handed
 
     @property
     def seconds(self) -> float:
@@ -92,7 +93,8 @@ _seq = itertools.count(1)
 def _labelled(bench: Bench, original: Callable[[Function, dict[str, Any]], Any]) -> Callable[..., Any]:
     def invoke(fn: Function, event: dict[str, Any]) -> Any:
         kind = str(event.get("action") or event.get("httpMethod", "") + " " + event.get("resource", "")).strip()
-        inv = Invocation(f"{fn.logical_id}#{next(_seq)}", fn.logical_id, kind, time.perf_counter())
+        records = len(event.get("Records") or [])
+        inv = Invocation(f"{fn.logical_id}#{next(_seq)}", fn.logical_id, kind, time.perf_counter(), records=records)
         with counting.label(inv.label):
             try:
                 return original(fn, event)
