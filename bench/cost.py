@@ -2,7 +2,7 @@
 
 One invitation's life, accepted with a settlement (a refund): the invite request (alone, or its share of
 a request of 100), the invitation e-mail task, the accept page (GET) and the accept (POST), the settle
-task and the inviter's notice (no reminder: accepted before the first one is due), and the invitations
+step, which also sends the inviter's notice (no reminder: accepted before the first one is due), and the invitations
 table's stream records of that life handed to LifecycleEventsFunction. Every quantity is what the bench
 counted on that path; the Lambda durations are the handlers' measured (warm) durations against moto,
 billed per started millisecond at the memory each function is configured with in template.yaml. Cold
@@ -123,8 +123,8 @@ LIFE = {  # the operations of one invitation's life after the invite: (row, what
     "send_email": "invitation e-mail",
     "accept_get": "accept page (GET)",
     "accept_post": "accept (POST)",
-    "settle_refund": "settle (refund)",
-    "notify": "inviter's notice",
+    "settle_refund": "settle (refund) and the inviter's notice",
+    "notify": "inviter's notice (a step of its own)",
 }
 
 

@@ -1,5 +1,6 @@
 """Workflow task: settle an accepted invitation's money exactly once and publish the events (with external
-billing, one billing request per ledger entry; their outcomes come to SettlementOutcomesFunction)."""
+billing, one billing request per ledger entry; their outcomes come to SettlementOutcomesFunction), then tell
+the inviter of the acceptance (once)."""
 
 from __future__ import annotations
 
@@ -35,10 +36,12 @@ def lambda_handler(payload: dict[str, Any], context: LambdaContext) -> dict[str,
         raise ValidationError(f"SettleTask: {error}") from error
     if acceptance.invitation_id != event.invitation_id:
         raise ValidationError("SettleTask: the acceptance is another invitation's")
-    result = settling.settle(acceptance)
+    result = settling.settle_and_tell_inviter(acceptance)
     if result["first_time"]:
         metrics.add_metric(name=f"Settled_{result['settlement']}", unit=MetricUnit.Count, value=1)
     if result["requested"]:  # external billing: requests published (again, on a run again), answers to come
         metrics.add_metric(name="Settlement_requested", unit=MetricUnit.Count, value=result["requested"])
+    if result.get("notice") == "sent":
+        metrics.add_metric(name="EmailsSent", unit=MetricUnit.Count, value=1)
     logger.info("settled", extra=result)
     return result

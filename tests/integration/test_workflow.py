@@ -30,7 +30,7 @@ from ..support import (
     wait_for,
 )
 
-HAPPY_PATH = ["SendInvitation", "Settle", "NotifyInviter"]
+HAPPY_PATH = ["SendInvitation", "Settle"]
 
 
 def test_paid_invitee_transfers_credit_to_the_organization(api: Api, stack: Stack) -> None:

@@ -223,6 +223,7 @@ class InvitationModel(_Model):
     reminder_hashes = ListAttribute[Any](of=UnicodeAttribute, default=list)  # the strings of the hashes
     reminders_stopped = UnicodeAttribute(null=True)
     expiry_notified_at = UTCDateTimeAttribute(null=True)
+    accept_notice_at = UTCDateTimeAttribute(null=True)  # the inviter's notice of the acceptance claimed (once)
     mail_events = UnicodeSetAttribute(null=True)  # SES events already recorded (SNS delivers at least once)
     # the invitation's options: no e-mail of ours (the link went back to the admin), where the invitee goes
     # after accepting, the inviter's personal message

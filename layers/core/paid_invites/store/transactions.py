@@ -405,10 +405,11 @@ def close_pending(inv: Invitation, new_status: str, actor: str, at: datetime, as
     return True
 
 
-def mark_settled(invitation_id: str, at: datetime, actor: str, answer_due: datetime | None = None) -> None:
+def mark_settled(invitation_id: str, at: datetime, actor: str, answer_due: datetime | None = None) -> bool:
     """An accepted invitation is settled: its events are out; no longer due for the sweep's reconcile, and
     no failure left from a workflow that ended before it settled (the sweep settles those). Once: only while
-    it is due and not marked settled.
+    it is due and not marked settled. The same write claims the inviter's notice of the acceptance
+    (``accept_notice_at``): True when this call marked it, so its caller is the one to tell the inviter.
 
     ``answer_due`` (external billing): while its billing requests still wait for their answers, it stays
     due until then, for the sweep's check of unanswered requests (the settlement version moves, so an
@@ -423,6 +424,7 @@ def mark_settled(invitation_id: str, at: datetime, actor: str, answer_due: datet
                 inv.due_shard.set(DUE_SHARD),
                 inv.failure.remove(),
                 inv.settled_at.set(at),
+                inv.accept_notice_at.set(at),
                 inv.settlement_version.add(1),
                 log("settled", actor, at),
             ],
@@ -430,15 +432,31 @@ def mark_settled(invitation_id: str, at: datetime, actor: str, answer_due: datet
             not_yet & inv.settlement_state.is_in("requested", "failed"),
         )
         if waiting is not None:
-            return
-    update_invitation(
+            return True
+    marked = update_invitation(
         invitation_id,
         [
             inv.due_at.remove(),
             inv.due_shard.remove(),
             inv.failure.remove(),
             inv.settled_at.set(at),
+            inv.accept_notice_at.set(at),
             log("settled", actor, at),
         ],
         not_yet,
     )
+    return marked is not None
+
+
+def claim_accept_notice(invitation_id: str, at: datetime) -> bool:
+    """Claim the inviter's notice of a settled invitation's acceptance once more, after a run that claimed
+    it could not send it (``release_accept_notice``). False when it is claimed (sent, or being sent)."""
+    inv = m.InvitationModel
+    condition = inv.settled_at.exists() & inv.accept_notice_at.does_not_exist()
+    return update_invitation(invitation_id, [inv.accept_notice_at.set(at)], condition) is not None
+
+
+def release_accept_notice(invitation_id: str) -> None:
+    """The claimed notice could not be sent for now: the next run of the step claims it again."""
+    inv = m.InvitationModel
+    update_invitation(invitation_id, [inv.accept_notice_at.remove()], inv.accept_notice_at.exists())

@@ -9,6 +9,7 @@ from typing import Any
 from .. import clock, events
 from ..acceptance import Acceptance
 from ..config import get_settings
+from ..errors import MailThrottled, TransientError
 from ..invitations import Invitation
 from ..ledger import REQUESTED, LedgerEntry
 from ..proration import Subscription
@@ -16,6 +17,7 @@ from ..settlement import EXTERNAL, Event, request_event, settlement_events
 from ..store import repository as repo
 from ..store import settlements
 from ..store import transactions as tx
+from .delivery import notify_inviter
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +64,7 @@ def settle(acc: Acceptance, actor: str = "workflow") -> dict[str, Any]:
         requests = billing_requests(waiting, acc.subscription)
     events.publish(settlement_events(acc, requests))
     answer_due = now + timedelta(seconds=settings.settlement_answer_seconds) if requests else None
-    tx.mark_settled(acc.invitation_id, now, actor, answer_due)
+    marked = tx.mark_settled(acc.invitation_id, now, actor, answer_due)
     amount = acc.amount
     return {
         "invitation_id": acc.invitation_id,
@@ -71,7 +73,31 @@ def settle(acc: Acceptance, actor: str = "workflow") -> dict[str, Any]:
         "first_time": booked_now,
         "billing": settings.billing_mode,
         "requested": len(requests or []),
+        "notice_claimed": marked,  # this run marked it settled, and so claimed the inviter's notice
     }
+
+
+def settle_and_tell_inviter(acc: Acceptance) -> dict[str, Any]:
+    """The workflow's Settle step: settle (``settle``), then tell the inviter of the acceptance, once.
+
+    The run that marks the invitation settled claims the notice in the same write; a run again (a retry
+    after a timeout, a throttled send) finds it claimed and sends nothing, unless the run that claimed it
+    could not send it and gave the claim back (throttled, or a transient failure: raised as
+    ``MailThrottled`` for the workflow to retry the step, which settles nothing twice). Any other failure
+    of the courtesy mail is logged and leaves the settlement as it is (the inviter is not told)."""
+    result = settle(acc)
+    claimed = result.pop("notice_claimed") or tx.claim_accept_notice(acc.invitation_id, clock.now())
+    if not claimed:
+        return {**result, "notice": "already_claimed"}
+    try:
+        notice = notify_inviter(acc.invitation_id, "accepted")
+    except TransientError as error:  # MailThrottled too
+        tx.release_accept_notice(acc.invitation_id)
+        raise MailThrottled(f"the inviter's notice could not be sent for now: {error}") from error
+    except Exception:  # the courtesy e-mail only: settled is settled
+        log.exception("settled invitation %s, but could not tell its inviter", acc.invitation_id)
+        return {**result, "notice": "failed"}
+    return {**result, "notice": notice.get("status", "sent")}
 
 
 def billing_requests(entries: list[LedgerEntry], subscription: Subscription | None) -> list[Event]:
