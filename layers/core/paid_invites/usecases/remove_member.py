@@ -11,7 +11,6 @@ from dataclasses import replace
 
 from .. import clock, events
 from ..errors import Conflict, ServiceUnavailable, TransientError
-from ..lifecycle_events import MemberRemoved
 from ..members import Removal, is_done, own_account, plan_removal
 from ..store import members as store
 from .access import managed_account
@@ -52,6 +51,8 @@ def _published(removal: Removal) -> Removal:
     """Publish the removal's event unless it is out already (then mark it out); the removal."""
     if not removal.event_pending:
         return removal
+    from ..lifecycle_events import MemberRemoved  # the lifecycle models: only a removal loads them (the admin API)
+
     detail = MemberRemoved(
         event_id=removal.event_id,
         account_id=removal.account_id,
