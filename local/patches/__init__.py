@@ -33,6 +33,8 @@ MODULES = (
     "sfn_token_per_attempt",
     "sfn_answered_token_closed",
     "sfn_parked_waits",
+    "moto_server_backend_lookup",
+    "sfn_client_reuse",
     "sesv2_outbox",
     "cognito_seed_sub",
     "lambda_bridge",

@@ -1,0 +1,59 @@
+"""moto's Step Functions interpreter reuses its AWS client instead of making one per task.
+
+For every Lambda invocation (and every other service integration) of a state machine, moto's interpreter
+creates a new boto3 client (``boto_client_for``: the service model loaded into a new client, a new connection
+pool, so a new TCP connection to the moto server each time). Step Functions invokes a task without creating
+anything of the caller's. A bulk import runs about one task per invitation, and the client's creation was a
+visible share of the server's CPU there. Here a client is made once per region, service and endpoint and
+shared (botocore clients are safe to share between threads); a task with credentials of its own still gets
+its own client, as moto makes it.
+
+Wraps ``boto_client_for`` (``moto.stepfunctions.parser.asl.utils.boto_client``) where the interpreter's
+modules imported it. Tested by every integration test that runs a workflow.
+"""
+
+from __future__ import annotations
+
+import threading
+from importlib import import_module
+from typing import Any
+
+LIBRARY = "moto"
+VERSIONS = ">=5.2.5,<5.3"
+
+_PARSER = "moto.stepfunctions.parser.asl.component.state.exec.state_task"
+USERS = (
+    f"{_PARSER}.lambda_eval_utils",
+    f"{_PARSER}.service.state_task_service_dynamodb",
+    f"{_PARSER}.service.state_task_service_sqs",
+    f"{_PARSER}.service.state_task_service_sns",
+    f"{_PARSER}.service.state_task_service_events",
+    f"{_PARSER}.service.state_task_service_sfn",
+    f"{_PARSER}.service.state_task_service_aws_sdk",
+)
+
+
+def apply() -> None:
+    from moto.core.models import botocore_stubber
+    from moto.settings import moto_server_port
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    original = boto_client.boto_client_for
+    clients: dict[tuple[Any, ...], Any] = {}
+    lock = threading.Lock()
+
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        if state_credentials is not None:
+            return original(region, service, state_credentials)
+        key = (region, service, botocore_stubber.enabled, moto_server_port())
+        with lock:
+            client = clients.get(key)
+            if client is None:
+                client = clients[key] = original(region, service, state_credentials)
+        return client
+
+    boto_client.boto_client_for = boto_client_for  # type: ignore[assignment]
+    for name in USERS:
+        module = import_module(name)
+        if getattr(module, "boto_client_for", None) is original:
+            module.boto_client_for = boto_client_for  # type: ignore[attr-defined]
