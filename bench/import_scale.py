@@ -115,7 +115,8 @@ def _pending(front: str, token: str) -> int:
     while True:
         query = "status=pending&limit=100" + (f"&cursor={urllib.parse.quote(cursor)}" if cursor else "")
         page = _request(front, "GET", f"/accounts/{ORG}/invitations?{query}", token)
-        count += sum(1 for i in page["invitations"] if i["email"].endswith("@scale.example") and i["status"] == "pending")
+        mine = [i for i in page["invitations"] if i["email"].endswith("@scale.example")]
+        count += sum(1 for i in mine if i["status"] == "pending")
         cursor = page.get("next_cursor")
         if not cursor:
             return count

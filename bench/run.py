@@ -1,7 +1,7 @@
 """``make bench``: cold starts, AWS requests per operation, state transitions, cost and throughput, measured on
 this machine for the current commit, one table.
 
-    python -m bench.run [--samples 10] [--skip-throughput] [--json build/bench/results.json]
+    python -m bench.run [--samples 10] [--skip-throughput] [--skip-import-scale] [--json build/bench/results.json]
 
 Measurements, not timed tests: it always exits 0 (``--strict``: 1 when a target is missed). The handlers'
 own output (logs, metrics) goes to build/bench/bench.log; progress to stderr; the table to stdout.
@@ -312,6 +312,33 @@ def report_throughput(report: Report, story: Any) -> None:
     )
 
 
+def report_import_scale(report: Report) -> None:
+    from . import import_scale
+
+    scale = import_scale.run(import_scale.ROWS, _progress)
+    what = f"{scale.rows:,}-row CSV import, local stack"
+    complete = scale.emails == scale.pending == scale.rows
+    report.add(
+        "import at scale",
+        what + " (until every e-mail sent, all pending)",
+        f"{scale.seconds:.0f} s",
+        "-",
+        f"<= {import_scale.TARGET_SECONDS} s",
+        scale.seconds <= import_scale.TARGET_SECONDS and complete,
+    )
+    report.add(
+        "import at scale",
+        what + ": server threads, peak",
+        str(scale.peak_threads),
+        "-",
+        f"<= {import_scale.TARGET_THREADS}",
+        scale.peak_threads <= import_scale.TARGET_THREADS,
+    )
+    report.add("import at scale", what + ": server memory, peak RSS", f"{scale.peak_rss_mb:.0f} MB", "-",
+               f"<= {import_scale.TARGET_RSS_MB} MB", scale.peak_rss_mb <= import_scale.TARGET_RSS_MB)  # fmt: skip
+    report.details.append("Import at scale (bench/import_scale.py): " + import_scale.describe(scale))
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -320,6 +347,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=10, help="cold start processes per function (and floor)")
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--skip-coldstart", action="store_true")
+    parser.add_argument(
+        "--skip-import-scale", action="store_true", help="leave out the 9,999-row import (about 15 minutes)"
+    )
     parser.add_argument("--json", type=Path, default=OUT / "results.json")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument(
@@ -358,6 +388,9 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_throughput:
             _progress("throughput through the local stack")
             report_throughput(report, story)
+        if not args.skip_import_scale:
+            _progress("a 9,999-row import through the local stack")
+            report_import_scale(report)
     head = (
         f"paid-account-invites benchmark: commit {_commit()}{' with ' + ' '.join(args.env) if args.env else ''}, "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
