@@ -307,7 +307,7 @@ def report_throughput(report: Report, story: Any) -> None:
         "(and the same Step Functions work,\na waitForTaskToken state invoking a function moto runs itself): "
         f"{rate.floor_seconds:.1f} s ({rate.floor_rate:.1f}/s). Rounds alternate, both on one CPU\n"
         "(the server runs handlers and moto under one GIL; the floor's client would otherwise have a core to itself).\n"
-        f"Server process afterwards: {rate.threads} threads (moto keeps threads per waiting execution), "
+        f"Server process afterwards: {rate.threads} threads (waiting executions hold none: sfn_parked_waits), "
         f"{rate.rss_mb:.0f} MB resident, {rate.peak_rss_mb:.0f} MB at its peak."
     )
 
