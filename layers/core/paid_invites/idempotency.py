@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 MAX_KEY = 255  # as Stripe's idempotency keys
 _pending: contextvars.ContextVar[Callable[[], dict[str, Any]]] = contextvars.ContextVar("pending")
+_invocation: list[LambdaContext] = []  # the current invocation's context (register_context)
 
 
 class KeyReused(DomainError):
@@ -49,8 +50,10 @@ def _config() -> IdempotencyConfig:
 def register_context(context: LambdaContext) -> None:
     """The invocation's context, so that an in-progress record expires when this invocation times out.
 
-    Call it at the start of every invocation of a handler that uses :func:`run_once`."""
-    _config().register_lambda_context(context)
+    Call it at the start of every invocation of a handler that uses :func:`run_once`. Only kept here: Powertools'
+    idempotency (and boto3, which its persistence layer imports) is loaded by a request with a key, not by every
+    cold start of the handler."""
+    _invocation[:] = [context]
 
 
 @cache
@@ -77,8 +80,9 @@ def run_once(key: str | None, scope: str, body: Any, action: Callable[[], dict[s
         IdempotencyValidationError,
     )
 
-    if _config().lambda_context is None:
+    if not _invocation:
         raise RuntimeError("register_context(context) was not called: an in-progress key would never expire")
+    _config().register_lambda_context(_invocation[0])
     digest = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
     token = _pending.set(action)
     try:
