@@ -262,6 +262,17 @@ def test_tables_have_the_keys_the_models_use_and_exactly_the_indexes_they_query(
                 wanted[meta.index_name] = key_schema(hash_key, range_key)
         declared = {i["IndexName"]: i["KeySchema"] for i in props.get("GlobalSecondaryIndexes", [])}
         assert declared == wanted, logical_id
+        # with the same projections
+        projected = {
+            index.Meta.index_name: {
+                "ProjectionType": index.Meta.projection.projection_type,
+                **({"NonKeyAttributes": index.Meta.projection.non_key_attributes}
+                   if getattr(index.Meta.projection, "non_key_attributes", None) else {}),
+            }
+            for model in models
+            for index in model._indexes.values()  # type: ignore[attr-defined]
+        }  # fmt: skip
+        assert {i["IndexName"]: i["Projection"] for i in props.get("GlobalSecondaryIndexes", [])} == projected
         # and it defines the attributes of those keys and nothing more
         keyed = {k["AttributeName"] for k in props["KeySchema"]} | {
             k["AttributeName"] for keys in declared.values() for k in keys

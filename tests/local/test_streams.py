@@ -20,8 +20,11 @@ def test_the_lifecycle_trigger_takes_invitation_writes_only() -> None:
     (trigger,) = [t for t in streams.triggers(Template(), Template().functions()) if t.table == "InvitationsTable"]
     assert trigger.function.logical_id == "LifecycleEventsFunction" and trigger.reports_failures
     # Then an invitation inserted or changed is handed over
-    assert trigger.wanted(record("INSERT", "inv-1", status_key={"S": "pending#2026#inv-1"}))
-    assert trigger.wanted(record("MODIFY", "inv-1", status_key={"S": "expired#2026#inv-1"}))
+    assert trigger.wanted(record("INSERT", "inv-1", status_key={"S": "pending#2026#inv-1"}, status={"S": "pending"}))
+    assert trigger.wanted(record("MODIFY", "inv-1", status_key={"S": "expired#2026#inv-1"}, status={"S": "expired"}))
+    # but not the writes of an accepted one (none adds a published entry)
+    accepted = record("MODIFY", "inv-1", status_key={"S": "accepted#2026#inv-1"}, status={"S": "accepted"})
+    assert not trigger.wanted(accepted)
     # and a guard, a daily counter or a removal is not
     assert not trigger.wanted(record("INSERT", "pending#acme#jan@devries.example", account_id={"S": "acme"}))
     assert not trigger.wanted(record("MODIFY", "daily#acme#2026-12-01", count={"N": "2"}))

@@ -23,7 +23,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.connection import Connection
 from pynamodb.connection.table import TableConnection
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from .. import aws
@@ -164,9 +164,12 @@ class InvoiceModel(_Model):
 
 
 class InvitationsByAccount(GlobalSecondaryIndex["InvitationModel"]):
+    """The admin's list: keys and the e-mail (the prefix filter) only, so that the invitation's other writes
+    do not rewrite a copy here; the list reads the page's invitations from the table."""
+
     class Meta:
         index_name = "by_account_status"
-        projection = AllProjection()
+        projection = IncludeProjection(["email"])
 
     account_id = UnicodeAttribute(hash_key=True)
     status_key = UnicodeAttribute(range_key=True)  # "<status>#<created_at>#<id>"

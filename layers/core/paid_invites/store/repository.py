@@ -307,7 +307,11 @@ def list_invitations(
         last_evaluated_key=start,
         page_size=limit,
     )
-    items = [to_invitation(item) for item in result]
+    # the index holds keys and the e-mail: the page's invitations are read from the table (one BatchGetItem),
+    # those that left this status meanwhile are left out
+    ids = [item.id for item in result]
+    found = read_many([(m.InvitationModel, i) for i in ids])
+    items = [to_invitation(item) for item in found if item is not None and item.status == status]
     return items, encode_cursor(result.last_evaluated_key)
 
 
