@@ -419,6 +419,28 @@ def test_a_timed_out_inviter_notice_is_not_sent_twice(
     assert invariants().clean
 
 
+def test_a_throttled_inviter_notice_is_retried_with_the_settle_step_and_goes_once(
+    front: Api, stack: Stack, invariants: Any, reliability: Recorder
+) -> None:
+    # Given Jan's invitation went out, and SES refuses the next two sends beyond the SDK's retries
+    email = "notice-throttled@example.org"
+    invitation_id = invite_sent(front, email)
+    with client_fault("sesv2", "SendEmail", "TooManyRequestsException", times=2, status=429) as fault:
+        # When the invitee accepts and the settle step tells the inviter
+        assert front.accept(token_of(email), as_json=True).status == 200
+        end = finished(stack, invitation_id, timeout=60)
+    notices = len(mails(ARNO, "accepted"))
+    failures = task_failures(stack, invitation_id)
+    reliability.fault("inviter notice throttled x2", injected=fault.injected, survived=notices == 1)
+    # Then the step gave its claim back and ran again (MailThrottled) until the notice went, once; the money
+    # was settled once
+    assert fault.injected == 2
+    assert failures == ["MailThrottled", "MailThrottled"]
+    assert notices == 1
+    assert end["status"] == "SUCCEEDED"
+    assert invariants().clean
+
+
 # ---------------------------------------------------------------- DynamoDB on accept
 
 
