@@ -374,14 +374,14 @@ def test_answers_that_come_before_the_step_has_marked_it_settled_leave_nothing_d
     real = transactions.mark_settled
     early: list[str] = []
 
-    def answered_first(invitation_id: str, *args: Any, **kwargs: Any) -> None:
+    def answered_first(invitation_id: str, *args: Any, **kwargs: Any) -> Any:
         for detail_type, kind in (
             ("CreditApplied", "credit_transferred"),
             ("SubscriptionCancelled", "subscription_cancelled"),
         ):
             detail = {"request_id": f"{invitation_id}:{kind}:1", "invitation_id": invitation_id, "kind": kind}
             early.append(settlement_outcomes.apply_outcome(detail_type, detail).result)
-        real(invitation_id, *args, **kwargs)
+        return real(invitation_id, *args, **kwargs)
 
     monkeypatch.setattr(transactions, "mark_settled", answered_first)
     # When Jan accepts with a credit transfer

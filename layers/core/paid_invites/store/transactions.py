@@ -405,11 +405,12 @@ def close_pending(inv: Invitation, new_status: str, actor: str, at: datetime, as
     return True
 
 
-def mark_settled(invitation_id: str, at: datetime, actor: str, answer_due: datetime | None = None) -> bool:
+def mark_settled(invitation_id: str, at: datetime, actor: str, answer_due: datetime | None = None) -> Invitation | None:
     """An accepted invitation is settled: its events are out; no longer due for the sweep's reconcile, and
     no failure left from a workflow that ended before it settled (the sweep settles those). Once: only while
     it is due and not marked settled. The same write claims the inviter's notice of the acceptance
-    (``accept_notice_at``): True when this call marked it, so its caller is the one to tell the inviter.
+    (``accept_notice_at``): the invitation as this call marked it (None: marked before), so that its caller
+    is the one to tell the inviter.
 
     ``answer_due`` (external billing): while its billing requests still wait for their answers, it stays
     due until then, for the sweep's check of unanswered requests (the settlement version moves, so an
@@ -432,8 +433,8 @@ def mark_settled(invitation_id: str, at: datetime, actor: str, answer_due: datet
             not_yet & inv.settlement_state.is_in("requested", "failed"),
         )
         if waiting is not None:
-            return True
-    marked = update_invitation(
+            return waiting
+    return update_invitation(
         invitation_id,
         [
             inv.due_at.remove(),
@@ -445,15 +446,15 @@ def mark_settled(invitation_id: str, at: datetime, actor: str, answer_due: datet
         ],
         not_yet,
     )
-    return marked is not None
 
 
-def claim_accept_notice(invitation_id: str, at: datetime) -> bool:
+def claim_accept_notice(invitation_id: str, at: datetime) -> Invitation | None:
     """Claim the inviter's notice of a settled invitation's acceptance once more, after a run that claimed
-    it could not send it (``release_accept_notice``). False when it is claimed (sent, or being sent)."""
+    it could not send it (``release_accept_notice``): the invitation, or None when it is claimed (sent, or
+    being sent)."""
     inv = m.InvitationModel
     condition = inv.settled_at.exists() & inv.accept_notice_at.does_not_exist()
-    return update_invitation(invitation_id, [inv.accept_notice_at.set(at)], condition) is not None
+    return update_invitation(invitation_id, [inv.accept_notice_at.set(at)], condition)
 
 
 def release_accept_notice(invitation_id: str) -> None:

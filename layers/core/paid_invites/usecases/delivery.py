@@ -95,9 +95,10 @@ def send_invitation(invitation_id: str, task_token: str) -> dict[str, Any]:
     return {"status": "sent", "message_id": message_id}
 
 
-def notify_inviter(invitation_id: str, kind: str) -> dict[str, Any]:
-    """Tell the inviter what became of the invitation (``kind``: the mail, e.g. ``accepted``)."""
-    inv = repo.get_invitation(invitation_id)
+def notify_inviter(invitation_id: str, kind: str, inv: Invitation | None = None) -> dict[str, Any]:
+    """Tell the inviter what became of the invitation (``kind``: the mail, e.g. ``accepted``); ``inv``: the
+    invitation as the caller just wrote it (else it is read)."""
+    inv = inv or repo.get_invitation(invitation_id)
     if inv is None:
         raise NotFound(f"no invitation {invitation_id}")
     inviter = repo.get_user(inv.inviter_id)

@@ -23,6 +23,11 @@ log = logging.getLogger(__name__)
 
 
 def settle(acc: Acceptance, actor: str = "workflow") -> dict[str, Any]:
+    """Book the money (if any), publish the events, mark it settled: ``_settle``'s answer."""
+    return _settle(acc, actor)[0]
+
+
+def _settle(acc: Acceptance, actor: str = "workflow") -> tuple[dict[str, Any], Invitation | None]:
     """Book the money (if the invitee's own paid subscription ends), publish the events, mark it settled.
 
     The booking is conditioned on the invitation: accepted as ``acc`` says, not settled yet; one it disagrees
@@ -33,7 +38,10 @@ def settle(acc: Acceptance, actor: str = "workflow") -> dict[str, Any]:
 
     With external billing the entries are booked ``requested`` and each one still waiting for its answer is
     published as a billing request (its current attempt: the same ids again on a run again); the invitation
-    stays due until ``SettlementAnswerSeconds`` from now, when the sweep reports requests still unanswered."""
+    stays due until ``SettlementAnswerSeconds`` from now, when the sweep reports requests still unanswered.
+
+    With the answer, the invitation as this run marked it settled (None: a run before did), which claims the
+    inviter's notice."""
     settings = get_settings()
     external = settings.billing_mode == EXTERNAL
     now = clock.now()
@@ -66,15 +74,15 @@ def settle(acc: Acceptance, actor: str = "workflow") -> dict[str, Any]:
     answer_due = now + timedelta(seconds=settings.settlement_answer_seconds) if requests else None
     marked = tx.mark_settled(acc.invitation_id, now, actor, answer_due)
     amount = acc.amount
-    return {
+    result = {
         "invitation_id": acc.invitation_id,
         "settlement": acc.settlement,
         "amount_minor": amount.amount_minor if amount else 0,
         "first_time": booked_now,
         "billing": settings.billing_mode,
         "requested": len(requests or []),
-        "notice_claimed": marked,  # this run marked it settled, and so claimed the inviter's notice
     }
+    return result, marked
 
 
 def settle_and_tell_inviter(acc: Acceptance) -> dict[str, Any]:
@@ -85,12 +93,12 @@ def settle_and_tell_inviter(acc: Acceptance) -> dict[str, Any]:
     could not send it and gave the claim back (throttled, or a transient failure: raised as
     ``MailThrottled`` for the workflow to retry the step, which settles nothing twice). Any other failure
     of the courtesy mail is logged and leaves the settlement as it is (the inviter is not told)."""
-    result = settle(acc)
-    claimed = result.pop("notice_claimed") or tx.claim_accept_notice(acc.invitation_id, clock.now())
-    if not claimed:
+    result, marked = _settle(acc)
+    claimed = marked or tx.claim_accept_notice(acc.invitation_id, clock.now())
+    if claimed is None:
         return {**result, "notice": "already_claimed"}
     try:
-        notice = notify_inviter(acc.invitation_id, "accepted")
+        notice = notify_inviter(acc.invitation_id, "accepted", claimed)  # as the claim wrote it: no read
     except TransientError as error:  # MailThrottled too
         tx.release_accept_notice(acc.invitation_id)
         raise MailThrottled(f"the inviter's notice could not be sent for now: {error}") from error
