@@ -1,6 +1,8 @@
 """The invitation workflow's tasks, named by the state machine's ``action``: send the invitation (storing the
-task token), notify the inviter of the acceptance, or expire the invitation (close it, free its license and
-tell the inviter)."""
+task token), or expire the invitation (close it, free its license and tell the inviter). ``notify_inviter``
+(the inviter's notice of an acceptance) is no step of the current definition, whose Settle step sends it;
+it stays for the executions started with the earlier one (an execution keeps its definition, up to the
+invitation's lifetime)."""
 
 from __future__ import annotations
 
