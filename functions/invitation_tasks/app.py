@@ -1,8 +1,9 @@
 """The invitation workflow's tasks, named by the state machine's ``action``: send the invitation (storing the
 task token), or expire the invitation (close it, free its license and tell the inviter). ``notify_inviter``
-(the inviter's notice of an acceptance) is no step of the current definition, whose Settle step sends it;
-it stays for the executions started with the earlier one (an execution keeps its definition, up to the
-invitation's lifetime)."""
+is no step of the current definition: its Settle step sends the inviter's notice (once). An execution
+started with the earlier definition (it keeps it, up to the invitation's lifetime) still has that step
+after Settle, whose function is the current one and has sent the notice: the action answers without
+sending it again."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def lambda_handler(payload: dict[str, Any], context: LambdaContext) -> dict[str,
             raise ValueError("an invitation e-mail needs the workflow's task token")
         result = delivery.send_invitation(event.invitation_id, event.task_token)
     elif event.action == "notify_inviter":
-        result = delivery.notify_inviter(event.invitation_id, "accepted")
+        result = {"status": "sent_by_the_settle_step"}
     elif event.action == "expire":
         result = expiry.expire(event.invitation_id)
     else:
