@@ -5,15 +5,21 @@ Each template folder (``pages/``, ``mail/``) holds ``templates/`` (the sources, 
 template, committed). The functions load the compiled modules, so a cold start neither lexes, parses nor
 generates code for the templates it renders (loading a page and its base: 9.5 ms from the sources, 4.3 ms
 from the archive on the bench machine; docs/benchmarks.md). A zip, not a folder of modules: generated code
-is not ours to lint or review, and the modules compile at import as they do in Lambda, where nothing can
-write ``.pyc`` files next to them.
-``make templates`` writes it anew; tests/unit/test_templating.py fails when it is not what the sources
-compile to.
+is not ours to lint or review. The committed archive holds the modules' source only; the layer's build
+(``layers/core/Makefile``) adds each module's bytecode to the layer's copy (``add_bytecode``: checked-hash
+``.pyc`` entries beside the sources, which Python's zip importer prefers while they match), so a cold start
+does not compile them either (Lambda's ``/opt`` is read-only: nothing could write them there).
+``make templates`` writes the archive anew; tests/unit/test_templating.py fails when it is not what the
+sources compile to.
 """
 
 from __future__ import annotations
 
+import py_compile
+import sys
+import tempfile
 import threading
+import zipfile
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -62,13 +68,41 @@ def compile_templates(folder: Path, target: Path | None = None) -> None:
     )
 
 
+def add_bytecode(archive: Path) -> None:
+    """Add to ``archive`` a checked-hash ``.pyc`` of each of its modules, for this interpreter (the layer's build
+    runs it with the runtime's Python). The zip importer loads a module's ``.pyc`` while its hash matches the
+    source beside it in the archive, and compiles the source otherwise."""
+    with zipfile.ZipFile(archive) as z:
+        entries = [(info, z.read(info)) for info in z.infolist() if not info.filename.endswith(".pyc")]
+    with tempfile.TemporaryDirectory() as scratch, zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in entries:
+            z.writestr(info, data)
+            if not info.filename.endswith(".py"):
+                continue
+            source = Path(scratch) / info.filename
+            source.write_bytes(data)
+            compiled = Path(f"{source}c")
+            py_compile.compile(
+                str(source),
+                cfile=str(compiled),
+                dfile=f"{archive.name}/{info.filename}",
+                doraise=True,
+                invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH,
+            )
+            z.writestr(zipfile.ZipInfo(f"{info.filename}c", info.date_time), compiled.read_bytes())
+
+
 def folders() -> list[Path]:
     """The package's template folders."""
     here = Path(__file__).parent
     return [here / "pages", here / "mail"]
 
 
-if __name__ == "__main__":  # make templates
-    for folder in folders():
-        compile_templates(folder)
-        print(f"compiled {folder / 'templates'} -> {folder / ARCHIVE}")
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--bytecode"]:  # the layer's build: python -m paid_invites.templating --bytecode <package>
+        for folder in folders():
+            add_bytecode(Path(sys.argv[2]) / folder.name / ARCHIVE)
+    else:  # make templates
+        for folder in folders():
+            compile_templates(folder)
+            print(f"compiled {folder / 'templates'} -> {folder / ARCHIVE}")
