@@ -16,7 +16,6 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import Route
 
-from local import platform_bus
 from local.stack import Stack
 from paid_invites import i18n
 from paid_invites.store import models as m
@@ -24,6 +23,7 @@ from paid_invites.store import repository as repo
 
 from ..support import Api, Reply, close_invitation, invite_with_token, set_account
 from ..support.browser import DESKTOP, PHONE, Tab
+from ..support.events import send
 
 ORIGIN = "https://invites.test"  # served as in production: COOP and HSTS mean something only over HTTPS
 ACME = {"org": "Acme B.V.", "inviter": "Arno Admin"}
@@ -81,7 +81,7 @@ def _amount_changed(api: Api, stack: Stack) -> Callable[[str], Reply]:
     renewal = {"account_id": "acc-jan", "amount_minor": 17990, "currency": "EUR", "interval": "year",
                "current_period_start": "2026-12-01T00:00:00Z", "current_period_end": "2027-12-01T00:00:00Z",
                "payment_method": "visa-4242", "status": "active", "version": 2}  # fmt: skip
-    assert platform_bus.put(stack, [("SubscriptionChanged", renewal)])["applied"] == 1
+    assert send(stack, ("SubscriptionChanged", renewal))["applied"] == 1
     return lambda lang: post(api, token, lang, settlement="refund", quote=shown)
 
 

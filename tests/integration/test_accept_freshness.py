@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from local import platform_bus
 from local.stack import Stack
 from paid_invites import formatting, i18n
 from paid_invites.money import Money
@@ -24,7 +23,7 @@ from tests.support.ledger import ledger_of_invitation
 
 from ..support import Api, Reply, dump_tables, finished, invite_with_token
 from ..support.client import quote_of
-from ..support.events import assert_valid
+from ..support.events import send
 
 JAN, FLEUR = "jan@devries.example", "fleur@bakker.example"  # Jan pays EUR 149.90 a year; Fleur is free
 # The platform renews Jan's plan at a new price: a new year from today (the tests' clock: 1 December 2026, noon)
@@ -45,8 +44,7 @@ RENEWED_UNUSED, UNUSED = 17965, 7453
 
 def platform_sends(stack: Stack, detail_type: str, detail: dict[str, Any]) -> None:
     """The platform puts one event on its bus; PlatformEventsFunction applies it (the queues drained)."""
-    assert_valid(detail_type, detail)
-    done = platform_bus.put(stack, [(detail_type, detail)])
+    done = send(stack, (detail_type, detail))
     assert done["applied"] == 1, done
 
 

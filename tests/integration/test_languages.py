@@ -11,7 +11,7 @@ from paid_invites import formatting, i18n
 from paid_invites.money import Money
 
 from ..support import JAN, Api, Reply, invite_with_token
-from ..support.events import assert_valid
+from ..support.events import send
 
 NEW = "nina@nieuw.example"  # nobody on the platform yet: her invitation is in English
 UNUSED = Money(7453, "EUR")  # the unused half year of Jan's plan (the seed)
@@ -29,8 +29,6 @@ def says(page: Reply, lang: str, key: str, **words: str) -> bool:
 
 def jan_reads(stack: Stack, language: str) -> None:
     """The platform changes Jan's profile: he reads ``language`` now."""
-    from local import platform_bus
-
     detail = {
         "id": "u-jan",
         "email": JAN,
@@ -41,8 +39,7 @@ def jan_reads(stack: Stack, language: str) -> None:
         "user_type": "licensed",
         "version": 2,
     }
-    assert_valid("UserChanged", detail)
-    done = platform_bus.put(stack, [("UserChanged", detail)])
+    done = send(stack, ("UserChanged", detail))
     assert done["applied"] == 1, done
 
 

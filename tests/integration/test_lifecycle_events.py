@@ -20,7 +20,7 @@ from paid_invites.store import repository as repo
 from paid_invites.usecases import lifecycle
 
 from ..support import ADMIN, JAN, Api, current, finished, invitation_token, invite_sent, mails, wait_for
-from ..support.events import assert_valid
+from ..support.events import assert_valid, published
 
 ACCOUNT = "acme"
 UNKNOWN_USER = "smtp; 550 5.1.1 <jan@devries.example>: Recipient address rejected: User unknown"
@@ -37,7 +37,7 @@ class Bus:
 
     def of(self, invitation_id: str) -> list[dict[str, Any]]:
         self.stack.drain()
-        self.seen += self.stack.settlement_events()
+        self.seen += published(self.stack)
         return [e for e in self.seen if e["detail"].get("invitation_id") == invitation_id]
 
     def types(self, invitation_id: str) -> list[str]:

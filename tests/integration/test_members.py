@@ -8,7 +8,7 @@ from local.stack import Stack
 from paid_invites.store import repository as repo
 
 from ..support import Api, dump_tables, invite_with_token
-from ..support.events import assert_valid
+from ..support.events import assert_valid, published
 from ..support.faults import client_fault
 
 OWNER, ADMIN, MEMBER, ACCOUNT = "u-olga", "u-arno", "u-mia", "acme"
@@ -30,7 +30,7 @@ def every_page(api: Api, limit: int, **query: str) -> list[list[str]]:
 
 def member_removed(stack: Stack) -> list[dict[str, Any]]:
     """The MemberRemoved events that reached the service's bus since the last look."""
-    return [e["detail"] for e in stack.settlement_events() if e["detail-type"] == "MemberRemoved"]
+    return [e["detail"] for e in published(stack) if e["detail-type"] == "MemberRemoved"]
 
 
 # ---------------------------------------------------------------- the list

@@ -9,23 +9,14 @@ from typing import Any
 import boto3
 import pytest
 
-from local import platform_bus
 from local.stack import Stack
 from paid_invites.store import models as m
 from paid_invites.store import repository as repo
-from tests.support.events import assert_invalid, assert_valid
+from tests.support.events import send
 
 from ..support import Api, dump_tables, finished, invite_with_token
 
 PIET = "piet@jansen.example"
-
-
-def send(stack: Stack, *events: tuple[str, dict[str, Any]], valid: bool = True) -> dict[str, Any]:
-    """The platform puts these events on its bus; the answer once the function has handled them. Each event
-    sent is checked against its published schema first (valid, or, for a malformed one, not)."""
-    for detail_type, detail in events:
-        (assert_valid if valid else assert_invalid)(detail_type, detail)
-    return platform_bus.put(stack, list(events))
 
 
 def dead_letters(stack: Stack) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from paid_invites.store import models, settlements, transactions
 from paid_invites.store import repository as repo
 from paid_invites.usecases import settlement_outcomes, settlement_retry
 from tests.support.events import assert_valid
+from tests.support.events import published as events_published
 from tests.support.faults import client_fault
 from tests.support.ledger import ledger_of_invitation
 
@@ -40,10 +41,7 @@ def accepted(api: Api, stack: Stack, settlement: str) -> str:
 
 def published(stack: Stack) -> list[tuple[str, dict[str, Any]]]:
     """What reached the settlement bus since the last look, each checked against its published schema."""
-    found = [(e["detail-type"], e["detail"]) for e in stack.settlement_events()]
-    for detail_type, detail in found:
-        assert_valid(detail_type, detail)
-    return found
+    return [(e["detail-type"], e["detail"]) for e in events_published(stack)]
 
 
 def requests(stack: Stack) -> dict[str, dict[str, Any]]:

@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 
 from local import bridge as local_bridge
-from local import platform_bus
 from local import stripe as local_stripe
 from local.stack import Stack
 from paid_invites import aws, billing_events, billing_ids, clock
@@ -29,7 +28,7 @@ from paid_invites.store import repository as repo
 
 from ..deploy.test_runtime_calls import Recording, allowed, recording
 from ..support import Api, finished, invitation_token, invite_one
-from ..support.events import assert_valid
+from ..support.events import assert_valid, published, send
 from ..support.ledger import ledger_of_invitation
 from ..support.stripe import FUNCTION_DIR, Subscriber, client, localstripe, recorder, refunds_of, subscriber
 
@@ -317,26 +316,24 @@ def known_to_the_service(stack: Stack, jan: Subscriber, org: Subscriber) -> None
     }
     mine, acme = seed["acc-jan"], seed["acme"]
     subscription = {k: v for k, v in mine["subscription"].items()}
-    answer = platform_bus.put(
+    answer = send(
         stack,
-        [
-            (
-                "SubscriptionChanged",
-                {
-                    "account_id": "acc-jan",
-                    "currency": "EUR",
-                    "status": "active",
-                    **subscription,
-                    "external_id": jan.subscription_id,
-                    "version": 2,
-                },
-            ),
-            (
-                "AccountChanged",
-                {k: acme[k] for k in ("id", "name", "type", "plan", "currency", "licenses")}
-                | {"status": "active", "billing_customer_id": org.customer_id, "version": 2},
-            ),
-        ],
+        (
+            "SubscriptionChanged",
+            {
+                "account_id": "acc-jan",
+                "currency": "EUR",
+                "status": "active",
+                **subscription,
+                "external_id": jan.subscription_id,
+                "version": 2,
+            },
+        ),
+        (
+            "AccountChanged",
+            {k: acme[k] for k in ("id", "name", "type", "plan", "currency", "licenses")}
+            | {"status": "active", "billing_customer_id": org.customer_id, "version": 2},
+        ),
     )
     assert answer["applied"] == 2, answer
 
@@ -382,7 +379,7 @@ def test_a_replayed_request_makes_no_second_refund(
     assert finished(bridge, invitation_id)["status"] == "SUCCEEDED"
     bridge.drain()
     # When the refund request the service published is delivered again (the same message, as SQS may)
-    (request,) = [e for e in bridge.settlement_events() if e["detail-type"] == "ProrationRefundRequested"]
+    (request,) = [e for e in published(bridge) if e["detail-type"] == "ProrationRefundRequested"]
     assert request["detail"]["subscription_external_id"] == yearly_jan.subscription_id
     (trigger,) = [t for t in bridge.queue_triggers if t.function.logical_id == "StripeBridgeFunction"]
     aws.client("sqs").send_message(QueueUrl=trigger.url, MessageBody=json.dumps(request))

@@ -13,6 +13,7 @@ from paid_invites.acceptance import Acceptance
 from paid_invites.errors import SettlementRefused
 from paid_invites.store import repository as repo
 from paid_invites.usecases import delivery, settling
+from tests.support.events import published
 from tests.support.ledger import ledger_of_invitation
 
 from ..support import (
@@ -60,7 +61,7 @@ def test_paid_invitee_transfers_credit_to_the_organization(api: Api, stack: Stac
     kinds = sorted(e["kind"] for e in summary["ledger"])
     assert kinds == ["credit_transferred", "subscription_cancelled"]
     # and the services that own meetings and recordings hear of the move; billing hears of no refund
-    events = stack.settlement_events()
+    events = published(stack)
     assert [e["detail-type"] for e in events] == ["InvitationAccepted"]
     assert events[0]["detail"]["from_account_id"] == "acc-jan"
     assert events[0]["detail"]["to_account_id"] == "acme"
@@ -107,7 +108,7 @@ def test_paid_invitee_asks_for_a_refund(api: Api, stack: Stack) -> None:
         "redirect_url": None,
     }
     assert finished(stack, invitation_id)["status"] == "SUCCEEDED"
-    events = wait_for(lambda: stack.settlement_events() or None, what="events")
+    events = wait_for(lambda: published(stack) or None, what="events")
     refund = next(e for e in events if e["detail-type"] == "ProrationRefundRequested")
     assert refund["detail"] == {
         "event_id": f"{invitation_id}:refund",

@@ -18,6 +18,7 @@ from local.server import Front
 from local.stack import Stack
 
 from ..support import Api
+from ..support.events import published
 from .invariants import Report, check, quiet
 from .plugin import Recorder
 
@@ -62,7 +63,7 @@ class Events:
         self.seen: list[dict[str, Any]] = []
 
     def all(self) -> list[dict[str, Any]]:
-        self.seen += self.stack.settlement_events()
+        self.seen += published(self.stack)
         return self.seen
 
 

@@ -8,7 +8,9 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 
+from local import platform_bus
 from local.schemas import DIR
+from local.stack import Stack
 
 
 @functools.cache
@@ -36,3 +38,20 @@ def assert_valid(detail_type: str, detail: Any) -> None:
 def assert_invalid(detail_type: str, detail: Any) -> None:
     """The event's detail does not match its published schema."""
     assert errors(detail_type, detail), f"{detail_type} matches its schema: {detail}"
+
+
+def published(stack: Stack) -> list[dict[str, Any]]:
+    """Every event that reached the service's bus since the last look, each checked against its published
+    schema (an event without one fails the test)."""
+    found = stack.settlement_events()
+    for event in found:
+        assert_valid(event["detail-type"], event["detail"])
+    return found
+
+
+def send(stack: Stack, *events: tuple[str, dict[str, Any]], valid: bool = True) -> dict[str, Any]:
+    """The platform puts these events on its bus; the answer once the functions have handled them. Each event
+    is checked against its published schema first (valid, or, for a malformed one, not)."""
+    for detail_type, detail in events:
+        (assert_valid if valid else assert_invalid)(detail_type, detail)
+    return platform_bus.put(stack, list(events))
