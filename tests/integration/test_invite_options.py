@@ -12,7 +12,11 @@ import boto3
 import pytest
 
 from local.stack import Stack
+from paid_invites import clock
 from paid_invites.config import get_settings
+from paid_invites.store import models as m
+from paid_invites.store import repository as repo
+from paid_invites.store import sends
 
 from ..support import (
     ACCOUNT,
@@ -137,6 +141,33 @@ def test_an_idempotent_replay_does_not_repeat_the_link_and_stores_it_nowhere(api
     replayed = api.json_call("POST", path, caller=ADMIN, **resend_key)
     assert resent.status == replayed.status == 200
     assert "accept_url" in resent.json and "accept_url" not in replayed.json
+
+
+def test_a_resend_racing_the_workflows_send_step_still_answers_a_new_link(
+    api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an invitation created without e-mail whose workflow has not taken its task yet
+    result = only_result(api.invite(ADMIN, ACCOUNT, FLEUR, send_email=False))
+    invitation_id = result["invitation_id"]
+    task_submitted(invitation_id)
+    first_write = sends.rotate_link
+    raced: list[str] = []
+
+    def send_step_first(inv: Any, *args: Any, **kwargs: Any) -> Any:
+        if not raced:  # the send step writes between the resend's read and its write
+            raced.append(inv.id)
+            repo.update_invitation(inv.id, [m.InvitationModel.sent_at.set(clock.now())])
+        return first_write(inv, *args, **kwargs)
+
+    monkeypatch.setattr(sends, "rotate_link", send_step_first)
+    # When the admin resends it
+    resent = api.json_call("POST", f"/accounts/{ACCOUNT}/invitations/{invitation_id}/resend", caller=ADMIN)
+    # Then the resend lost its first write, read the invitation again and answered a new link that accepts
+    assert raced == [invitation_id]
+    assert resent.status == 200, resent.body
+    new_token = token_in(resent.json["accept_url"])
+    assert new_token != token_in(result["accept_url"])
+    assert api.accept(new_token, as_json=True).status == 200
 
 
 def test_reminders_never_mail_an_invitation_created_without_email(api: Api, stack: Stack) -> None:

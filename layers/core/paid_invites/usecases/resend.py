@@ -10,6 +10,7 @@ from .. import clock, mail, workflow
 from ..config import get_settings
 from ..errors import Conflict, ServiceUnavailable, TooManyRequests
 from ..invitations import OPEN, Invitation, new_token
+from ..store import repository as repo
 from ..store import sends, suppressions
 from .access import own_invitation
 from .delivery import accept_url, first_due_after_send, invitation_mail, send_mail
@@ -75,15 +76,27 @@ def resend(caller_id: str | None, account_id: str, invitation_id: str) -> Resent
     return Resent(updated)
 
 
+NEW_LINK_ATTEMPTS = 3
+
+
 def _new_link(actor: str, inv: Invitation, now: datetime, lifetime_seconds: int) -> Resent:
-    """The resend of an invitation we do not e-mail: a new link replaces the previous one; no reminders."""
+    """The resend of an invitation we do not e-mail: a new link replaces the previous one; no reminders.
+
+    Nothing went anywhere before the write, so a write that lost a race (the workflow's send step taking its
+    task right after the create, another resend) is tried again on the invitation as it is now; one that is
+    no longer open is refused."""
     token, token_hash = new_token(inv.id)
     expires_at = now + timedelta(seconds=lifetime_seconds)
-    updated = sends.rotate_link(inv, token_hash, expires_at, expires_at, actor, now, message_id=None)
-    if updated is None:  # a concurrent resend, revoke, expiry or accept won
-        raise Conflict("the invitation changed meanwhile; reload it", code="invitation_changed")
-    _heartbeat(updated)
-    return Resent(updated, accept_url(token))
+    for _ in range(NEW_LINK_ATTEMPTS):
+        updated = sends.rotate_link(inv, token_hash, expires_at, expires_at, actor, now, message_id=None)
+        if updated is not None:
+            _heartbeat(updated)
+            return Resent(updated, accept_url(token))
+        current = repo.get_invitation(inv.id)
+        if current is None or current.status not in OPEN:
+            raise Conflict("the invitation is no longer pending", code="not_pending")
+        inv = current
+    raise Conflict("the invitation changed meanwhile; reload it", code="invitation_changed")
 
 
 def _heartbeat(updated: Invitation) -> None:
