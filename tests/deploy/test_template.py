@@ -514,6 +514,16 @@ def test_every_alarm_tells_the_alarm_topic(sam: Transformed) -> None:
         assert {"Ref": "AlarmTopic"} in alarm["AlarmActions"], alarm["AlarmDescription"]
 
 
+def test_every_dead_letter_queue_raises_an_alarm_as_soon_as_anything_is_in_it(sam: Transformed) -> None:
+    # Given every dead-letter queue of the default stack (what a function or a queue gave up on)
+    queues = [q for q in sam.resources("AWS::SQS::Queue") if q.endswith("DeadLetterQueue")]
+    assert "EmailEventsDeadLetterQueue" in queues and "PlatformEventsDeadLetterQueue" in queues
+    # Then an alarm watches the depth of each
+    for queue in queues:
+        depth = {"Fn::GetAtt": [queue, "QueueName"]}
+        assert has_alarm(sam, "AWS/SQS", "ApproximateNumberOfMessagesVisible", depth), queue
+
+
 def test_the_scheduled_jobs_errors_raise_an_alarm_on_the_metric_it_emits(sam: Transformed) -> None:
     # Given the metric the job's handler emits for what it could not do (Due_<count>, RunReport "errors"),
     # in the namespace and with the service dimension Powertools takes from the functions' environment
