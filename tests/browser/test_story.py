@@ -110,7 +110,8 @@ def test_an_admin_invites_two_people_and_one_accepts_with_credit_from_the_mailbo
     amount_nl = AMOUNT.search(main)
     after = offer(live, link)["amount"]["amount_minor"]
     assert amount_nl and after <= minor_units(amount_nl.group(0)) <= before  # the unused part shrinks by the second
-    assert amount_nl.group(0).startswith("€\u00a0") and "," in amount_nl.group(0)  # Dutch: "€ 74,53" (no-break space)
+    # Dutch: "€ 74,53" (CLDR puts a no-break space there; the rendered text may show it as a space)
+    assert re.match(r"€\s[\d.]+,\d\d$", amount_nl.group(0))
     # and the two choices have no default; the refund names the card, masked; "final" is said before the button
     radios = page.locator("input[name=settlement]")
     assert radios.count() == 2
@@ -183,7 +184,7 @@ def test_a_refusal_page_says_what_is_owed_and_what_to_do_in_both_languages(
     assert response is not None and response.status == 409
     assert tab.page.get_attribute("html", "lang") == "nl"
     assert tab.page.inner_text("h1") == "Betaal eerst je openstaande facturen"
-    assert "€\u00a014,99" in tab.text()
+    assert re.search(r"€\s14,99", tab.text())
     assert "Uitnodiging van Olga Owner om lid te worden van Acme B.V." in tab.text()
     assert tab.page.locator("form").count() == 0  # nothing to accept here
     tab.check("refused-outstanding-invoices-nl")
@@ -210,7 +211,7 @@ def test_the_dutch_page_switches_to_english_and_accepts_by_keyboard_alone(
     page = tab.page
     assert page.get_attribute("html", "lang") == "nl"
     dutch = AMOUNT.search(tab.text())
-    assert dutch and dutch.group(0).startswith("€\u00a0")
+    assert dutch and re.match(r"€\s\d", dutch.group(0))
 
     # When she switches to English
     page.click("nav.lang a")
