@@ -23,7 +23,7 @@ from paid_invites.store import repository as repo
 
 from ..support import Api, Reply, close_invitation, invite_with_token, set_account
 from ..support.browser import DESKTOP, PHONE, Tab
-from ..support.events import send
+from ..support.event_schemas import send
 
 ORIGIN = "https://invites.test"  # served as in production: COOP and HSTS mean something only over HTTPS
 ACME = {"org": "Acme B.V.", "inviter": "Arno Admin"}

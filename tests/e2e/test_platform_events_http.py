@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import boto3
 
 from local.client import Http
-from tests.support.events import assert_valid
+from tests.support.event_schemas import assert_valid
 
 
 def table_item(http: Http, table: str, key: str) -> dict[str, Any] | None:

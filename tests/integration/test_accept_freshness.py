@@ -23,7 +23,7 @@ from tests.support.ledger import ledger_of_invitation
 
 from ..support import Api, Reply, dump_tables, finished, invite_with_token
 from ..support.client import quote_of
-from ..support.events import send
+from ..support.event_schemas import send
 
 JAN, FLEUR = "jan@devries.example", "fleur@bakker.example"  # Jan pays EUR 149.90 a year; Fleur is free
 # The platform renews Jan's plan at a new price: a new year from today (the tests' clock: 1 December 2026, noon)

@@ -11,7 +11,7 @@ from paid_invites import formatting, i18n
 from paid_invites.money import Money
 
 from ..support import JAN, Api, Reply, invite_with_token
-from ..support.events import send
+from ..support.event_schemas import send
 
 NEW = "nina@nieuw.example"  # nobody on the platform yet: her invitation is in English
 UNUSED = Money(7453, "EUR")  # the unused half year of Jan's plan (the seed)

@@ -20,7 +20,7 @@ from paid_invites.store import repository as repo
 from paid_invites.usecases import lifecycle
 
 from ..support import ADMIN, JAN, Api, current, finished, invitation_token, invite_sent, mails, wait_for
-from ..support.events import assert_valid, published
+from ..support.event_schemas import assert_valid, published
 
 ACCOUNT = "acme"
 UNKNOWN_USER = "smtp; 550 5.1.1 <jan@devries.example>: Recipient address rejected: User unknown"

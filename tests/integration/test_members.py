@@ -8,7 +8,7 @@ from local.stack import Stack
 from paid_invites.store import repository as repo
 
 from ..support import Api, dump_tables, invite_with_token
-from ..support.events import assert_valid, published
+from ..support.event_schemas import assert_valid, published
 from ..support.faults import client_fault
 
 OWNER, ADMIN, MEMBER, ACCOUNT = "u-olga", "u-arno", "u-mia", "acme"

@@ -12,7 +12,7 @@ import pytest
 from local.stack import Stack
 from paid_invites.store import models as m
 from paid_invites.store import repository as repo
-from tests.support.events import send
+from tests.support.event_schemas import send
 
 from ..support import Api, dump_tables, finished, invite_with_token
 

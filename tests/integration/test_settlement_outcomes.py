@@ -20,8 +20,8 @@ from paid_invites import aws
 from paid_invites.store import models, settlements, transactions
 from paid_invites.store import repository as repo
 from paid_invites.usecases import settlement_outcomes, settlement_retry
-from tests.support.events import assert_valid
-from tests.support.events import published as events_published
+from tests.support.event_schemas import assert_valid
+from tests.support.event_schemas import published as events_published
 from tests.support.faults import client_fault
 from tests.support.ledger import ledger_of_invitation
 

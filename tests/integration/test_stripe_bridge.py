@@ -28,7 +28,7 @@ from paid_invites.store import repository as repo
 
 from ..deploy.test_runtime_calls import Recording, allowed, recording
 from ..support import Api, finished, invitation_token, invite_one
-from ..support.events import assert_valid, published, send
+from ..support.event_schemas import assert_valid, published, send
 from ..support.ledger import ledger_of_invitation
 from ..support.stripe import FUNCTION_DIR, Subscriber, client, localstripe, recorder, refunds_of, subscriber
 

@@ -13,7 +13,7 @@ from paid_invites.acceptance import Acceptance
 from paid_invites.errors import SettlementRefused
 from paid_invites.store import repository as repo
 from paid_invites.usecases import delivery, settling
-from tests.support.events import published
+from tests.support.event_schemas import published
 from tests.support.ledger import ledger_of_invitation
 
 from ..support import (

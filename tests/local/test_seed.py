@@ -10,7 +10,7 @@ import pytest
 
 from local.stack import seed_events
 from tests.conftest import SEED
-from tests.support.events import assert_valid
+from tests.support.event_schemas import assert_valid
 
 
 def seed() -> dict[str, Any]:

@@ -18,7 +18,7 @@ from local.server import Front
 from local.stack import Stack
 
 from ..support import Api
-from ..support.events import published
+from ..support.event_schemas import published
 from .invariants import Report, check, quiet
 from .plugin import Recorder
 

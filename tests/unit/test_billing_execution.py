@@ -16,7 +16,7 @@ from paid_invites.errors import TransientError
 from paid_invites.ledger import COMPLETED, FAILED, REQUESTED, LedgerEntry
 from paid_invites.usecases.billing_execution import Outcome, RequestRefused, execute
 
-from ..support.events import assert_valid
+from ..support.event_schemas import assert_valid
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 INV = "inv-1"

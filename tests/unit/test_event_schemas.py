@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from local import schemas
 from paid_invites import platform_events
-from tests.support.events import assert_invalid, assert_valid
+from tests.support.event_schemas import assert_invalid, assert_valid
 
 ACCOUNT = {
     "id": "acme",
