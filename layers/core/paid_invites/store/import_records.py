@@ -14,9 +14,6 @@ done yet, so a retried chunk is counted once. Items expire (TTL) ``RETENTION`` a
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,12 +31,11 @@ from pynamodb.connection.table import TableConnection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from .. import clock
-from ..errors import ValidationFailed
 from ..fields import same_named
 from ..invitations import Invitation
 from . import models as m
 from .mapping import to_invitation
-from .repository import Tx, TxCancelled, key_item, read_many, update_if
+from .repository import Tx, TxCancelled, decode_cursor, encode_cursor, key_item, read_many, update_if
 
 RETENTION = timedelta(days=90)
 RUNNING, COMPLETED, FAILED, CANCELLED = "running", "completed", "failed", "cancelled"
@@ -285,30 +281,14 @@ def list_for_account(account_id: str, limit: int, cursor: str | None) -> tuple[l
         scan_index_forward=False,
         limit=limit,
         page_size=limit,
-        last_evaluated_key=_decode_cursor(cursor, account_id),
+        last_evaluated_key=decode_cursor(
+            cursor,
+            {"id", "account_id", "created_at"},
+            lambda k: k["account_id"] == account_id and k["id"].startswith("import#"),
+        ),
     )
     records = [_record(item) for item in result]
-    last = result.last_evaluated_key
-    return records, base64.urlsafe_b64encode(json.dumps(last).encode()).decode() if last else None
-
-
-def _decode_cursor(cursor: str | None, account_id: str) -> dict[str, Any] | None:
-    if not cursor:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        valid = (
-            isinstance(key, dict)
-            and set(key) == {"id", "account_id", "created_at"}
-            and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values())
-            and key["account_id"]["S"] == account_id
-            and key["id"]["S"].startswith("import#")
-        )
-    except (ValueError, TypeError, binascii.Error):
-        valid = False
-    if not valid:
-        raise ValidationFailed("the cursor is not valid for this list", code="invalid_cursor")
-    return dict(key)
+    return records, encode_cursor(result.last_evaluated_key)
 
 
 def finish_chunk(import_id: str, number: int, results: list[dict[str, Any]], total_rows: int) -> bool:

@@ -3,54 +3,27 @@ transaction), with the removal recorded on the user for a retry to find."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from typing import Any, Literal
+from typing import Literal
 
 from ..accounts import Account, User
-from ..errors import ValidationFailed
 from ..fields import same_named
 from ..members import MemberFilter, Removal
 from . import models as m
 from .mapping import to_user
-from .repository import Tx, TxCancelled, key_item, read_many, update_if
+from .repository import Tx, TxCancelled, decode_cursor, encode_cursor, key_item, read_many, update_if
 
 # What a page of the by_account query ends on: the table key and the index key, all strings.
 _CURSOR_KEYS = {"id", "account_id", "email"}
 _REMOVAL_FIELDS = ("account_id", "own_account_id", "at", "by", "role", "user_type", "event_pending")
 
 
-def _encode_cursor(last_key: dict[str, Any] | None) -> str | None:
-    if not last_key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(last_key, separators=(",", ":")).encode()).decode()
-
-
-def _decode_cursor(cursor: str | None, account_id: str, email_prefix: str | None) -> dict[str, Any] | None:
-    """The start key a cursor stands for; anything but one of this list's own is refused (400)."""
-    if not cursor:
-        return None
-    try:
-        key: dict[str, Any] = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        valid = (
-            isinstance(key, dict)
-            and set(key) == _CURSOR_KEYS
-            and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values())
-            and key["account_id"]["S"] == account_id
-            and key["email"]["S"].startswith(email_prefix or "")
-        )
-    except (ValueError, binascii.Error, AttributeError):
-        valid = False
-    if not valid:
-        raise ValidationFailed("the cursor is not valid for this list", code="invalid_cursor")
-    return key
-
-
 def list_members(account_id: str, which: MemberFilter, limit: int, cursor: str | None) -> tuple[list[User], str | None]:
     """A page of the account's users by e-mail (those ``which`` lets through) and the cursor of the next page."""
     m.bind()
-    start = _decode_cursor(cursor, account_id, which.email_prefix)
+    prefix = which.email_prefix or ""
+    start = decode_cursor(
+        cursor, _CURSOR_KEYS, lambda k: k["account_id"] == account_id and k["email"].startswith(prefix)
+    )
     condition = None
     if which.user_type:
         condition = m.UserModel.user_type == which.user_type
@@ -66,7 +39,7 @@ def list_members(account_id: str, which: MemberFilter, limit: int, cursor: str |
         page_size=limit,
     )
     users = [to_user(item) for item in result]
-    return users, _encode_cursor(result.last_evaluated_key)
+    return users, encode_cursor(result.last_evaluated_key)
 
 
 def to_removal(user_id: str, attribute: m.RemovalAttribute) -> Removal:

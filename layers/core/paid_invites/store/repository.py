@@ -11,7 +11,7 @@ import binascii
 import json
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -260,41 +260,44 @@ def load_accept_context(inv: Invitation) -> AcceptContext:
 
 
 def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
+    """The cursor of the next page: where a query's page ended (None: no more)."""
     if not last_key:
         return None
     return base64.urlsafe_b64encode(json.dumps(last_key, separators=(",", ":")).encode()).decode()
 
 
-# What a page of the by_account_status query ends on: the table key and the index key, all strings.
-_CURSOR_KEYS = {"id", "account_id", "status_key"}
-
-
-def decode_cursor(cursor: str | None, account_id: str, status: str) -> dict[str, Any] | None:
-    """The start key a cursor stands for; anything but one of this list's own is refused (400, not a
-    failed query): DynamoDB rejects a start key of another shape or outside the key condition."""
+def decode_cursor(cursor: str | None, keys: set[str], fits: Callable[[dict[str, str]], bool]) -> dict[str, Any] | None:
+    """The start key a cursor stands for. Anything but one of that list's own (exactly ``keys``, all strings,
+    whose values ``fits``) is refused (400, not a failed query): DynamoDB rejects a start key of another shape
+    or outside the key condition."""
     if not cursor:
         return None
     try:
         key: dict[str, Any] = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         valid = (
             isinstance(key, dict)
-            and set(key) == _CURSOR_KEYS
+            and set(key) == keys
             and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values())
-            and key["account_id"]["S"] == account_id
-            and key["status_key"]["S"].startswith(f"{status}#")
+            and fits({name: value["S"] for name, value in key.items()})
         )
-    except (ValueError, binascii.Error, AttributeError):
+    except (ValueError, TypeError, binascii.Error, AttributeError):
         valid = False
     if not valid:
         raise ValidationFailed("the cursor is not valid for this list", code="invalid_cursor")
     return key
 
 
+# What a page of the by_account_status query ends on: the table key and the index key, all strings.
+_CURSOR_KEYS = {"id", "account_id", "status_key"}
+
+
 def list_invitations(
     account_id: str, status: str, limit: int, cursor: str | None, email_prefix: str | None = None
 ) -> tuple[list[Invitation], str | None]:
     m.bind()
-    start = decode_cursor(cursor, account_id, status)
+    start = decode_cursor(
+        cursor, _CURSOR_KEYS, lambda k: k["account_id"] == account_id and k["status_key"].startswith(f"{status}#")
+    )
     condition = None
     if email_prefix:
         condition = m.InvitationModel.email.startswith(email_prefix)
