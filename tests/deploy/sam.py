@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 import os
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -70,3 +72,17 @@ def transformed() -> Transformed:
 
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+
+
+def cfn_lint(parameters: dict[str, str]) -> str:
+    """cfn-lint's findings on template.yaml with these parameter values (empty when it is clean)."""
+    values = [f"{k}={v}" for k, v in parameters.items()]
+    linted = subprocess.run(  # noqa: S603 - our own interpreter's cfn-lint
+        [str(Path(sys.executable).parent / "cfn-lint"), str(TEMPLATE), "--parameters", *values],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    return "" if linted.returncode == 0 else linted.stdout + linted.stderr
