@@ -9,6 +9,7 @@ from pynamodb.attributes import MapAttribute
 from ..accounts import Account, User
 from ..fields import same_named
 from ..invitations import PENDING, Invitation
+from ..ledger import COMPLETED, LedgerEntry
 from ..proration import Subscription
 from . import models as m
 
@@ -73,3 +74,24 @@ def subscription_attribute(sub: Subscription | None) -> m.SubscriptionAttribute 
     if sub is None:
         return None
     return m.SubscriptionAttribute(**same_named(sub, _SUBSCRIPTION_FIELDS))
+
+
+def to_entry(item: m.LedgerModel) -> LedgerEntry:
+    """A ledger entry as stored; one without a state was booked complete (the built-in billing)."""
+    return LedgerEntry(
+        invitation_id=item.invitation_id,
+        kind=item.kind,
+        account_id=item.account_id,
+        user_id=item.user_id,
+        amount_minor=int(item.amount_minor),
+        currency=item.currency,
+        created_at=item.created_at,
+        state=item.state or COMPLETED,
+        attempt=int(item.attempt or 1),
+        failure=item.failure,
+        org_account_id=item.org_account_id,
+        payment_method=item.payment_method,
+        requested_at=item.requested_at,
+        answered_at=item.answered_at,
+        external_id=item.external_id,
+    )

@@ -26,10 +26,11 @@ from pynamodb.transactions import TransactWrite
 from ..accounts import Account, User
 from ..errors import TransientError, ValidationFailed
 from ..invitations import Invitation, KnownUser, event
-from ..ledger import COMPLETED, LedgerEntry
+from ..ledger import LedgerEntry
 from . import models as m
 from .mapping import (
     to_account,
+    to_entry,
     to_invitation,
     to_user,
 )
@@ -322,22 +323,7 @@ def ledger_for(org_account_id: str, limit: int = 50) -> list[LedgerEntry]:
     """The organization's latest ledger entries, newest first."""
     m.bind()
     query = m.LedgerModel.by_org_account.query(org_account_id, scan_index_forward=False, limit=limit)
-    return [
-        LedgerEntry(
-            invitation_id=item.invitation_id,
-            kind=item.kind,
-            account_id=item.account_id,
-            user_id=item.user_id,
-            amount_minor=int(item.amount_minor),
-            currency=item.currency,
-            created_at=item.created_at,
-            state=item.state or COMPLETED,  # billing's answer (store/settlements.py); none: booked complete
-            attempt=int(item.attempt or 1),
-            failure=item.failure,
-            org_account_id=item.org_account_id,
-        )
-        for item in query
-    ]
+    return [to_entry(item) for item in query]
 
 
 # ---------------------------------------------------------------- writes

@@ -18,32 +18,12 @@ from ..invitations import Invitation
 from ..ledger import COMPLETED, FAILED, REQUESTED, LedgerEntry
 from ..settlement import Answer
 from . import models as m
-from .mapping import DUE_SHARD
+from .mapping import DUE_SHARD, to_entry
 from .repository import Tx, TxCancelled, get_invitation, key_item, log, update_if
 
 L = m.LedgerModel
 INV = m.InvitationModel
 ATTEMPTS = 5  # re-reads when another change of the same invitation's settlement came first
-
-
-def to_entry(item: m.LedgerModel) -> LedgerEntry:
-    return LedgerEntry(
-        invitation_id=item.invitation_id,
-        kind=item.kind,
-        account_id=item.account_id,
-        user_id=item.user_id,
-        amount_minor=int(item.amount_minor),
-        currency=item.currency,
-        created_at=item.created_at,
-        state=item.state or COMPLETED,
-        attempt=int(item.attempt or 1),
-        failure=item.failure,
-        org_account_id=item.org_account_id,
-        payment_method=item.payment_method,
-        requested_at=item.requested_at,
-        answered_at=item.answered_at,
-        external_id=item.external_id,
-    )
 
 
 def entries_of(invitation_id: str) -> list[LedgerEntry]:
