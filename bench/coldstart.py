@@ -55,6 +55,7 @@ from . import calls, lambda_path
 from .stack import ADMIN, ORG, PARAMETERS, Bench, invitation, paid, save
 
 CHILD = Path(__file__).with_name("coldstart_child.py")
+PROFILES = ROOT / "build" / "bench" / "profiles"
 RATIO_TARGET = 1.10  # x the function's dependency floor
 ACCEPT_PAGE_TARGET = 1.40  # the accept page (the cold start a person waits for): x the bare boto3 floor
 RSS_TARGET_MB = 90
@@ -518,25 +519,28 @@ def _daemon() -> tuple[socket.socket, str]:
     return sock, f"127.0.0.1:{sock.getsockname()[1]}"
 
 
-def run(bench: Bench, samples: int = 10, progress: Any = None, extra_env: dict[str, str] | None = None) -> ColdStarts:
+def run(bench: Bench, samples: int = 10, progress: Any = None, extra_env: dict[str, str] | None = None,
+        profile: bool = False) -> ColdStarts:  # fmt: skip
     """``extra_env``: variables added to every function's environment (and the floor's), for "what if" runs
-    such as ``POWERTOOLS_TRACE_DISABLED=true`` (Powertools' Tracer then never loads the X-Ray SDK)."""
+    such as ``POWERTOOLS_TRACE_DISABLED=true`` (Powertools' Tracer then never loads the X-Ray SDK).
+    ``profile``: one more process per function under cProfile, its import and invocation written to
+    ``build/bench/profiles/<function>.prof`` (not a sample: the profiler's overhead distorts the time)."""
     daemon_socket, daemon = _daemon()
     endpoint = TokenEndpoint()
     try:
-        return _run(bench, samples, progress, daemon, extra_env or {}, endpoint)
+        return _run(bench, samples, progress, daemon, extra_env or {}, endpoint, profile)
     finally:
         endpoint.close()
         daemon_socket.close()
 
 
 def _run(bench: Bench, samples: int, progress: Any, daemon: str, extra_env: dict[str, str],
-         endpoint: TokenEndpoint) -> ColdStarts:  # fmt: skip
+         endpoint: TokenEndpoint, profile: bool) -> ColdStarts:  # fmt: skip
     template = _template(bench, endpoint.domain)
     pool = cognito.current()
     trust = {"issuer": pool.issuer, "jwks": cognito.moto_public_keys()}
     opt, runtime = lambda_path.build(), lambda_path.runtime()
-    prepared, skipped = cases(bench, samples + 2)
+    prepared, skipped = cases(bench, samples + 2 + profile)
     results = []
     for key, (what, events) in prepared.items():
         logical_id = key.split(":")[0]
@@ -589,13 +593,18 @@ def _run(bench: Bench, samples: int, progress: Any, daemon: str, extra_env: dict
                     continue  # the warm-up set: the page cache
                 result.add(floor_start, floor, ours_start, ours, deps)
 
-        measure(result, opt, events[1:])
+        measure(result, opt, events[1 : samples + 2])
+        if profile:  # one more process, profiled (cProfile's overhead: not a sample)
+            PROFILES.mkdir(parents=True, exist_ok=True)
+            profiled = {**env, "BENCH_PROFILE": str(PROFILES / f"{key.replace(':', '-')}.prof")}
+            _spawn("ours", case(_event(events[-1]), opt), profiled)
+            _quiet(bench)
         results.append(result)
         if progress:
             progress(f"cold start {key}: {result.summary()}")
         if logical_id == "AcceptFunction" and key == logical_id:  # the GET page changes nothing: same events
             sam = Result(f"{key}, {SAM_BUILDER}", what, result.services, result.memory_mb)
-            measure(sam, lambda_path.build(sam_python_builder=True), events[1:], with_deps=False)
+            measure(sam, lambda_path.build(sam_python_builder=True), events[1 : samples + 2], with_deps=False)
             results.append(sam)
             if progress:
                 progress(f"cold start {sam.function}: {sam.summary()}")

@@ -117,6 +117,12 @@ def main() -> None:
 
             handlers.BUILTIN_HANDLERS.append(("before-parameter-build", seen))
             handlers.BUILTIN_HANDLERS.append(("before-parameter-build", made))
+        profile_to = os.environ.get("BENCH_PROFILE")  # --profile: this process is profiled, not timed
+        if profile_to:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         import app  # type: ignore[import-not-found]
 
         trust = case.get("trust")
@@ -127,6 +133,9 @@ def main() -> None:
         ready, cpu_ready = time.perf_counter(), time.process_time()
         result = app.lambda_handler(case["event"], Context(case))
         done, cpu_done = time.perf_counter(), time.process_time()
+        if profile_to:
+            profiler.disable()
+            profiler.dump_stats(profile_to)
         if mode == "discover":  # the third-party modules: from the layers and the runtime, not ours
             third_party = tuple(case["path"][1:])
             for name, module in list(sys.modules.items()):

@@ -78,10 +78,12 @@ def _ms(seconds: float) -> str:
 # ---------------------------------------------------------------- the measurements
 
 
-def report_cold_starts(report: Report, bench: Any, samples: int, extra_env: dict[str, str]) -> Any:
+def report_cold_starts(
+    report: Report, bench: Any, samples: int, extra_env: dict[str, str], profile: bool = False
+) -> Any:
     from . import coldstart
 
-    starts = coldstart.run(bench, samples, _progress, extra_env)
+    starts = coldstart.run(bench, samples, _progress, extra_env, profile)
     rows = []
     for r in starts.results:
         ours, floor = statistics.median(r.ours), statistics.median(r.floor)
@@ -362,6 +364,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=VALUE",
         help="cold starts only: add to every function's environment, e.g. POWERTOOLS_TRACE_DISABLED=true (what if)",
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="cold starts: one more process per function under cProfile (build/bench/profiles/<function>.prof)",
+    )
     args = parser.parse_args(argv)
     os.environ["TZ"] = "UTC"
     time.tzset()
@@ -379,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         story = calls.run(bench)
         if not args.skip_coldstart:
             _progress(f"cold starts, {args.samples} processes per function and floor")
-            report_cold_starts(report, bench, args.samples, dict(e.split("=", 1) for e in args.env))
+            report_cold_starts(report, bench, args.samples, dict(e.split("=", 1) for e in args.env), args.profile)
         _progress("Babel's part of the accept page's cold start")
         report_babel(report, args.samples, built=not args.skip_coldstart)
         _progress("requests of a reminder run over 10,000 pending invitations")
