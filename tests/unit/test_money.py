@@ -24,8 +24,13 @@ def test_decimal_uses_the_currency_exponent(money: Money, value: Decimal) -> Non
     assert money.decimal() == value
 
 
-def test_exponents() -> None:
-    assert (Money(1, "EUR").exponent, Money(1, "JPY").exponent, Money(1, "BHD").exponent) == (2, 0, 3)
+@pytest.mark.parametrize(
+    ("currency", "exponent"),
+    [("EUR", 2), ("USD", 2), ("JPY", 0), ("VND", 0), ("PYG", 0), ("XOF", 0), ("BHD", 3), ("IQD", 3), ("CLF", 4)],
+)
+def test_exponents_follow_iso_4217(currency: str, exponent: int) -> None:
+    # Given an amount in a currency / Then its minor unit is ISO 4217's (VND and PYG have none, IQD has three)
+    assert Money(1, currency).exponent == exponent
 
 
 def test_adding_and_subtracting_keep_the_currency() -> None:

@@ -5,9 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-# ISO 4217 exponents (minor units) of the currencies whose exponent is not the default of 2.
-# Formatting for people is not the domain's: paid_invites.formatting (Babel, CLDR).
-_EXPONENTS = {"JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "JOD": 3, "OMR": 3, "TND": 3}
+# ISO 4217 exponents (minor units) of the currencies whose exponent is not the default of 2 (the whole list:
+# ISO 4217's table A.1). Formatting for people is not the domain's: paid_invites.formatting (Babel, CLDR).
+_ZERO = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
+_EXPONENTS = {
+    **dict.fromkeys(_ZERO.split(), 0),
+    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
+    **dict.fromkeys(["CLF", "UYW"], 4),
+}
 
 
 @dataclass(frozen=True, order=True)
