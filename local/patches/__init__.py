@@ -36,6 +36,7 @@ MODULES = (
     "moto_server_backend_lookup",
     "sfn_client_reuse",
     "sesv2_outbox",
+    "sqs_send_without_counting",
     "cognito_seed_sub",
     "lambda_bridge",
     "powertools_per_thread",
