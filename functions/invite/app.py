@@ -24,7 +24,6 @@ from paid_invites.contract import (
 )
 from paid_invites.contract import MemberList as MembersOut
 from paid_invites.contract import MemberRemovalOut as RemovalOut
-from paid_invites.csv_export import MEDIA_TYPE as CSV_TYPE
 from paid_invites.http import (
     JSON,
     FrontendCors,
@@ -37,21 +36,12 @@ from paid_invites.http import (
 )
 from paid_invites.idempotency import register_context, run_once
 from paid_invites.invitations import Invitee
-from paid_invites.members import MemberFilter
 from paid_invites.observability import powertools
-from paid_invites.usecases import account_summary as summary
-from paid_invites.usecases import (
-    bulk_import,
-    cancel_import,
-    import_history,
-    import_results,
-    invitations_query,
-    invite,
-    resend,
-    revoke,
-)
-from paid_invites.usecases import list_members as members_query
-from paid_invites.usecases import remove_member as removing
+from paid_invites.usecases import bulk_import, import_history, invite
+
+# The other routes' use cases are imported by their route, when it is first called: a cold start loads the
+# modules of the request it serves, not those of the other fourteen routes (each import is a dictionary
+# lookup once loaded).
 
 logger, tracer, metrics = powertools()
 # Every JSON body is read by paid_invites.http (strictly: UTF-8, no repeated keys, not nested deep).
@@ -137,6 +127,8 @@ def list_invitations(
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
     email_prefix: Annotated[str | None, Query(max_length=320)] = None,
 ) -> dict[str, Any]:
+    from paid_invites.usecases import invitations_query
+
     prefix = email_prefix.strip().lower() if email_prefix else None
     items, next_cursor = invitations_query.list_invitations(caller_id(app), accountId, status, limit, cursor, prefix)
     return InvitationList.from_domain(items, next_cursor).answer()
@@ -145,6 +137,8 @@ def list_invitations(
 @app.get("/accounts/<accountId>/invitations/<invitationId>", responses=ok(InvitationOut))
 @tracer.capture_method
 def get_invitation(accountId: AccountId, invitationId: InvitationId) -> dict[str, Any]:
+    from paid_invites.usecases import invitations_query
+
     return InvitationOut.from_domain(invitations_query.get_invitation(caller_id(app), accountId, invitationId)).answer()
 
 
@@ -163,6 +157,8 @@ def _change(
 @app.post("/accounts/<accountId>/invitations/<invitationId>/resend", responses=ok(ResendOut))
 @tracer.capture_method
 def resend_invitation(accountId: AccountId, invitationId: InvitationId) -> Response[str]:
+    from paid_invites.usecases import resend
+
     def action() -> ResendOut:
         metrics.add_metric(name="InvitationsResent", unit=MetricUnit.Count, value=1)
         resent = resend.resend(caller_id(app), accountId, invitationId)
@@ -174,12 +170,16 @@ def resend_invitation(accountId: AccountId, invitationId: InvitationId) -> Respo
 @app.delete("/accounts/<accountId>/invitations/<invitationId>", responses=ok(InvitationOut))
 @tracer.capture_method
 def revoke_invitation(accountId: AccountId, invitationId: InvitationId) -> Response[str]:
+    from paid_invites.usecases import revoke
+
     return _change("revoke", "InvitationsRevoked", revoke.revoke, accountId, invitationId)
 
 
 @app.get("/accounts/<accountId>", responses=ok(AccountSummaryOut))
 @tracer.capture_method
 def account_summary(accountId: AccountId) -> dict[str, Any]:
+    from paid_invites.usecases import account_summary as summary
+
     found = summary.account_summary(caller_id(app), accountId)
     return AccountSummaryOut.from_domain(found.account, found.ledger).answer()
 
@@ -204,6 +204,9 @@ def list_account_members(
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
     email_prefix: Annotated[str | None, Query(max_length=320)] = None,
 ) -> dict[str, Any]:
+    from paid_invites.members import MemberFilter
+    from paid_invites.usecases import list_members as members_query
+
     which = MemberFilter(user_type, role, email_prefix.strip().lower() if email_prefix else None)
     users, next_cursor = members_query.list_members(caller_id(app), accountId, which, limit, cursor)
     return MembersOut.from_domain(users, next_cursor).answer()
@@ -223,6 +226,8 @@ def list_account_members(
 )
 @tracer.capture_method
 def remove_account_member(accountId: AccountId, userId: UserId) -> Response[str]:
+    from paid_invites.usecases import remove_member as removing
+
     def action() -> dict[str, Any]:
         removal = removing.remove_member(caller_id(app), accountId, userId)
         metrics.add_metric(name="MembersRemoved", unit=MetricUnit.Count, value=1)
@@ -306,6 +311,8 @@ def list_imports(
 )
 @tracer.capture_method
 def cancel_an_import(accountId: AccountId, importId: ImportId) -> dict[str, Any]:
+    from paid_invites.usecases import cancel_import
+
     cancelled = cancel_import.cancel(caller_id(app), accountId, importId)
     metrics.add_metric(name="ImportsCancelled", unit=MetricUnit.Count, value=1)
     return ImportOut.from_domain(cancelled).answer()
@@ -321,6 +328,9 @@ def cancel_an_import(accountId: AccountId, importId: ImportId) -> dict[str, Any]
 )
 @tracer.capture_method
 def import_results_csv(accountId: AccountId, importId: ImportId) -> Response[str]:
+    from paid_invites.csv_export import MEDIA_TYPE as CSV_TYPE
+    from paid_invites.usecases import import_results
+
     found = import_results.results_csv(caller_id(app), accountId, importId)
     disposition = f'attachment; filename="{found.filename}"'
     return Response(200, CSV_TYPE, found.text, headers={"Content-Disposition": disposition})

@@ -24,8 +24,6 @@ from ..invitations import (
 from ..store import repository as repo
 from ..store import schedule
 from ..store import transactions as tx
-from .delivery import accept_url
-from .expiry import release_expired
 
 log = logging.getLogger(__name__)
 
@@ -88,9 +86,12 @@ def invite(
     org = ensure_can_invite(ctx.org)
     now = clock.now()
     lapsed = [inv.email for inv in ctx.guarded if inv.status in OPEN and inv.expires_at <= now]
-    if lapsed and release_expired(org.id, lapsed, now):  # past their expiry: re-inviting them works
-        ctx = repo.load_invite_context(str(caller_id), account_id, emails)
-        org = ensure_can_invite(ctx.org)
+    if lapsed:  # past their expiry (the sweep has not expired them yet): re-inviting them works
+        from .expiry import release_expired  # and the mail it sends: loaded only when some have lapsed
+
+        if release_expired(org.id, lapsed, now):
+            ctx = repo.load_invite_context(str(caller_id), account_id, emails)
+            org = ensure_can_invite(ctx.org)
     now = clock.now()
     capacity = Capacity(
         licenses=org.licenses_free,
@@ -100,6 +101,8 @@ def invite(
     decisions = plan_invites(caller, org, invitees, ctx.known, now, settings.invitation_lifetime_seconds, capacity)
     planned = [d.invitation for d in decisions if d.invitation is not None]
     links: dict[str, str] = {}
+    if not options.send_email:
+        from .delivery import accept_url  # the links are made here; e-mails (and their modules) are the workflow's
     for inv in planned:
         inv.send_email, inv.redirect_url, inv.message = options.send_email, options.redirect_url, options.message
         if not options.send_email:
