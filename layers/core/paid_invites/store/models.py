@@ -175,10 +175,31 @@ class InvitationsByAccount(GlobalSecondaryIndex["InvitationModel"]):
     status_key = UnicodeAttribute(range_key=True)  # "<status>#<created_at>#<id>"
 
 
+# What the sparse due index copies of an invitation: what the scheduled job decides an open, e-mailed
+# invitation's next step from and renders its reminder with (store/schedule.py ``due``). Not the task token
+# (up to 2,048 characters on AWS), the history, the subscription or the settlement: the writes that change
+# only those (the settlement's, the mail marks, the history's) write nothing in the index, and its entries stay
+# small. The job reads the whole item for its other, rarer steps (expiry, start, reconcile, notices).
+DUE_PROJECTED = [
+    "status",
+    "sent_at",
+    "expires_at",
+    "reminders_sent",
+    "last_reminded_at",
+    "reminders_stopped",
+    "send_email",
+    "email",
+    "language",
+    "org_name",
+    "inviter_name",
+    "message",
+]
+
+
 class InvitationsDue(GlobalSecondaryIndex["InvitationModel"]):
     class Meta:
         index_name = "by_due"
-        projection = AllProjection()
+        projection = IncludeProjection(DUE_PROJECTED)
 
     due_shard = UnicodeAttribute(hash_key=True)
     due_at = UTCDateTimeAttribute(range_key=True)

@@ -77,12 +77,32 @@ def record_reminded(invitation_id: str, number: int, message_id: str, at: dateti
 def due(now: datetime, limit: int) -> list[tuple[Invitation, datetime]]:
     """What the sparse ``by_due`` index holds with ``due_at <= now``, oldest first, with each one's due_at.
 
-    One Query on the index: it reads the items that are due and nothing else. The index is eventually
-    consistent; every write below is conditional on what was read, so a stale item changes nothing.
+    One Query on the index: it reads the entries that are due and nothing else. Each invitation holds only
+    what the index projects (``models.DUE_PROJECTED``): enough for the cadence of a pending invitation whose
+    e-mail went out (``cadence_known``) and its reminder; ``read_due`` reads one whole for anything else.
+    The index is eventually consistent; every write below is conditional on what was read, so a stale
+    entry changes nothing.
     """
     m.bind()
     query = I.by_due.query(DUE_SHARD, m.InvitationsDue.due_at <= now, limit=limit)
     return [(to_invitation(item), item.due_at) for item in query]
+
+
+def cadence_known(entry: Invitation) -> bool:
+    """Whether the due index's copy of an invitation is all its next reminder (or rescheduling) needs: a
+    pending one whose e-mail went out (the start of an unsent one needs its task token, the others more)."""
+    return entry.status == PENDING and entry.sent_at is not None
+
+
+def read_due(invitation_id: str, due_at: datetime) -> Invitation | None:
+    """The whole invitation the due index returned, read from the table (consistent); None when it is gone or
+    no longer due at ``due_at`` (it changed since the index was read: the next run sees it as it is)."""
+    m.bind()
+    try:
+        item = I.get(invitation_id, consistent_read=True)
+    except I.DoesNotExist:
+        return None
+    return to_invitation(item) if item.due_at == due_at else None
 
 
 def start_later(invitation_id: str, at: datetime) -> bool:

@@ -2,7 +2,8 @@
 
 Each run reads only what the sparse ``by_due`` index says is due now and does one thing per invitation
 (``reminders.decide``): send the next reminder, expire it, move its due moment, start the workflow the
-invite could not start, notify the inviter of an expiry, or reconcile an acceptance.
+invite could not start, notify the inviter of an expiry, or reconcile an acceptance. The index copies
+what a reminder needs; the other steps first read the invitation whole (``schedule.read_due``).
 
 Exactly-once, as far as e-mail allows: every action first *claims* its change with a conditional
 UpdateItem (pending, same send, same reminder count) and only then sends. Two runs at once, or a
@@ -78,11 +79,24 @@ def run_due(limit: int = 500, deadline: float | None = None) -> RunReport:
     now = clock.now()
     cadence = configured_cadence()
     report = RunReport()
-    for inv, read_due in schedule.due(now, limit):
+    for entry, read_due in schedule.due(now, limit):
         if deadline is not None and time.monotonic() > deadline:
             report.deferred += 1
             continue
         report.seen += 1
+        inv: Invitation | None = entry
+        step = reminders.decide(entry, now, cadence) if schedule.cadence_known(entry) else None
+        try:
+            if step is None or step.kind not in ("remind", "reschedule"):
+                # the index holds part of the invitation: the rarer steps read it whole
+                inv, step = schedule.read_due(entry.id, read_due), None
+        except Exception:
+            log.exception("reading due invitation %s failed", entry.id)
+            report.errors += 1
+            continue
+        if inv is None:  # changed since the query (moved, settled, gone): the next run sees it as it is
+            report.skipped += 1
+            continue
         if inv.status == ACCEPTED and inv.settled_at is not None:  # settled: due for its billing answers
             try:
                 report.unanswered += report_unanswered(inv, read_due, now)
@@ -90,7 +104,7 @@ def run_due(limit: int = 500, deadline: float | None = None) -> RunReport:
                 log.exception("checking the billing requests of invitation %s failed", inv.id)
                 report.errors += 1
             continue
-        step = reminders.decide(inv, now, cadence)
+        step = step or reminders.decide(inv, now, cadence)
         try:
             if step.kind == "expire":
                 if close_expired(inv, now):
