@@ -21,9 +21,9 @@ from ..invitations import ACCEPTED, Invitation, link_matches, refusal_for, split
 from ..money import Money
 from ..proration import unused_value
 from ..store import repository as repo
-from ..store import transactions as tx
 
-# The workflow module is imported by the hand-over that needs it: showing the page does not pay for it.
+# The workflow module and the store's transactions are imported by the hand-over and the accept that need
+# them: showing the page pays for neither.
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +183,8 @@ def accept(
         # after the choice: a form without one comes back with the choices and the money as it is now
         if not quote_matches(shown, view_.quote, money=offer is not None):
             raise amount_changed(view_)
+        from ..store import transactions as tx
+
         try:
             accepted = tx.accept(
                 inv,
