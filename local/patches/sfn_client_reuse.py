@@ -5,8 +5,9 @@ creates a new boto3 client (``boto_client_for``: the service model loaded into a
 pool, so a new TCP connection to the moto server each time). Step Functions invokes a task without creating
 anything of the caller's. A bulk import runs about one task per invitation, and the client's creation was a
 visible share of the server's CPU there. Here a client is made once per region, service and endpoint and
-shared (botocore clients are safe to share between threads); a task with credentials of its own still gets
-its own client, as moto makes it.
+shared (botocore clients are safe to share between threads). The interpreter hands every task its state's
+credentials, but moto's ``boto_client_for`` makes the same client whatever they are (key "ak", secret "sk"),
+so they are not part of the key.
 
 Wraps ``boto_client_for`` (``moto.stepfunctions.parser.asl.utils.boto_client``) where the interpreter's
 modules imported it. Tested by every integration test that runs a workflow.
@@ -43,8 +44,6 @@ def apply() -> None:
     lock = threading.Lock()
 
     def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
-        if state_credentials is not None:
-            return original(region, service, state_credentials)
         key = (region, service, botocore_stubber.enabled, moto_server_port())
         with lock:
             client = clients.get(key)
