@@ -34,13 +34,14 @@ def mailed_for(inv: Invitation, task_token: str) -> bool:
     return inv.mailed_for is not None and inv.mailed_for in (sent_mark(task_token), task_token)
 
 
-def claim_send(invitation_id: str, token_hash: str, task_token: str, expires_at: datetime) -> Invitation | None:
-    """Take the invitation's one send: store the link's hash, the workflow's task token and the expiry (the
-    lifetime counts from the send). None when it is not pending, its e-mail went out already, or it is one we
-    do not e-mail (``take_task``)."""
+def claim_send(invitation_id: str, token_hash: str, task_token: str) -> Invitation | None:
+    """Take the invitation's one send: store the link's hash and the workflow's task token. None when it is not
+    pending, its e-mail went out already, or it is one we do not e-mail (``take_task``). The new expiry (the
+    lifetime counts from the send) is stored with the send (``record_send``), so that the claim changes
+    nothing the due index copies (no index write)."""
     return update_invitation(
         invitation_id,
-        [I.token_hash.set(token_hash), I.task_token.set(task_token), I.expires_at.set(expires_at)],
+        [I.token_hash.set(token_hash), I.task_token.set(task_token)],
         (I.status == PENDING)
         & I.mailed_for.does_not_exist()
         & (I.send_email.does_not_exist() | (I.send_email == True)),  # noqa: E712 - a condition, not a test
@@ -69,13 +70,17 @@ def follow_task(invitation_id: str, task_token: str) -> None:
     )
 
 
-def record_send(invitation_id: str, task_token: str, sent_at: datetime, first_due: datetime, message_id: str) -> None:
-    """The e-mail of ``task_token``'s attempt went out: the cadence starts, due at ``first_due``."""
+def record_send(
+    invitation_id: str, task_token: str, sent_at: datetime, expires_at: datetime, first_due: datetime, message_id: str
+) -> None:
+    """The e-mail of ``task_token``'s attempt went out: it expires at ``expires_at`` (as the e-mail says), the
+    cadence starts, due at ``first_due``."""
     update_invitation(
         invitation_id,
         [
             I.mailed_for.set(sent_mark(task_token)),
             I.sent_at.set(sent_at),
+            I.expires_at.set(expires_at),
             *restart_cadence(first_due),
             log("emailed", "workflow", sent_at, message_id=message_id),
         ],
@@ -83,11 +88,13 @@ def record_send(invitation_id: str, task_token: str, sent_at: datetime, first_du
 
 
 def mark_bounced_unsent(inv: Invitation, task_token: str, expires_at: datetime, reason: str, at: datetime) -> None:
-    """The address is suppressed, so nothing was sent: ``bounced`` (the admin sees it), due at its expiry."""
+    """The address is suppressed, so nothing was sent: ``bounced`` (the admin sees it), expiring at ``expires_at``
+    (the lifetime counts from this send) and due then."""
     update_invitation(
         inv.id,
         [
             I.mailed_for.set(sent_mark(task_token)),
+            I.expires_at.set(expires_at),
             I.status.set(BOUNCED),
             I.status_key.set(status_key(BOUNCED, inv.created_at, inv.id)),
             I.due_shard.set(DUE_SHARD),

@@ -6,6 +6,7 @@ address that complained (``MailSuppressed``).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -65,7 +66,7 @@ def send_invitation(invitation_id: str, task_token: str) -> dict[str, Any]:
     token, token_hash = new_token(invitation_id)
     cadence = configured_cadence()
     expires_at = reminders.expires_after_send(now, cadence)  # the lifetime counts from the send
-    inv = sends.claim_send(invitation_id, token_hash, task_token, expires_at)
+    inv = sends.claim_send(invitation_id, token_hash, task_token)
     if inv is None:
         current = repo.get_invitation(invitation_id)
         if current is None:
@@ -85,13 +86,15 @@ def send_invitation(invitation_id: str, task_token: str) -> dict[str, Any]:
         sends.follow_task(invitation_id, task_token)
         return {"status": "already_sent" if current.status in OPEN else current.status}
     try:
-        message_id = send_mail(invitation_mail(inv, token), tags={"invitation_id": invitation_id})
+        message_id = send_mail(
+            invitation_mail(replace(inv, expires_at=expires_at), token), tags={"invitation_id": invitation_id}
+        )
     except mail.MailSuppressed as suppressed:
         # the address complained before: nothing is sent; the admin sees it as bounced, and it expires
         sends.mark_bounced_unsent(inv, task_token, expires_at, suppressed.message, now)
         return {"status": "suppressed"}
     first_due = reminders.next_due(now, 0, expires_at, cadence)
-    sends.record_send(invitation_id, task_token, now, first_due, message_id)
+    sends.record_send(invitation_id, task_token, now, expires_at, first_due, message_id)
     return {"status": "sent", "message_id": message_id}
 
 
