@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from paid_invites import paging
 from paid_invites.contract import AccountSummary as AccountSummaryOut
 from paid_invites.contract import (
     ErrorBody,
@@ -37,7 +38,7 @@ from paid_invites.http import (
 from paid_invites.idempotency import register_context, run_once
 from paid_invites.invitations import Invitee
 from paid_invites.observability import powertools
-from paid_invites.usecases import bulk_import, import_history, invite
+from paid_invites.usecases import invite
 
 # The other routes' use cases are imported by their route, when it is first called: a cold start loads the
 # modules of the request it serves, not those of the other fourteen routes (each import is a dictionary
@@ -123,7 +124,7 @@ def create_invitations(accountId: AccountId, request: InviteRequest) -> Response
 def list_invitations(
     accountId: AccountId,
     status: Annotated[Status, Query()] = "pending",
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: Annotated[int, Query(ge=1, le=paging.INVITATIONS)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
     email_prefix: Annotated[str | None, Query(max_length=320)] = None,
 ) -> dict[str, Any]:
@@ -200,7 +201,7 @@ def list_account_members(
     accountId: AccountId,
     user_type: Annotated[Literal["basic", "licensed"] | None, Query()] = None,
     role: Annotated[Literal["owner", "admin", "member"] | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: Annotated[int, Query(ge=1, le=paging.MEMBERS)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
     email_prefix: Annotated[str | None, Query(max_length=320)] = None,
 ) -> dict[str, Any]:
@@ -265,6 +266,8 @@ def import_invitations(accountId: AccountId) -> Response[str]:
     content_type = next((v for k, v in (event.headers or {}).items() if k.lower() == "content-type"), None)
 
     def action() -> dict[str, Any]:
+        from paid_invites.usecases import bulk_import
+
         started = bulk_import.start(caller_id(app), accountId, body, content_type)
         metrics.add_metric(name="ImportsStarted", unit=MetricUnit.Count, value=1)
         return ImportOut.from_domain(started).answer()
@@ -278,9 +281,11 @@ def import_invitations(accountId: AccountId) -> Response[str]:
 def get_import(
     accountId: AccountId,
     importId: ImportId,
-    limit: Annotated[int, Query(ge=1, le=bulk_import.RESULT_PAGE_MAX)] = 100,
+    limit: Annotated[int, Query(ge=1, le=paging.IMPORT_RESULTS)] = 100,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict[str, Any]:
+    from paid_invites.usecases import bulk_import
+
     return ImportProgress.from_domain(bulk_import.get(caller_id(app), accountId, importId, limit, cursor)).answer()
 
 
@@ -292,9 +297,11 @@ def get_import(
 @tracer.capture_method
 def list_imports(
     accountId: AccountId,
-    limit: Annotated[int, Query(ge=1, le=import_history.PAGE_MAX)] = 20,
+    limit: Annotated[int, Query(ge=1, le=paging.IMPORTS)] = 20,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> dict[str, Any]:
+    from paid_invites.usecases import import_history
+
     return ImportList.from_domain(import_history.list_imports(caller_id(app), accountId, limit, cursor)).answer()
 
 

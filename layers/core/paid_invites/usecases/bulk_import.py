@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from .. import clock
+from .. import clock, paging
 from ..accounts import ensure_can_invite, ensure_can_manage
 from ..aws import client, error_code
 from ..config import get_settings
@@ -33,7 +33,6 @@ from ..workflow import TRANSIENT
 from . import invite as invite_usecase
 
 CHUNK_ROWS = 100  # one invite call (MaxInviteesPerRequest) per chunk; ~100 StartExecutions and e-mails
-RESULT_PAGE_MAX = 1000
 RETRY_MARGIN = timedelta(seconds=1)  # clock skew allowed between a chunk's attempts (see _recover)
 _IMPORT_ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -109,7 +108,7 @@ def get(caller_id: str | None, account_id: str, import_id: str, limit: int, curs
     record = store.get(import_id) if _IMPORT_ID.match(import_id) else None
     if record is None or record.account_id != account_id:
         raise NotFound("no such import")
-    limit = max(1, min(limit, RESULT_PAGE_MAX))
+    limit = max(1, min(limit, paging.IMPORT_RESULTS))
     number, offset = _decode_cursor(cursor, record)
     wanted = range(number, min(record.chunks, number + (offset + limit + CHUNK_ROWS - 1) // CHUNK_ROWS))
     chunks = [c for c in store.read([], [(record.id, n) for n in wanted]) if isinstance(c, store.Chunk)]
