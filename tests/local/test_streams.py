@@ -25,9 +25,9 @@ def test_the_lifecycle_trigger_takes_invitation_writes_only() -> None:
     # but not the writes of an accepted one (none adds a published entry)
     accepted = record("MODIFY", "inv-1", status_key={"S": "accepted#2026#inv-1"}, status={"S": "accepted"})
     assert not trigger.wanted(accepted)
-    # and a guard, a daily counter or a removal is not
+    # and a guard, a suppression or a removal is not
     assert not trigger.wanted(record("INSERT", "pending#acme#jan@devries.example", account_id={"S": "acme"}))
-    assert not trigger.wanted(record("MODIFY", "daily#acme#2026-12-01", count={"N": "2"}))
+    assert not trigger.wanted(record("INSERT", "suppressed#jan@devries.example", reason={"S": "complaint"}))
     assert not trigger.wanted(record("REMOVE", "inv-1"))
 
 

@@ -101,6 +101,26 @@ def test_ten_invitees_racing_for_three_licenses(
     assert invariants().clean
 
 
+@pytest.mark.parametrize("parameters", [{"MaxInvitationsPerDay": "3"}])
+def test_ten_invites_racing_for_the_days_last_three(
+    front: Api, invariants: Any, reliability: Recorder, parameters: dict[str, str]
+) -> None:
+    # Given an organization that may create 3 more invitations today
+    people = [new_address("day") for _ in range(10)]
+    # When its admin invites 10 people in 10 simultaneous requests (each read the day's count before writing)
+    answers = together(
+        *[lambda p=p: front.invite("u-arno", "acme", {"email": p, "user_type": "basic"}) for p in people]
+    )
+    results = [a.json["results"][0] for a in answers]
+    created = [r for r in results if r["status"] == "created"]
+    reliability.race("10 invites for the day's last 3", threads=10, effects=len(created), expected=3)
+    # Then 3 are created and 7 are refused for the day, the count on the account being exact
+    assert [a.status for a in answers] == [200] * 10
+    assert len(created) == 3
+    assert Counter(r.get("reason") for r in results if r["status"] == "rejected") == {"daily_limit_reached": 7}
+    assert invariants().clean
+
+
 def test_ten_pending_invitees_racing_for_three_licenses_left_after_a_cut(
     front: Api, stack: Stack, events: Events, invariants: Any, reliability: Recorder
 ) -> None:

@@ -68,7 +68,6 @@ def test_every_model_is_bound_and_all_share_one_client() -> None:
         "InvitationModel": "stack-invitations",
         "PendingGuardModel": "stack-invitations",
         "SuppressionModel": "stack-invitations",
-        "DailyCountModel": "stack-invitations",
         "LedgerModel": "stack-ledger",
     }
     assert result["clients"] == 1

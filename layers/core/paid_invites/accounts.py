@@ -33,6 +33,12 @@ class Account:
     invitations_pending: int = 0
     subscription: Subscription | None = None
     billing_customer_id: str | None = None  # the billing system's customer (e.g. Stripe's cus_...), if any
+    invited_day: str | None = None  # the UTC day (YYYY-MM-DD) that invited_today counts
+    invited_today: int = 0
+
+    def invited_on(self, day: str) -> int:
+        """Invitations the organization created on ``day`` (the daily limit's count)."""
+        return self.invited_today if self.invited_day == day else 0
 
     @property
     def is_paid(self) -> bool:

@@ -32,6 +32,8 @@ def to_account(item: m.AccountModel) -> Account:
         invitations_pending=int(item.invitations_pending or 0),
         subscription=to_subscription(sub, sub.currency or item.currency) if sub else None,
         billing_customer_id=item.billing_customer_id,
+        invited_day=item.invited_day,
+        invited_today=int(item.invited_today or 0),
     )
 
 

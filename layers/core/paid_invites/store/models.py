@@ -71,6 +71,8 @@ class AccountModel(_Model):
     balance_due_minor = NumberAttribute(default=0)
     members_count = NumberAttribute(default=0)
     invitations_pending = NumberAttribute(default=0)  # open invitations (the per-account limit)
+    invited_day = UnicodeAttribute(null=True)  # the UTC day (YYYY-MM-DD) invited_today counts (the daily limit)
+    invited_today = NumberAttribute(null=True)  # invitations created on invited_day
     subscription = SubscriptionAttribute(null=True)
     billing_customer_id = UnicodeAttribute(null=True)
     # what the platform's events set (store/directory.py): the versions applied, and every license bought
@@ -294,21 +296,6 @@ class SuppressionModel(_Model):
         return f"suppressed#{email}"
 
 
-class DailyCountModel(_Model):
-    """``daily#<account>#<YYYY-MM-DD>``: invitations an organization created that day (TTL cleans up)."""
-
-    class Meta:
-        table_name = "invitations"
-
-    id = UnicodeAttribute(hash_key=True)
-    invited = NumberAttribute(default=0)
-    expires = NumberAttribute(null=True)  # TTL, epoch seconds
-
-    @staticmethod
-    def key(account_id: str, day: str) -> str:
-        return f"daily#{account_id}#{day}"
-
-
 class LedgerByAccount(GlobalSecondaryIndex["LedgerModel"]):
     class Meta:
         index_name = "by_org_account"
@@ -348,7 +335,7 @@ MODELS: dict[str, list[type[Model]]] = {
     "accounts_table": [AccountModel],
     "users_table": [UserModel, UserEmailModel, UserTombstoneModel],
     "invoices_table": [InvoiceModel],
-    "invitations_table": [InvitationModel, PendingGuardModel, SuppressionModel, DailyCountModel],
+    "invitations_table": [InvitationModel, PendingGuardModel, SuppressionModel],
     "ledger_table": [LedgerModel],
 }
 

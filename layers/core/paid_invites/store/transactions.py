@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..accounts import Account, User
@@ -33,14 +33,23 @@ def _number(raw: dict[str, Any] | None, name: str) -> int:
 
 
 def create_invitations(
-    org_id: str, invitations: list[Invitation], capacity: Capacity, max_pending: int, max_daily: int, day: str
+    org_id: str,
+    invitations: list[Invitation],
+    capacity: Capacity,
+    max_pending: int,
+    max_daily: int,
+    day: str,
+    counted_today: bool,
 ) -> CreateOutcome:
     """Write invitations with their pending guards, license holds and counters, a transaction a chunk.
 
-    A guard that exists already means "already invited"; a counter that moved meanwhile (another
-    request took licenses, or the limits) means the chunk is fitted again to what is left. Nothing is
-    half-written: a chunk commits whole.
+    The counters are the organization's account item's: licenses, open invitations and the invitations of
+    ``day`` (``counted_today``: the item's day counter already counts ``day``, as read; else the chunk starts
+    it). A guard that exists already means "already invited"; a counter that moved meanwhile (another
+    request took licenses, the day turned, or the limits) means the chunk is fitted again to what is left.
+    Nothing is half-written: a chunk commits whole.
     """
+    model = m.AccountModel
     outcome = CreateOutcome(created=[], already_invited={}, refused={})
     queue = list(invitations)
     while queue:
@@ -56,26 +65,25 @@ def create_invitations(
                 tx.put(f"inv:{inv.id}", from_invitation(inv), m.InvitationModel.id.does_not_exist())
                 guard = m.PendingGuardModel(id=m.PendingGuardModel.key(org_id, inv.email), invitation_id=inv.id)
                 tx.put(f"guard:{inv.email}", guard, m.PendingGuardModel.id.does_not_exist(), return_old=True)
+            if counted_today:
+                count: list[Any] = [model.invited_today.add(len(chunk))]
+                within_day = (model.invited_day == day) & (model.invited_today <= max_daily - len(chunk))
+            else:  # the first invitations of the day (capacity.fit kept the chunk within the limit)
+                count = [model.invited_day.set(day), model.invited_today.set(len(chunk))]
+                within_day = model.invited_day.does_not_exist() | (model.invited_day != day)
             tx.update(
                 "org",
-                key_item(m.AccountModel, org_id),
+                key_item(model, org_id),
                 [
-                    m.AccountModel.licenses_free.add(-licensed),
-                    m.AccountModel.licenses_held.add(licensed),
-                    m.AccountModel.invitations_pending.add(len(chunk)),
+                    model.licenses_free.add(-licensed),
+                    model.licenses_held.add(licensed),
+                    model.invitations_pending.add(len(chunk)),
+                    *count,
                 ],
-                (m.AccountModel.licenses_free >= licensed)
-                & (m.AccountModel.status == "active")
-                & (
-                    m.AccountModel.invitations_pending.does_not_exist()
-                    | (m.AccountModel.invitations_pending <= max_pending - len(chunk))
-                ),
-            )
-            tx.update(
-                "daily",
-                m.DailyCountModel(id=m.DailyCountModel.key(org_id, day)),
-                [m.DailyCountModel.invited.add(len(chunk)), m.DailyCountModel.expires.set(daily_expiry(day))],
-                m.DailyCountModel.invited.does_not_exist() | (m.DailyCountModel.invited <= max_daily - len(chunk)),
+                (model.licenses_free >= licensed)
+                & (model.status == "active")
+                & (model.invitations_pending.does_not_exist() | (model.invitations_pending <= max_pending - len(chunk)))
+                & within_day,
             )
             try:
                 tx.commit()
@@ -87,20 +95,17 @@ def create_invitations(
                 if "org" in cancelled.failed:
                     old_org = cancelled.failed["org"] or {}
                     active = old_org.get("status", {}).get("S") == "active"
+                    counted_today = old_org.get("invited_day", {}).get("S") == day
                     capacity.licenses = _number(old_org, "licenses_free") if active else 0
                     capacity.pending = max_pending - _number(old_org, "invitations_pending") if active else 0
-                if "daily" in cancelled.failed:
-                    capacity.daily = max_daily - _number(cancelled.failed["daily"], "invited")
+                    capacity.daily = max_daily - (_number(old_org, "invited_today") if counted_today else 0)
+                    capacity.daily = capacity.daily if active else 0
                 continue
             capacity.take(chunk)
+            counted_today = True
             outcome.created += chunk
             chunk = []
     return outcome
-
-
-def daily_expiry(day: str) -> int:
-    """The daily counter's TTL: two days after the day it counts (epoch seconds)."""
-    return int(datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp()) + 2 * 86400
 
 
 def accept(

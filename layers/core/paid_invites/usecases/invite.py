@@ -93,10 +93,11 @@ def invite(
             ctx = repo.load_invite_context(str(caller_id), account_id, emails)
             org = ensure_can_invite(ctx.org)
     now = clock.now()
+    today = now.date().isoformat()
     capacity = Capacity(
         licenses=org.licenses_free,
         pending=settings.max_pending_invitations - org.invitations_pending,
-        daily=settings.max_invitations_per_day,
+        daily=settings.max_invitations_per_day - org.invited_on(today),
     )
     decisions = plan_invites(caller, org, invitees, ctx.known, now, settings.invitation_lifetime_seconds, capacity)
     planned = [d.invitation for d in decisions if d.invitation is not None]
@@ -114,7 +115,8 @@ def invite(
         capacity,
         settings.max_pending_invitations,
         settings.max_invitations_per_day,
-        now.date().isoformat(),
+        today,
+        counted_today=org.invited_day == today,
     )
     for existing in outcome.already_invited.values():
         if existing:
