@@ -21,15 +21,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .. import clock, formatting, mail, reminders, workflow
-from ..acceptance import Acceptance
+from .. import clock, formatting, mail, reminders
 from ..invitations import ACCEPTED, Invitation, message_lines, new_token
 from ..store import repository as repo
 from ..store import schedule
-from .accepting import hand_over
 from .delivery import accept_url, configured_cadence, notify_inviter, send_mail
-from .expiry import close_expired, end_workflow, notify_expired_once
-from .settling import report_unanswered, settle
+
+# The rarer steps' modules (the workflow's client, expiry, settling, the acceptance's hand-over) are imported
+# by the step that needs them: a run that only sends reminders, the common one, does not load them.
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +98,8 @@ def run_due(limit: int = 500, deadline: float | None = None) -> RunReport:
             continue
         if inv.status == ACCEPTED and inv.settled_at is not None:  # settled: due for its billing answers
             try:
+                from .settling import report_unanswered
+
                 report.unanswered += report_unanswered(inv, read_due, now)
             except Exception:
                 log.exception("checking the billing requests of invitation %s failed", inv.id)
@@ -107,6 +108,8 @@ def run_due(limit: int = 500, deadline: float | None = None) -> RunReport:
         step = step or reminders.decide(inv, now, cadence)
         try:
             if step.kind == "expire":
+                from .expiry import close_expired, end_workflow, notify_expired_once
+
                 if close_expired(inv, now):
                     report.expired.append(inv.id)
                     end_workflow(inv, now)
@@ -117,6 +120,8 @@ def run_due(limit: int = 500, deadline: float | None = None) -> RunReport:
                 send_reminder(inv, step, now, cadence, report)
             elif step.kind == "start":
                 assert step.due_at is not None
+                from .. import workflow
+
                 workflow.start(inv.id)  # named after the invitation: a start that did happen is not repeated
                 schedule.reschedule(inv.id, read_due, step.due_at)
                 report.started += 1
@@ -129,6 +134,8 @@ def run_due(limit: int = 500, deadline: float | None = None) -> RunReport:
                 report.resumed += outcome == "resumed"
                 report.settled += outcome == "settled"
             elif step.kind == "notify_expired":
+                from .expiry import notify_expired_once
+
                 report.notified += notify_expired_once(inv.id, now)
             else:
                 schedule.drop_due(inv.id)
@@ -184,6 +191,11 @@ def reconcile(inv: Invitation) -> str:
     workflow would have (ledger once, stable event ids), and tells the inviter, as its NotifyInviter step
     would have.
     """
+    from .. import workflow
+    from ..acceptance import Acceptance
+    from .accepting import hand_over
+    from .settling import settle
+
     if hand_over(inv):
         return "resumed"
     if workflow.running(inv.id):
