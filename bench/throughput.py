@@ -149,6 +149,9 @@ def _status(pid: int) -> dict[str, int]:
 # ---------------------------------------------------------------- the floor: recorded requests, replayed
 
 
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
 def _rewrite(calls: list[counting.Call], mapping: dict[str, str]) -> list[tuple[str, str, dict[str, Any]]]:
     pattern = re.compile("|".join(re.escape(k) for k in sorted(mapping, key=len, reverse=True)))
     out = []
@@ -173,6 +176,29 @@ def _sequence(clients: dict[str, Any], calls: list[tuple[str, str, dict[str, Any
         _call(clients, service, operation, params)
 
 
+def _day_count(invite: list[counting.Call]) -> dict[str, Any] | None:
+    """The UpdateItem that puts the floor's organization's day count where the recorded invite found the bench
+    organization's: counting the recorded day (0 so far), or not counting it yet. The recorded transaction's
+    condition on that count then holds for the replayed one, round after round."""
+    for call in invite:
+        for action in call.params.get("TransactItems", []) if call.operation == "TransactWriteItems" else []:
+            update = action.get("Update") or {}
+            if update.get("Key", {}).get("id", {}).get("S") != ORG:
+                continue
+            days = [v["S"] for v in update.get("ExpressionAttributeValues", {}).values() if _DAY.match(v.get("S", ""))]
+            key = {"TableName": update["TableName"], "Key": {"id": {"S": FLOOR_ORG}}}
+            names = {name: placeholder for placeholder, name in update.get("ExpressionAttributeNames", {}).items()}
+            day_name = re.escape(names.get("invited_day", "invited_day")) + r"(?!\w)"
+            if re.search(day_name, update["UpdateExpression"]):  # the day's first invitations set the day
+                return {**key, "UpdateExpression": "REMOVE invited_day, invited_today"}
+            return {
+                **key,
+                "UpdateExpression": "SET invited_day = :day, invited_today = :none",
+                "ExpressionAttributeValues": {":day": {"S": days[0]}, ":none": {"N": "0"}},
+            }
+    return None
+
+
 class Floor:
     """The recorded requests of one 100-invitee request and its 100 e-mail tasks, replayed a round at a time."""
 
@@ -188,6 +214,7 @@ class Floor:
             name="BenchFloor", definition=json.dumps(waiting(noop)), roleArn=role, type="STANDARD"
         )["stateMachineArn"]
         self.invite, self.mails, self.emails = invite, mails, emails
+        self.day_count = _day_count(invite)
         self.ids = sorted({i for c in invite for i in _ID.findall(json.dumps(c.params))})
         self.arns = {c.params["stateMachineArn"] for c in invite if c.operation == "StartExecution"}
         self.requests = 0
@@ -200,6 +227,8 @@ class Floor:
         mapping.update({e: f"floor-{r}-{n}@floor.example" for n, e in enumerate(self.emails)})
         sequences = [_rewrite(sequence, mapping) for sequence in self.mails]
         calls = _rewrite(self.invite, mapping)
+        if self.day_count:  # the floor's organization counts its day as the recorded request found its own
+            self.clients["dynamodb"].update_item(**self.day_count)
         started = time.perf_counter()
         for service, operation, params in calls:
             _call(self.clients, service, operation, params)
