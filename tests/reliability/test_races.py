@@ -77,20 +77,29 @@ def test_twenty_simultaneous_posts_of_one_link_accept_once(
     assert invariants().clean
 
 
+def ten_invites_at_once(
+    front: Api, caller: str, account: str, invitee: dict[str, str], reliability: Recorder, race: str, expected: int
+) -> tuple[list[dict[str, Any]], Counter[str]]:
+    """Ten new people invited into ``account`` in ten simultaneous requests of one each (``invitee``: the other
+    fields): every request answered 200; the results created, and the rejections counted by reason."""
+    people = [new_address("racer") for _ in range(10)]
+    answers = together(*[lambda p=p: front.invite(caller, account, {"email": p, **invitee}) for p in people])
+    assert [a.status for a in answers] == [200] * 10
+    results = [a.json["results"][0] for a in answers]
+    created = [r for r in results if r["status"] == "created"]
+    reliability.race(race, threads=10, effects=len(created), expected=expected)
+    return created, Counter(r.get("reason") for r in results if r["status"] == "rejected")
+
+
 def test_ten_invitees_racing_for_three_licenses(
     front: Api, stack: Stack, events: Events, invariants: Any, reliability: Recorder
 ) -> None:
     # Given Tight Budget has 4 licenses, its owner uses one: 3 are free
-    people = [new_address("seat") for _ in range(10)]
     # When its owner invites 10 licensed users in 10 simultaneous requests
-    answers = together(*[lambda p=p: front.invite("u-tara", "tight", {"email": p}) for p in people])
-    results = [a.json["results"][0] for a in answers]
-    created = [r for r in results if r["status"] == "created"]
-    reliability.race("10 invites for 3 licenses", threads=10, effects=len(created), expected=3)
+    created, refused = ten_invites_at_once(front, "u-tara", "tight", {}, reliability, "10 invites for 3 licenses", 3)
     # Then 3 are created and 7 are refused for want of a license
-    assert [a.status for a in answers] == [200] * 10
     assert len(created) == 3
-    assert Counter(r.get("reason") for r in results if r["status"] == "rejected") == {"no_license_available": 7}
+    assert refused == {"no_license_available": 7}
     # When the three accept at the same instant
     tokens = [token_of(r["email"]) for r in created]
     accepts = together(*[lambda t=t: front.accept(t, as_json=True) for t in tokens])
@@ -106,18 +115,14 @@ def test_ten_invites_racing_for_the_days_last_three(
     front: Api, invariants: Any, reliability: Recorder, parameters: dict[str, str]
 ) -> None:
     # Given an organization that may create 3 more invitations today
-    people = [new_address("day") for _ in range(10)]
     # When its admin invites 10 people in 10 simultaneous requests (each read the day's count before writing)
-    answers = together(
-        *[lambda p=p: front.invite("u-arno", "acme", {"email": p, "user_type": "basic"}) for p in people]
+    basic = {"user_type": "basic"}
+    created, refused = ten_invites_at_once(
+        front, "u-arno", "acme", basic, reliability, "10 invites for the day's last 3", 3
     )
-    results = [a.json["results"][0] for a in answers]
-    created = [r for r in results if r["status"] == "created"]
-    reliability.race("10 invites for the day's last 3", threads=10, effects=len(created), expected=3)
     # Then 3 are created and 7 are refused for the day, the count on the account being exact
-    assert [a.status for a in answers] == [200] * 10
     assert len(created) == 3
-    assert Counter(r.get("reason") for r in results if r["status"] == "rejected") == {"daily_limit_reached": 7}
+    assert refused == {"daily_limit_reached": 7}
     assert invariants().clean
 
 
