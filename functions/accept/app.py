@@ -12,6 +12,10 @@ came), the answer is 409 ``amount_changed``, with the new amount and its quote, 
 
 from __future__ import annotations
 
+from paid_invites import startup  # first: no garbage collection while the function starts (ready() below)
+
+# isort: split
+
 import json
 import logging
 from http.cookies import CookieError, SimpleCookie
@@ -457,3 +461,6 @@ def _domain(exc: DomainError) -> Response[str]:
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)
+
+
+startup.ready()

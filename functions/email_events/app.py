@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from paid_invites import startup  # first: no garbage collection while the function starts (ready() below)
+
+# isort: split
+
 import json
 import re
 from typing import Any
@@ -43,3 +47,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.info("ses event", extra=masked(outcome))
         results.append(outcome)
     return {"results": results}
+
+
+startup.ready()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from paid_invites import startup  # first: no garbage collection while the function starts (ready() below)
+
+# isort: split
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,3 +36,6 @@ def lambda_handler(payload: dict[str, Any], context: LambdaContext) -> dict[str,
     metrics.add_metric(name="ImportRowsRejected", unit=MetricUnit.Count, value=result.get("rejected", 0))
     logger.info("chunk processed", extra={"outcome": result})
     return result
+
+
+startup.ready()

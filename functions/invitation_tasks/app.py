@@ -7,6 +7,10 @@ sending it again."""
 
 from __future__ import annotations
 
+from paid_invites import startup  # first: no garbage collection while the function starts (ready() below)
+
+# isort: split
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,3 +52,6 @@ def lambda_handler(payload: dict[str, Any], context: LambdaContext) -> dict[str,
         metrics.add_metric(name="EmailsSent", unit=MetricUnit.Count, value=1)
     logger.info("invitation task done", extra={"status": result.get("status")})
     return result
+
+
+startup.ready()

@@ -1,5 +1,9 @@
 """Admin API: invite users by e-mail, list, show, resend and revoke invitations, the account summary."""
 
+from paid_invites import startup  # first: no garbage collection while the function starts (ready() below)
+
+# isort: split
+
 import hashlib
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
@@ -355,3 +359,6 @@ BODIES = {("POST", "/accounts/{accountId}/invitations"): ((JSON,), 128 * 1024)}
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     register_context(context)  # an Idempotency-Key in progress expires when this invocation times out
     return screen(event, BODIES) or app.resolve(event, context)
+
+
+startup.ready()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from paid_invites import startup  # first: no garbage collection while the function starts (ready() below)
+
+# isort: split
+
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -32,3 +36,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     )
     # ReportBatchItemFailures: the stream is retried from this record on (the ones before it are done)
     return {"batchItemFailures": [{"itemIdentifier": outcome.failed_at}]}
+
+
+startup.ready()

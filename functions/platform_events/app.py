@@ -9,6 +9,10 @@ failure: SQS hands it over again, and after five tries to the dead-letter queue.
 
 from __future__ import annotations
 
+from paid_invites import startup  # first: no garbage collection while the function starts (ready() below)
+
+# isort: split
+
 import json
 from collections import Counter
 from typing import Any
@@ -75,3 +79,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         outcomes[outcome] += 1
     # SQS's event source mapping reads batchItemFailures; the counts are for the log and the local stack
     return {"batchItemFailures": failures, "outcomes": dict(outcomes)}
+
+
+startup.ready()

@@ -4,6 +4,10 @@ the inviter of the acceptance (once)."""
 
 from __future__ import annotations
 
+from paid_invites import startup  # first: no garbage collection while the function starts (ready() below)
+
+# isort: split
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,3 +49,6 @@ def lambda_handler(payload: dict[str, Any], context: LambdaContext) -> dict[str,
         metrics.add_metric(name="EmailsSent", unit=MetricUnit.Count, value=1)
     logger.info("settled", extra=result)
     return result
+
+
+startup.ready()

@@ -10,6 +10,10 @@ Operator: ``{"operator": "retry_settlement", "invitation_id": "..."}`` (docs/ope
 
 from __future__ import annotations
 
+from paid_invites import startup  # first: no garbage collection while the function starts (ready() below)
+
+# isort: split
+
 import json
 from collections import Counter
 from typing import Any
@@ -76,3 +80,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             count("Settlement_late_success")  # alarmed: money may have moved twice for one entry
         logger.info("billing outcome", extra=done.as_dict())
     return {"batchItemFailures": failures, "outcomes": dict(outcomes)}
+
+
+startup.ready()

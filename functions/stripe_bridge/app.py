@@ -9,6 +9,10 @@ limit moves it to the dead-letter queue. So does a message that is no request of
 
 from __future__ import annotations
 
+from paid_invites import startup  # first: no garbage collection while the function starts (ready() below)
+
+# isort: split
+
 import json
 from typing import Any
 
@@ -72,3 +76,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
                 extra={"request_id": done.request_id, "outcome": done.outcome, "skipped": done.skipped},
             )
     return {"batchItemFailures": failures}
+
+
+startup.ready()

@@ -3,6 +3,10 @@ workflow has not settled; what is due, done once."""
 
 from __future__ import annotations
 
+from paid_invites import startup  # first: no garbage collection while the function starts (ready() below)
+
+# isort: split
+
 import time
 from typing import Any
 
@@ -26,3 +30,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         metrics.add_metric(name=f"Due_{name}", unit=MetricUnit.Count, value=count)
     logger.info("scheduled run done", extra=report.counts())
     return report.as_dict()
+
+
+startup.ready()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib.metadata as md
 import importlib.util
+import json
 import os
 import re
 import subprocess
@@ -161,3 +162,37 @@ def test_the_layer_ships_cldr_data_for_the_languages_we_serve_only_and_formats_e
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "de 149,90\xa0€ 7. Dezember 2026" in done.stdout.splitlines()
+
+
+def test_every_handler_starts_without_a_garbage_collection_and_leaves_the_collector_on(
+    built: Path, runtime: Path
+) -> None:
+    for logical_id, fn in transformed().resources("AWS::Lambda::Function").items():
+        # Given a fresh interpreter with the function's folder, our layer and the runtime, its collector on
+        folder = transformed().local_paths[logical_id]
+        module = fn["Properties"]["Handler"].rpartition(".")[0]
+        script = (
+            "import gc, importlib, json, sys\n"
+            f"sys.path[:0] = [{str(folder)!r}, {str(built)!r}, {str(runtime)!r}]\n"
+            "paused = []\n"  # the collections once the pause began (paid_invites.startup imported)
+            "gc.callbacks.append(lambda phase, info: phase == 'start' and 'paid_invites.startup' in sys.modules"
+            " and paused.append(info['generation']))\n"
+            f"importlib.import_module({module!r})\n"
+            "print(json.dumps([paused, gc.isenabled(), gc.get_freeze_count()]))\n"
+        )
+        # When the handler's module is imported (the function's start)
+        done = subprocess.run(  # noqa: S603 - our own interpreter and script
+            [sys.executable, "-I", "-S", "-B", "-c", script],
+            env={"PATH": os.environ.get("PATH", ""), "AWS_REGION": "us-east-1", "LAMBDA_TASK_ROOT": str(folder)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, f"{logical_id}:\n{done.stderr[-2000:]}"
+        paused, enabled, frozen = json.loads(done.stdout.splitlines()[-1])
+        # Then no generation was collected once the pause began (the handler's first import), the collector runs
+        # again after the start, and what the start made is frozen (later collections do not scan it)
+        assert paused == [], f"{logical_id}: generations collected during the start: {paused}"
+        assert enabled, logical_id
+        assert frozen > 50_000, f"{logical_id}: {frozen} objects frozen"
