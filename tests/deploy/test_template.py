@@ -135,8 +135,9 @@ def test_the_settings_every_function_needs_are_set_on_each(sam: Transformed) -> 
 def test_no_function_sets_a_variable_the_code_does_not_know(sam: Transformed) -> None:
     # A typo in the template (or a setting renamed in the code) leaves the code on its default
     known = {f.name.upper() for f in fields(Settings)}
+    libraries = ("POWERTOOLS_", "PYDANTIC_")  # read by Powertools and pydantic themselves
     for logical_id, fn in lambda_functions(sam).items():
-        unknown = {k for k in env(fn) if not k.startswith("POWERTOOLS_") and k not in known}
+        unknown = {k for k in env(fn) if not k.startswith(libraries) and k not in known}
         assert not unknown, f"{logical_id} sets {sorted(unknown)}, which paid_invites.config.Settings does not read"
 
 
