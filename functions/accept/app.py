@@ -12,7 +12,7 @@ came), the answer is 409 ``amount_changed``, with the new amount and its quote, 
 
 from __future__ import annotations
 
-from paid_invites import startup  # first: no garbage collection while the function starts (ready() below)
+from paid_invites import startup  # first: no garbage collection while the function starts (@startup.handler)
 
 # isort: split
 
@@ -456,11 +456,9 @@ def _domain(exc: DomainError) -> Response[str]:
     return error(exc.status, exc.code, exc.message, exc.details)
 
 
+@startup.handler
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)
-
-
-startup.ready()

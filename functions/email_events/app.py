@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from paid_invites import startup  # first: no garbage collection while the function starts (ready() below)
+from paid_invites import startup  # first: no garbage collection while the function starts (@startup.handler)
 
 # isort: split
 
@@ -27,6 +27,7 @@ def masked(outcome: dict[str, Any]) -> dict[str, Any]:
 logger, tracer, metrics = powertools()
 
 
+@startup.handler
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
@@ -47,6 +48,3 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.info("ses event", extra=masked(outcome))
         results.append(outcome)
     return {"results": results}
-
-
-startup.ready()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from paid_invites import startup  # first: no garbage collection while the function starts (ready() below)
+from paid_invites import startup  # first: no garbage collection while the function starts (@startup.handler)
 
 # isort: split
 
@@ -25,6 +25,7 @@ class ChunkTask:
     chunk: int
 
 
+@startup.handler
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
@@ -36,6 +37,3 @@ def lambda_handler(payload: dict[str, Any], context: LambdaContext) -> dict[str,
     metrics.add_metric(name="ImportRowsRejected", unit=MetricUnit.Count, value=result.get("rejected", 0))
     logger.info("chunk processed", extra={"outcome": result})
     return result
-
-
-startup.ready()

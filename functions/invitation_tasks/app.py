@@ -7,7 +7,7 @@ sending it again."""
 
 from __future__ import annotations
 
-from paid_invites import startup  # first: no garbage collection while the function starts (ready() below)
+from paid_invites import startup  # first: no garbage collection while the function starts (@startup.handler)
 
 # isort: split
 
@@ -32,6 +32,7 @@ class InvitationTask:
     task_token: str | None = None  # send_invitation: the token the workflow waits on
 
 
+@startup.handler
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
@@ -52,6 +53,3 @@ def lambda_handler(payload: dict[str, Any], context: LambdaContext) -> dict[str,
         metrics.add_metric(name="EmailsSent", unit=MetricUnit.Count, value=1)
     logger.info("invitation task done", extra={"status": result.get("status")})
     return result
-
-
-startup.ready()

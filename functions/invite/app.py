@@ -1,6 +1,6 @@
 """Admin API: invite users by e-mail, list, show, resend and revoke invitations, the account summary."""
 
-from paid_invites import startup  # first: no garbage collection while the function starts (ready() below)
+from paid_invites import startup  # first: no garbage collection while the function starts (@startup.handler)
 
 # isort: split
 
@@ -353,12 +353,10 @@ def import_results_csv(accountId: AccountId, importId: ImportId) -> Response[str
 BODIES = {("POST", "/accounts/{accountId}/invitations"): ((JSON,), 128 * 1024)}
 
 
+@startup.handler
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     register_context(context)  # an Idempotency-Key in progress expires when this invocation times out
     return screen(event, BODIES) or app.resolve(event, context)
-
-
-startup.ready()

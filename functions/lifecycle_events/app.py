@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from paid_invites import startup  # first: no garbage collection while the function starts (ready() below)
+from paid_invites import startup  # first: no garbage collection while the function starts (@startup.handler)
 
 # isort: split
 
@@ -17,6 +17,7 @@ from paid_invites.usecases import lifecycle
 logger, tracer, metrics = powertools()
 
 
+@startup.handler
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
@@ -36,6 +37,3 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     )
     # ReportBatchItemFailures: the stream is retried from this record on (the ones before it are done)
     return {"batchItemFailures": [{"itemIdentifier": outcome.failed_at}]}
-
-
-startup.ready()

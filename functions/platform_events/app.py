@@ -9,7 +9,7 @@ failure: SQS hands it over again, and after five tries to the dead-letter queue.
 
 from __future__ import annotations
 
-from paid_invites import startup  # first: no garbage collection while the function starts (ready() below)
+from paid_invites import startup  # first: no garbage collection while the function starts (@startup.handler)
 
 # isort: split
 
@@ -58,6 +58,7 @@ def handle(record: dict[str, Any]) -> str:
     return done.outcome
 
 
+@startup.handler
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
@@ -79,6 +80,3 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         outcomes[outcome] += 1
     # SQS's event source mapping reads batchItemFailures; the counts are for the log and the local stack
     return {"batchItemFailures": failures, "outcomes": dict(outcomes)}
-
-
-startup.ready()

@@ -4,7 +4,7 @@ the inviter of the acceptance (once)."""
 
 from __future__ import annotations
 
-from paid_invites import startup  # first: no garbage collection while the function starts (ready() below)
+from paid_invites import startup  # first: no garbage collection while the function starts (@startup.handler)
 
 # isort: split
 
@@ -28,6 +28,7 @@ class SettleTask:
     acceptance: dict[str, Any]  # what the accept handed the workflow (Acceptance.to_json)
 
 
+@startup.handler
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
@@ -49,6 +50,3 @@ def lambda_handler(payload: dict[str, Any], context: LambdaContext) -> dict[str,
         metrics.add_metric(name="EmailsSent", unit=MetricUnit.Count, value=1)
     logger.info("settled", extra=result)
     return result
-
-
-startup.ready()

@@ -10,7 +10,7 @@ Operator: ``{"operator": "retry_settlement", "invitation_id": "..."}`` (docs/ope
 
 from __future__ import annotations
 
-from paid_invites import startup  # first: no garbage collection while the function starts (ready() below)
+from paid_invites import startup  # first: no garbage collection while the function starts (@startup.handler)
 
 # isort: split
 
@@ -43,6 +43,7 @@ def operator(event: dict[str, Any]) -> dict[str, Any]:
     return done.as_dict()
 
 
+@startup.handler
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
@@ -80,6 +81,3 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             count("Settlement_late_success")  # alarmed: money may have moved twice for one entry
         logger.info("billing outcome", extra=done.as_dict())
     return {"batchItemFailures": failures, "outcomes": dict(outcomes)}
-
-
-startup.ready()

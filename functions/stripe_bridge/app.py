@@ -9,7 +9,7 @@ limit moves it to the dead-letter queue. So does a message that is no request of
 
 from __future__ import annotations
 
-from paid_invites import startup  # first: no garbage collection while the function starts (ready() below)
+from paid_invites import startup  # first: no garbage collection while the function starts (@startup.handler)
 
 # isort: split
 
@@ -39,6 +39,7 @@ def ledger_entry(invitation_id: str, kind: str) -> Any:
     return next((e for e in settlements.entries_of(invitation_id) if e.kind == kind), None)
 
 
+@startup.handler
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
@@ -76,6 +77,3 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
                 extra={"request_id": done.request_id, "outcome": done.outcome, "skipped": done.skipped},
             )
     return {"batchItemFailures": failures}
-
-
-startup.ready()

@@ -3,7 +3,7 @@ workflow has not settled; what is due, done once."""
 
 from __future__ import annotations
 
-from paid_invites import startup  # first: no garbage collection while the function starts (ready() below)
+from paid_invites import startup  # first: no garbage collection while the function starts (@startup.handler)
 
 # isort: split
 
@@ -20,6 +20,7 @@ logger, tracer, metrics = powertools()
 SAFETY_MS = 5_000  # stop taking new work this long before the function's timeout
 
 
+@startup.handler
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
@@ -30,6 +31,3 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         metrics.add_metric(name=f"Due_{name}", unit=MetricUnit.Count, value=count)
     logger.info("scheduled run done", extra=report.counts())
     return report.as_dict()
-
-
-startup.ready()
