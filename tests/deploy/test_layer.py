@@ -147,21 +147,32 @@ def test_the_layer_ships_cldr_data_for_the_languages_we_serve_only_and_formats_e
     assert shipped == sorted(["root", *served])
     assert sorted(p.parent.parent.name for p in (built / "paid_invites" / "locale").rglob("*.mo")) == served
     assert list((built / "paid_invites" / "locale").rglob("*.po")) == []
-    # And each language formats money and a date from that data alone, in an interpreter with only the layer
+    # And each language formats money, in every currency Babel knows, and a date from that data alone (the
+    # categories formatting never reads dropped), in an interpreter with only the layer
     script = (
         f"import sys; sys.path[:0] = [{str(built)!r}]\n"
-        "import datetime\n"
+        "import datetime, pickle\n"
+        "from babel.numbers import list_currencies\n"
         "from paid_invites import formatting\n"
         "from paid_invites.money import Money\n"
         f"for lang in {served!r}:\n"
         "    day = datetime.date(2026, 12, 7)\n"
-        "    print(lang, formatting.money(Money(14990, 'EUR'), lang), formatting.date(day, lang))\n"
+        "    every = [formatting.money(Money(123456, code), lang) for code in sorted(list_currencies())]\n"
+        "    print(lang, formatting.money(Money(14990, 'EUR'), lang), formatting.date(day, lang), len(every))\n"
+        "import babel, pathlib\n"
+        "data = pathlib.Path(babel.__file__).parent\n"
+        "kept = set(pickle.load(open(data / 'locale-data' / 'en.dat', 'rb')))\n"
+        "kept_global = set(pickle.load(open(data / 'global.dat', 'rb')))\n"
+        "print('dropped', not kept & formatting.UNUSED_LOCALE_DATA, not kept_global & formatting.UNUSED_GLOBAL_DATA)\n"
     )
     done = subprocess.run(  # noqa: S603 - our own interpreter and script
         [sys.executable, "-I", "-S", "-B", "-c", script], capture_output=True, text=True, timeout=60, check=False
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "de 149,90\xa0€ 7. Dezember 2026" in done.stdout.splitlines()
+    lines = done.stdout.splitlines()
+    assert any(line.startswith("de 149,90\xa0€ 7. Dezember 2026 ") for line in lines), lines
+    assert all(int(line.rsplit(" ", 1)[1]) > 250 for line in lines[:-1]), lines  # every ISO 4217 currency
+    assert lines[-1] == "dropped True True"
 
 
 def test_every_handler_starts_without_a_garbage_collection_and_collects_after_its_first_invocation(
