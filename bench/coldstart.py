@@ -88,6 +88,7 @@ class Result:
     cpu: list[float] = field(default_factory=list)  # the process's CPU time, spawn to handler returned
     floor_cpu: list[float] = field(default_factory=list)
     deps: list[float] = field(default_factory=list)  # the dependency floor: its imports, clients and requests
+    deps_imports: list[float] = field(default_factory=list)  # spawn to the dependency floor's imports done
     deps_rss_kb: list[int] = field(default_factory=list)
     deps_cpu: list[float] = field(default_factory=list)
     modules: list[str] = field(default_factory=list)  # the third-party modules the function imported
@@ -122,6 +123,7 @@ class Result:
         """One set of samples: the floor's process, ours and the dependency floor's (their BENCH-RESULT readings)."""
         if deps is not None:
             self.deps.append(deps[1]["done"] - deps[0])
+            self.deps_imports.append(deps[1]["ready"] - deps[0])
             self.deps_rss_kb.append(deps[1]["max_rss_kb"])
             self.deps_cpu.append(deps[1]["cpu_done"])
         self.floor.append(floor["done"] - floor_start)

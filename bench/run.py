@@ -115,6 +115,8 @@ def report_cold_starts(
                 _ms(floor),
                 f"{r.ratio:.2f}",
                 _ms(statistics.median(r.deps)) if r.deps else "",
+                _ms(statistics.median(r.deps_imports)) if r.deps else "",
+                _ms(statistics.median(r.deps) - statistics.median(r.deps_imports)) if r.deps else "",
                 f"{r.deps_ratio:.2f}" if r.deps else "",
                 f"{r.cpu_ratio:.2f}",
                 f"{r.peak_mb:.0f} MB",
@@ -124,12 +126,13 @@ def report_cold_starts(
     if starts.naive is not None:
         n = starts.naive
         n_ours, n_floor = _ms(statistics.median(n.ours)), _ms(statistics.median(n.floor))
-        rows.append(["reference", n.what, "dynamodb", n_ours, "", "", n_floor, f"{n.ratio:.2f}", "", "",
+        rows.append(["reference", n.what, "dynamodb", n_ours, "", "", n_floor, f"{n.ratio:.2f}", "", "", "", "",
                      f"{n.cpu_ratio:.2f}", f"{n.peak_mb:.0f} MB", ""])  # fmt: skip
         report.add("cold start (reference)", n.what + " + the same client", f"{_ms(statistics.median(n.ours))} = "
                    f"{n.ratio:.2f} x floor", _ms(statistics.median(n.floor)), "-", None)  # fmt: skip
     header = ["function", "invocation", "clients", "cold start", "of which ready", "invoke", "bare floor", "ratio",
-              "dependency floor", "ratio", "CPU ratio", "peak RSS", "configured"]  # fmt: skip
+              "dependency floor", "its imports", "its clients+requests", "ratio", "CPU ratio", "peak RSS",
+              "configured"]  # fmt: skip
     report.details.append(
         f"Cold starts: median of {starts.samples} fresh processes each (after one untimed warm-up pair),\n"
         "from spawning `python -I -S` to the handler's return (nothing subtracted). The dependency floor (the target)\n"
