@@ -89,6 +89,7 @@ class Result:
     floor_cpu: list[float] = field(default_factory=list)
     deps: list[float] = field(default_factory=list)  # the dependency floor: its imports, clients and requests
     deps_imports: list[float] = field(default_factory=list)  # spawn to the dependency floor's imports done
+    deps_paused: list[float] = field(default_factory=list)  # the dependency floor, collecting as the functions start
     deps_rss_kb: list[int] = field(default_factory=list)
     deps_cpu: list[float] = field(default_factory=list)
     modules: list[str] = field(default_factory=list)  # the third-party modules the function imported
@@ -103,6 +104,11 @@ class Result:
     def deps_ratio(self) -> float:
         """x the dependency floor."""
         return statistics.median(self.ours) / statistics.median(self.deps)
+
+    @property
+    def paused_ratio(self) -> float:
+        """x the dependency floor that starts without garbage collection, as the functions do."""
+        return statistics.median(self.ours) / statistics.median(self.deps_paused)
 
     @property
     def cpu_ratio(self) -> float:
@@ -588,6 +594,10 @@ def _run(bench: Bench, samples: int, progress: Any, daemon: str, extra_env: dict
                 if with_deps:
                     deps = _spawn("deps", case(event, layer, result.services, discovered), env)  # noqa: B023
                     _quiet(bench)
+                    paused = _spawn("deps-paused", case(event, layer, result.services, discovered), env)  # noqa: B023
+                    _quiet(bench)
+                    if n:
+                        result.deps_paused.append(paused[1]["done"] - paused[0])
                 ours_start, ours = _spawn("ours", case(event, layer), env)  # noqa: B023
                 _check(key, ours["outcome"])  # noqa: B023
                 _quiet(bench)

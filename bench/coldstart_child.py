@@ -8,6 +8,9 @@
     python -I -S bench/coldstart_child.py deps     <case.json>   the dependency floor: import exactly those
                                                                  modules, create the same clients (from one
                                                                  botocore session) and make the same requests
+    python -I -S bench/coldstart_child.py deps-paused <case.json>
+                                                                 as "deps", with the garbage collector's first
+                                                                 threshold raised as the functions start
     python -I -S bench/coldstart_child.py naive    <case.json>   as "floor", and import Powertools (with its
                                                                  Logger, Metrics, Tracer), pynamodb and Jinja2
 
@@ -79,9 +82,14 @@ def main() -> None:
             boto3.client(service)
         ready = done = time.perf_counter()
         cpu_ready = cpu_done = time.process_time()
-    elif mode == "deps":  # the function's own dependency floor: its third-party imports, clients and requests
+    elif mode in ("deps", "deps-paused"):  # the function's dependency floor: its third-party imports, clients, requests
         import contextlib
         import importlib
+
+        if mode == "deps-paused":  # as the functions start (paid_invites/startup.py): no collection until done
+            import gc
+
+            gc.set_threshold(300_000, *gc.get_threshold()[1:])
 
         for name in case["modules"]:
             with contextlib.suppress(Exception):  # a module that only imports inside its package's own import
