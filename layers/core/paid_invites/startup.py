@@ -29,13 +29,14 @@ from collections.abc import Callable  # noqa: E402
 from typing import Any, TypeVar  # noqa: E402
 
 F = TypeVar("F", bound=Callable[..., Any])
-_started = [True]
+_starting = True
 
 
 def end() -> None:
     """The start is over: freeze what it made, and collect as before (once; later calls change nothing)."""
-    if _started:
-        _started.clear()
+    global _starting
+    if _starting:
+        _starting = False
         gc.freeze()
         gc.set_threshold(*_thresholds)
 
@@ -48,7 +49,7 @@ def handler(function: F) -> F:
         try:
             return function(*args, **kwargs)
         finally:
-            if _started:
+            if _starting:
                 end()
 
     return call  # type: ignore[return-value]
