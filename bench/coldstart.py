@@ -48,6 +48,7 @@ from paid_invites import aws, clock
 from paid_invites.acceptance import Acceptance
 from paid_invites.invitations import ACCEPTED, PENDING
 from paid_invites.proration import Subscription
+from paid_invites.startup import START_THRESHOLD
 from paid_invites.store import repository as repo
 from paid_invites.usecases import signing_in
 
@@ -573,7 +574,8 @@ def _run(bench: Bench, samples: int, progress: Any, daemon: str, extra_env: dict
         ) -> dict[str, Any]:
             path = [str(fn.code_uri), *([str(layer)] if layer else []), str(runtime)]  # noqa: B023
             request = {"event": event, "services": services or [], "request_id": str(uuid.uuid4()), "path": path}
-            deps = {"modules": (found or {}).get("modules", []), "requests": (found or {}).get("requests", [])}
+            deps = {"modules": (found or {}).get("modules", []), "requests": (found or {}).get("requests", []),
+                    "start_threshold": START_THRESHOLD}  # fmt: skip
             return {**base, **request, **deps}  # noqa: B023
 
         if logical_id == "SweepFunction":

@@ -89,7 +89,7 @@ def main() -> None:
         if mode == "deps-paused":  # as the functions start (paid_invites/startup.py): no collection until done
             import gc
 
-            gc.set_threshold(300_000, *gc.get_threshold()[1:])
+            gc.set_threshold(case["start_threshold"], *gc.get_threshold()[1:])
 
         for name in case["modules"]:
             with contextlib.suppress(Exception):  # a module that only imports inside its package's own import

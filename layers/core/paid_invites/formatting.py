@@ -3,12 +3,12 @@ the domain keeps integer minor units and timezone-aware datetimes).
 
 Babel is imported by the first call, and each language's CLDR data is read the first time that language is
 formatted: a handler that never formats pays nothing, one that does pays for Babel once and for the one
-locale it uses (docs/benchmarks.md, "Babel on the accept page"). The layer ships the CLDR data of the
-languages we serve only (layers/core/Makefile), and of that only what formatting money and dates reads: its build
-drops the categories below (``python -m paid_invites.formatting --trim-cldr <babel folder>``), so the first amount
-or date a function formats unpickles about a sixth of Babel's data (3.4 ms instead of 10.7 ms on the bench
-machine). A Babel call that needs a dropped category fails in tests/deploy/test_layer.py, which formats through
-the built layer.
+locale it uses (docs/languages.md, "Cold start and layer size"). The layer ships the CLDR data of the
+languages we serve only (layers/core/Makefile), and of that only what formatting money and dates reads: its
+build drops the categories below (``python -m paid_invites.formatting --trim-cldr <babel folder>``), so the
+first amount or date a function formats unpickles about a tenth of Babel's data (3.4 ms instead of 10.7 ms on
+the bench machine). A Babel call that needs a dropped category fails in tests/deploy/test_layer.py, which
+formats through the built layer.
 """
 
 from __future__ import annotations
