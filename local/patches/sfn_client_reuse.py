@@ -7,7 +7,10 @@ anything of the caller's. A bulk import runs about one task per invitation, and 
 visible share of the server's CPU there. Here a client is made once per region, service and endpoint and
 shared (botocore clients are safe to share between threads). The interpreter hands every task its state's
 credentials, but moto's ``boto_client_for`` makes the same client whatever they are (key "ak", secret "sk"),
-so they are not part of the key.
+so they are not part of the key. A task finds its client without taking a lock; the lock only guards making
+one. Every task taking it stalled the workflows: with the pool's worker threads queued on it, each hand-over
+also waited for the GIL, and while another thread kept the interpreter busy (a test polling a queue) 200
+executions took over a minute to send their tokens instead of a few seconds.
 
 Wraps ``boto_client_for`` (``moto.stepfunctions.parser.asl.utils.boto_client``) where the interpreter's
 modules imported it. Tested by every integration test that runs a workflow.
@@ -45,10 +48,12 @@ def apply() -> None:
 
     def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
         key = (region, service, botocore_stubber.enabled, moto_server_port())
-        with lock:
-            client = clients.get(key)
-            if client is None:
-                client = clients[key] = original(region, service, state_credentials)
+        client = clients.get(key)
+        if client is None:
+            with lock:
+                client = clients.get(key)
+                if client is None:
+                    client = clients[key] = original(region, service, state_credentials)
         return client
 
     boto_client.boto_client_for = boto_client_for  # type: ignore[assignment]

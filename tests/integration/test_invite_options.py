@@ -254,7 +254,8 @@ def test_the_message_is_shown_escaped_in_the_mail_the_page_and_the_reminder(api:
     token = invitation_token(FLEUR)
     # Then the e-mail shows it as text: escaped in HTML, never evaluated, line breaks kept
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in mail["html"] and "<script>" not in mail["html"]
-    assert "{{ 7 * 7 }} &amp; {% if true %}x{% endif %}" in mail["html"] and "49" not in mail["html"]
+    assert "{{ 7 * 7 }} &amp; {% if true %}x{% endif %}" in mail["html"]
+    assert "49" not in mail["html"].replace(token, "<token>")  # the random token may hold the digits
     assert "alert(1)&lt;/script&gt;<br>{{ 7 * 7 }}" in mail["html"]
     assert "> Hi Fleur <script>alert(1)</script>\n> {{ 7 * 7 }} & {% if true %}x{% endif %}" in mail["text"]
     # and the invitee's page shows it escaped too
