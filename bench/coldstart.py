@@ -17,7 +17,10 @@ Two floors, both from a first, untimed run of the function that records, with bo
   for each service the function called, no request.
 
 Floor, dependency floor and function samples alternate, after one untimed warm-up of each (so the files are
-in the page cache for all); the result is the median of ``samples`` each.
+in the page cache for all); the result is the median of ``samples`` each. The samples of a set start at the
+same depth in the stack, and the sets' depths are spread over one of CPython's frame-stack chunks
+(``stack_offset``): at some depths a loop's calls cross a chunk's end and each maps and unmaps memory
+(python/cpython#142183), which no mode should pay or be spared by the accident of one fixed depth.
 """
 
 from __future__ import annotations
@@ -493,6 +496,12 @@ def _check(key: str, outcome: str) -> None:
 # ---------------------------------------------------------------- running the processes
 
 
+def stack_offset(n: int, samples: int) -> float:
+    """Where in a frame-stack chunk sample ``n`` (1 to ``samples``; 0 is the warm-up) starts, in every mode:
+    spread evenly over one chunk's span (bench/coldstart_child.py, ``case["stack_offset"]``)."""
+    return (max(n, 1) - 1) / samples
+
+
 def _spawn(mode: str, case: dict[str, Any], env: dict[str, str]) -> tuple[float, dict[str, Any]]:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(case, f)
@@ -571,9 +580,11 @@ def _run(bench: Bench, samples: int, progress: Any, daemon: str, extra_env: dict
             layer: Path | None,
             services: list[str] | None = None,
             found: dict[str, Any] | None = None,
+            offset: float = 0.0,
         ) -> dict[str, Any]:
             path = [str(fn.code_uri), *([str(layer)] if layer else []), str(runtime)]  # noqa: B023
-            request = {"event": event, "services": services or [], "request_id": str(uuid.uuid4()), "path": path}
+            request = {"event": event, "services": services or [], "request_id": str(uuid.uuid4()), "path": path,
+                       "stack_offset": offset}  # fmt: skip
             deps = {"modules": (found or {}).get("modules", []), "requests": (found or {}).get("requests", []),
                     "start_threshold": START_THRESHOLD}  # fmt: skip
             return {**base, **request, **deps}  # noqa: B023
@@ -591,16 +602,17 @@ def _run(bench: Bench, samples: int, progress: Any, daemon: str, extra_env: dict
                 if logical_id == "SweepFunction":  # noqa: B023
                     _due_reminder(n + 1)
                 event = _event(later)
-                floor_start, floor = _spawn("floor", case(event, None, result.services), env)  # noqa: B023
+                at = stack_offset(n, samples)
+                floor_start, floor = _spawn("floor", case(event, None, result.services, offset=at), env)  # noqa: B023
                 deps = None
                 if with_deps:
-                    deps = _spawn("deps", case(event, layer, result.services, discovered), env)  # noqa: B023
+                    deps = _spawn("deps", case(event, layer, result.services, discovered, at), env)  # noqa: B023
                     _quiet(bench)
-                    paused = _spawn("deps-paused", case(event, layer, result.services, discovered), env)  # noqa: B023
+                    paused = _spawn("deps-paused", case(event, layer, result.services, discovered, at), env)  # noqa: B023
                     _quiet(bench)
                     if n:
                         result.deps_paused.append(paused[1]["done"] - paused[0])
-                ours_start, ours = _spawn("ours", case(event, layer), env)  # noqa: B023
+                ours_start, ours = _spawn("ours", case(event, layer, offset=at), env)  # noqa: B023
                 _check(key, ours["outcome"])  # noqa: B023
                 _quiet(bench)
                 if n == 0:
@@ -646,8 +658,9 @@ def _naive(bench: Bench, template: Template, layers: tuple[Path, Path], daemon: 
     floor_case = {**case, "path": [str(fn.code_uri), runtime]}
     result = Result("reference", "import boto3, Powertools, pynamodb, Jinja2", ["dynamodb"], 0)
     for n in range(samples + 1):
-        floor_start, floor = _spawn("floor", floor_case, env)
-        naive_start, naive = _spawn("naive", case, env)
+        at = stack_offset(n, samples)
+        floor_start, floor = _spawn("floor", {**floor_case, "stack_offset": at}, env)
+        naive_start, naive = _spawn("naive", {**case, "stack_offset": at}, env)
         if n:  # the first pair warms the page cache
             result.add(floor_start, floor, naive_start, naive)
     return result

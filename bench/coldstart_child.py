@@ -21,6 +21,13 @@ local stack's process (on AWS the first token check fetches the pool's JWKS over
 ``case["path"]`` goes first on ``sys.path``: the function's folder and the Lambda-like folder of the layers
 and the runtime (bench/lambda_path.py), for both modes.
 
+``case["stack_offset"]`` (0 to 1): how far into one of CPython's frame-stack chunks (16 KB) the mode's work
+starts, by that many nested calls first. CPython 3.11 and 3.12 free a chunk as soon as the frame that needed it
+returns (python/cpython#142183, fixed in 3.13 and 3.14), so a loop whose calls cross a chunk's end maps and
+unmaps memory on every call: an import may take 40 ms instead of 6 at one depth and not at the next. The depth
+at which Lambda's runtime imports a handler is its own; the bench spreads its samples over a chunk's span, the
+same for every mode, so that no mode's median is one depth's accident.
+
 The last line of stdout is ``BENCH-RESULT {...}`` with ``time.perf_counter()`` readings (CLOCK_MONOTONIC,
 the same clock as the parent's) at this script's first line, when the handler was ready, and when the
 invocation returned, and the process's peak resident memory (VmHWM).
@@ -33,6 +40,9 @@ FIRST_LINE = time.perf_counter()
 import json  # noqa: E402 - after the first reading, on purpose
 import os  # noqa: E402
 import sys  # noqa: E402
+
+if False:  # for the annotations only: importing typing would be timed
+    from collections.abc import Callable
 
 
 class Context:
@@ -62,10 +72,31 @@ def peak_rss_kb() -> int:
     return 0
 
 
+CHUNK_SLOTS = 16 * 1024 // 8  # one frame-stack chunk (_PY_DATA_STACK_CHUNK_SIZE), in pointer-sized slots
+
+
+def at_offset(offset: float, then: "Callable[[], None]") -> None:
+    """``then()``, called ``offset`` of a frame-stack chunk deeper than here."""
+    code = nested.__code__
+    slots = code.co_nlocals + code.co_stacksize + 10  # a frame's size: its locals, its stack, the frame's own
+    nested(round(offset * CHUNK_SLOTS / slots), then)
+
+
+def nested(calls: int, then: "Callable[[], None]") -> None:
+    if calls:
+        nested(calls - 1, then)
+    else:
+        then()
+
+
 def main() -> None:
     mode, case_file = sys.argv[1:3]
     with open(case_file) as f:
         case = json.load(f)
+    at_offset(case.get("stack_offset", 0.0), lambda: run(mode, case))
+
+
+def run(mode: str, case: dict) -> None:  # type: ignore[type-arg]
     sys.path[:0] = case["path"]  # /var/task (the function's folder), /opt/python and the runtime
     services: list[str] = []
     requests: list[list[object]] = []
