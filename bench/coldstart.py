@@ -230,7 +230,7 @@ def _environment(bench: Bench, logical_id: str, template: Template, daemon: str)
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LANG": "C.UTF-8",
         "TZ": "UTC",
-        "LAMBDA_TASK_ROOT": str(fn.code_uri),
+        "LAMBDA_TASK_ROOT": str(lambda_path.FUNCTIONS / fn.code_uri.name),
         "_X_AMZN_TRACE_ID": _trace_id(),
         "AWS_XRAY_DAEMON_ADDRESS": daemon,
         "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
@@ -564,6 +564,7 @@ def _run(bench: Bench, samples: int, progress: Any, daemon: str, extra_env: dict
         logical_id = key.split(":")[0]
         props = template.doc["Resources"][logical_id]["Properties"]
         fn = template.functions()[logical_id]
+        task = lambda_path.function(fn.code_uri)  # /var/task: the function's folder as sam build makes it
         env = {**_environment(bench, logical_id, template, daemon), **extra_env}
         base = {
             "function_name": logical_id,
@@ -582,7 +583,7 @@ def _run(bench: Bench, samples: int, progress: Any, daemon: str, extra_env: dict
             found: dict[str, Any] | None = None,
             offset: float = 0.0,
         ) -> dict[str, Any]:
-            path = [str(fn.code_uri), *([str(layer)] if layer else []), str(runtime)]  # noqa: B023
+            path = [str(task), *([str(layer)] if layer else []), str(runtime)]  # noqa: B023
             request = {"event": event, "services": services or [], "request_id": str(uuid.uuid4()), "path": path,
                        "stack_offset": offset}  # fmt: skip
             deps = {"modules": (found or {}).get("modules", []), "requests": (found or {}).get("requests", []),
@@ -654,8 +655,9 @@ def _naive(bench: Bench, template: Template, layers: tuple[Path, Path], daemon: 
     fn = template.functions()["AcceptFunction"]
     env = {**_environment(bench, "AcceptFunction", template, daemon), **extra_env}
     opt, runtime = (str(p) for p in layers)
-    case = {"function_name": "AcceptFunction", "path": [str(fn.code_uri), opt, runtime], "services": ["dynamodb"]}
-    floor_case = {**case, "path": [str(fn.code_uri), runtime]}
+    task = str(lambda_path.function(fn.code_uri))
+    case = {"function_name": "AcceptFunction", "path": [task, opt, runtime], "services": ["dynamodb"]}
+    floor_case = {**case, "path": [task, runtime]}
     result = Result("reference", "import boto3, Powertools, pynamodb, Jinja2", ["dynamodb"], 0)
     for n in range(samples + 1):
         at = stack_offset(n, samples)

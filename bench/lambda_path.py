@@ -1,4 +1,4 @@
-"""What a function sees on Lambda, as two folders: our layer as `sam build` makes it, and the Powertools
+"""What a function sees on Lambda: its own folder and our layer as `sam build` makes them, and the Powertools
 layer and the runtime.
 
 On Lambda a function's ``sys.path`` is its own folder, then ``/opt/python`` (the layers, merged), then the
@@ -6,6 +6,8 @@ runtime's packages; no site-packages of a virtualenv. The cold start runs in exa
 ``python -I -S -B`` (no site, no user site, no script folder, and no ``.pyc`` written: ``/opt`` is
 read-only) whose path is the function's folder and two folders:
 
+- ``functions/<name>``: the function's folder, built by its Makefile (``functions/function.mk``, what
+  ``sam build`` runs) and dated 1980-01-01 likewise;
 - ``opt-python``: our layer, built by its own Makefile (``layers/core/Makefile``, what ``sam build`` runs)
   for this machine's interpreter, its files dated 1980-01-01 as they are when Lambda unpacks SAM's zip;
 - ``runtime``: links to what the AWS-published Powertools layer and the runtime bring (Powertools,
@@ -36,6 +38,7 @@ from local.template import ROOT
 
 FOLDER = ROOT / "build" / "bench" / "opt-python"
 RUNTIME = ROOT / "build" / "bench" / "runtime"
+FUNCTIONS = ROOT / "build" / "bench" / "functions"
 LAYER = ROOT / "layers" / "core"
 ZIP_DATE = 315532800  # 1980-01-01 UTC: the date SAM's zip gives every entry, so the files' date on Lambda
 RUNTIME_AND_POWERTOOLS = ["boto3", "aws-lambda-powertools", "pydantic", "aws-xray-sdk", "fastjsonschema"]
@@ -100,6 +103,30 @@ def build_layer(target: Path, python: str = sys.executable) -> Path:
     return target / "python"
 
 
+def build_function(code_uri: Path, target: Path, python: str = sys.executable) -> Path:
+    """``sam build`` for the function in ``code_uri`` into ``target`` (its ``ARTIFACTS_DIR``: ``/var/task``),
+    by its Makefile (``functions/function.mk``), for ``python`` and this machine's platform."""
+    target.mkdir(parents=True, exist_ok=True)
+    command = ["make", "-C", str(code_uri), "build-Function", f"ARTIFACTS_DIR={target}", f"PYTHON={python}"]
+    subprocess.run([*command, "PIP_TARGET_FLAGS="], check=True, timeout=300, capture_output=True)  # noqa: S603
+    return target
+
+
+def function(code_uri: Path) -> Path:
+    """(Re)make a function's folder as Lambda unpacks it (``functions/<name>`` built, dated 1980); returns it."""
+    folder = FUNCTIONS / code_uri.name
+    shutil.rmtree(folder, ignore_errors=True)
+    build_function(code_uri, folder)
+    _date_as_unzipped(folder)
+    return folder
+
+
+def _date_as_unzipped(folder: Path) -> None:
+    for root, _dirs, files in os.walk(folder):  # unpacked from SAM's zip: every file dated 1980
+        for name in files:
+            os.utime(os.path.join(root, name), (ZIP_DATE, ZIP_DATE))
+
+
 def _sam_python_builder(target: Path) -> Path:
     """What ``BuildMethod: python3.12`` makes: the requirements installed by pip (which compiles them to
     timestamp-based ``.pyc`` files), the package copied as it is."""
@@ -121,9 +148,7 @@ def build(sam_python_builder: bool = False) -> Path:
     layer = _sam_python_builder(staging) if sam_python_builder else build_layer(staging)
     layer.rename(folder)
     shutil.rmtree(staging)
-    for root, _dirs, files in os.walk(folder):  # unpacked from SAM's zip: every file dated 1980
-        for name in files:
-            os.utime(os.path.join(root, name), (ZIP_DATE, ZIP_DATE))
+    _date_as_unzipped(folder)
     return folder
 
 

@@ -49,6 +49,18 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def tasks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """`sam build` for every function: its folder's Makefile (functions/function.mk), for this machine's
+    interpreter; logical id -> what Lambda unpacks into /var/task."""
+    root = tmp_path_factory.mktemp("functions")
+    return {
+        logical_id: lambda_path.build_function(folder, root / logical_id)
+        for logical_id, folder in transformed().local_paths.items()
+        if logical_id in transformed().resources("AWS::Lambda::Function")
+    }
+
+
+@pytest.fixture(scope="module")
 def runtime(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("runtime")
     # the runtime's and the Powertools layer's distributions, linked as for the cold start (bench/lambda_path.py)
@@ -66,20 +78,43 @@ def test_the_layer_has_our_package_its_files_and_its_dependencies_under_python(b
         assert (built / package / "__init__.py").is_file(), f"{package} is not in the layer"
 
 
-def test_every_module_of_the_layer_has_a_bytecode_file_that_survives_the_zip(built: Path) -> None:
-    # Given the built layer: SAM zips it with every entry dated 1980, and /opt is read-only on Lambda
-    sources = sorted(built.rglob("*.py"))
-    assert len(sources) > 200, "the SDK, pynamodb, Jinja2 and our package"
+def stale_modules(folder: Path) -> list[str]:
+    """The modules under ``folder`` that Python would compile from source: no .pyc that is hash-based and
+    checked (PEP 552: flags 0b11) for exactly this source."""
     stale = []
-    for source in sources:
-        # When Python looks for the module's .pyc
+    for source in sorted(folder.rglob("*.py")):
         cached = Path(importlib.util.cache_from_source(str(source)))
         header = cached.read_bytes()[:16] if cached.exists() else b""
-        # Then there is one, hash-based and checked (PEP 552: flags 0b11), for exactly this source
         flags = int.from_bytes(header[4:8], "little") if header else 0
         if flags != 0b11 or header[8:16] != importlib.util.source_hash(source.read_bytes()):
-            stale.append(str(source.relative_to(built)))
+            stale.append(str(source.relative_to(folder)))
+    return stale
+
+
+def test_every_module_of_the_layer_has_a_bytecode_file_that_survives_the_zip(built: Path) -> None:
+    # Given the built layer: SAM zips it with every entry dated 1980, and /opt is read-only on Lambda
+    assert len(list(built.rglob("*.py"))) > 200, "the SDK, pynamodb, Jinja2 and our package"
+    # When Python looks for each module's .pyc
+    stale = stale_modules(built)
+    # Then there is one for exactly that source, whatever the files' dates
     assert stale == [], f"{len(stale)} modules would be compiled on every cold start, e.g. {stale[:5]}"
+
+
+def test_every_function_is_built_with_its_handler_and_a_bytecode_file_for_each_module(tasks: dict[str, Path]) -> None:
+    # Given every function built as sam build builds it (BuildMethod makefile): /var/task is read-only too
+    assert len(tasks) >= 10
+    for logical_id, task in tasks.items():
+        source = transformed().local_paths[logical_id]
+        # Then the folder holds the function's own files (not its Makefile), and the packages its
+        # requirements.txt names, if it has one
+        assert {p.name for p in source.iterdir() if p.suffix == ".py"} <= {p.name for p in task.iterdir()}
+        assert not (task / "Makefile").exists(), logical_id
+        if (source / "requirements.txt").exists():
+            for line in (source / "requirements.txt").read_text().splitlines():
+                if "==" in line:
+                    assert (task / line.split("==")[0].strip()).is_dir(), f"{logical_id}: {line}"
+        # and every module has its .pyc, so the handler's module is not compiled on every cold start
+        assert stale_modules(task) == [], logical_id
 
 
 def test_the_sdk_in_the_layer_is_a_matched_pinned_pair(built: Path) -> None:
@@ -95,12 +130,14 @@ def test_the_layer_holds_no_compiled_code_it_cannot_do_without(built: Path) -> N
     assert [n for n in native if not OPTIONAL_NATIVE.search(n) and not NATIVE_FOR_LAMBDA.search(n)] == []
 
 
-def test_every_handler_imports_with_only_the_layer_and_the_runtime_on_the_path(built: Path, runtime: Path) -> None:
+def test_every_handler_imports_with_only_the_layer_and_the_runtime_on_the_path(
+    built: Path, runtime: Path, tasks: dict[str, Path]
+) -> None:
     functions = transformed().resources("AWS::Lambda::Function")
     assert functions
     for logical_id, fn in functions.items():
-        # Given the function's folder, our layer and the stand-in for the runtime, and nothing else
-        folder = transformed().local_paths[logical_id]
+        # Given the function's folder as built, our layer and the stand-in for the runtime, and nothing else
+        folder = tasks[logical_id]
         module = fn["Properties"]["Handler"].rpartition(".")[0]
         script = (
             "import sys, importlib\n"
@@ -113,7 +150,6 @@ def test_every_handler_imports_with_only_the_layer_and_the_runtime_on_the_path(b
             f"assert callable(getattr(handler, {fn['Properties']['Handler'].rpartition('.')[2]!r}))\n"
             "import paid_invites, pynamodb, jinja2\n"
             f"for m in (paid_invites, pynamodb, jinja2): assert m.__file__.startswith({str(built)!r}), m.__file__\n"
-            f"compiled = [p for p in compiled if not p.startswith({str(folder)!r})]\n"  # SAM ships app.py alone
             "assert compiled == [], compiled\n"
         )
         environment = {
@@ -134,8 +170,8 @@ def test_every_handler_imports_with_only_the_layer_and_the_runtime_on_the_path(b
             timeout=60,
             check=False,
         )
-        # Then it imports, our code and its dependencies came from the layer, and nothing but the handler's
-        # own module was compiled from source (each module of the layer and the runtime had its .pyc)
+        # Then it imports, our code and its dependencies came from the layer, and nothing was compiled from
+        # source (each module of the function, the layer and the runtime had its .pyc)
         assert done.returncode == 0, f"{logical_id}:\n{done.stderr[-2000:]}"
 
 
