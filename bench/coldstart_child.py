@@ -23,7 +23,7 @@ and the runtime (bench/lambda_path.py), for both modes.
 
 ``case["stack_offset"]`` (0 to 1): how far into one of CPython's frame-stack chunks (16 KB) the mode's work
 starts, by that many nested calls first. CPython 3.11 and 3.12 free a chunk as soon as the frame that needed it
-returns (python/cpython#142183, fixed in 3.13 and 3.14), so a loop whose calls cross a chunk's end maps and
+returns (python/cpython#142183, fixed in 3.13 in March 2026), so a loop whose calls cross a chunk's end maps and
 unmaps memory on every call: an import may take 40 ms instead of 6 at one depth and not at the next. The depth
 at which Lambda's runtime imports a handler is its own; the bench spreads its samples over a chunk's span, the
 same for every mode, so that no mode's median is one depth's accident.
